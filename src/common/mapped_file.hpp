@@ -1,0 +1,38 @@
+// Owning input buffer: a read-only mmap of a regular file, or an in-memory copy (stdin, clamd INSTREAM, members
+// of containers). Every ByteView and string_view a parser returns borrows from this object and dies with it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+
+namespace mamori {
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  /// Maps `path` read-only. Files that cannot be mapped (pipes, procfs) are read into memory up to `max_read` bytes.
+  static Result<MappedFile> open(const std::string& path, std::uint64_t max_read = 1ull << 32);
+  static MappedFile from_vector(std::vector<std::uint8_t> v);
+
+  ByteView view() const noexcept { return ByteView(data_, size_); }
+  std::uint64_t size() const noexcept { return size_; }
+
+ private:
+  void release() noexcept;
+  const std::uint8_t* data_ = nullptr;
+  std::uint64_t size_ = 0;
+  bool mapped_ = false;
+  std::vector<std::uint8_t> owned_;
+};
+
+}  // namespace mamori

@@ -1,0 +1,88 @@
+#include "common/stats.hpp"
+
+#include <cmath>
+
+namespace mamori {
+
+void add_histogram(ByteView b, ByteHistogram& h) noexcept {
+  std::array<std::uint32_t, 256> t[4]{};
+  const std::uint8_t* p = b.data();
+  std::uint64_t n = b.size();
+  // Flush the 32-bit tables before they can overflow.
+  constexpr std::uint64_t kBlock = 1u << 30;
+  while (n > 0) {
+    std::uint64_t m = n < kBlock ? n : kBlock;
+    std::uint64_t i = 0;
+    for (; i + 4 <= m; i += 4) {
+      ++t[0][p[i]];
+      ++t[1][p[i + 1]];
+      ++t[2][p[i + 2]];
+      ++t[3][p[i + 3]];
+    }
+    for (; i < m; ++i) ++t[0][p[i]];
+    for (int k = 0; k < 256; ++k) {
+      h[static_cast<std::size_t>(k)] += std::uint64_t{t[0][k]} + t[1][k] + t[2][k] + t[3][k];
+      t[0][k] = t[1][k] = t[2][k] = t[3][k] = 0;
+    }
+    p += m;
+    n -= m;
+  }
+}
+
+double entropy_of(const ByteHistogram& h) noexcept {
+  std::uint64_t total = 0;
+  for (auto c : h) total += c;
+  if (total == 0) return 0.0;
+  double e = 0.0;
+  const double inv = 1.0 / static_cast<double>(total);
+  for (auto c : h) {
+    if (c == 0) continue;
+    const double p = static_cast<double>(c) * inv;
+    e -= p * std::log2(p);
+  }
+  return e;
+}
+
+double entropy(ByteView b) noexcept {
+  ByteHistogram h{};
+  add_histogram(b, h);
+  return entropy_of(h);
+}
+
+std::string utf16le_to_utf8(ByteView b, std::size_t max_units) {
+  std::string out;
+  const std::uint64_t units = b.size() / 2;
+  for (std::uint64_t i = 0; i < units && i < max_units; ++i) {
+    std::uint32_t cp = b.le_or<std::uint16_t>(i * 2, 0);
+    if (cp == 0) break;
+    if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < units) {
+      const std::uint32_t lo = b.le_or<std::uint16_t>((i + 1) * 2, 0);
+      if (lo >= 0xDC00 && lo <= 0xDFFF) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        ++i;
+      } else {
+        cp = 0xFFFD;
+      }
+    } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+      cp = 0xFFFD;
+    }
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  return out;
+}
+
+}  // namespace mamori

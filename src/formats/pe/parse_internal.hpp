@@ -1,0 +1,32 @@
+// Shared between the PE parse passes. Not part of the public interface.
+#pragma once
+
+#include "formats/pe/pe.hpp"
+
+namespace mamori::pe::detail {
+
+inline void flag(PeFile& pe, Anomaly a, std::uint64_t detail = 0) {
+  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
+  if ((pe.anomaly_bits & bit) == 0) pe.anomalies.push_back({a, detail});  // first occurrence carries the detail
+  pe.anomaly_bits |= bit;
+}
+
+/// The directory's bytes in the file, clamped to the end of the file; empty when the RVA is not backed by file data.
+ByteView directory_view(const PeFile& pe, ByteView file, DirectoryIndex d);
+
+/// Bytes at an RVA up to the end of the file (zero-copy); empty when unmapped.
+ByteView at_rva(const PeFile& pe, ByteView file, std::uint32_t rva);
+
+// Each pass is best-effort: it reads what it can and records anomalies for the rest.
+void parse_imports(PeFile& pe, ByteView file);
+void parse_delay_imports(PeFile& pe, ByteView file);
+void parse_exports(PeFile& pe, ByteView file);
+void parse_resources(PeFile& pe, ByteView file);
+void parse_tls(PeFile& pe, ByteView file);
+void parse_relocations(PeFile& pe, ByteView file);
+void parse_debug(PeFile& pe, ByteView file);
+void parse_clr(PeFile& pe, ByteView file);
+void parse_certificate(PeFile& pe, ByteView file);
+void parse_version_info(PeFile& pe, ByteView data);
+
+}  // namespace mamori::pe::detail
