@@ -403,7 +403,55 @@ class Ingest:
                     data = f.read()
                 self.handle(data, archive, prefix + rel, depth)
 
+    def run_git(self, gitdir, commit):
+        """Read every blob of COMMIT straight from a bare git dir (no checkout, nothing written)."""
+        ents = []
+        if self.a.history:
+            # every blob version in the history whose path matches --history (older builds of the same binaries)
+            rx = re.compile(self.a.history)
+            ro = subprocess.run(["git", "--git-dir", gitdir, "rev-list", "--objects", "--missing=allow-any", commit],
+                                stdout=subprocess.PIPE, check=True).stdout.decode("utf-8", "replace")
+            seenb = set()
+            for line in ro.splitlines():
+                parts = line.split(" ", 1)
+                if len(parts) == 2 and rx.search(parts[1]) and parts[0] not in seenb:
+                    seenb.add(parts[0])
+                    ents.append((parts[0], parts[1] + "@" + parts[0][:10], "?"))
+            ls = b""
+        else:
+            ls = subprocess.run(["git", "--git-dir", gitdir, "ls-tree", "-r", "-z", "-l", commit],
+                                stdout=subprocess.PIPE, check=True).stdout
+        for e in ls.split(b"\0"):
+            if not e:
+                continue
+            meta, path = e.split(b"\t", 1)
+            mode, typ, sha, size = meta.split()
+            if typ != b"blob" or mode == b"120000":
+                continue
+            ents.append((sha.decode(), path.decode("utf-8", "replace"), size.decode()))
+        cat = subprocess.Popen(["git", "--git-dir", gitdir, "cat-file", "--batch"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+        arch = self.a.archive or gitdir
+        for sha, path, size in ents:
+            cat.stdin.write(sha.encode() + b"\n")
+            cat.stdin.flush()
+            hdr = cat.stdout.readline().split()
+            if len(hdr) < 3:
+                self.skipped(arch, path, size, "blob-missing-in-snapshot")
+                continue
+            n = int(hdr[2])
+            data = cat.stdout.read(n)
+            cat.stdout.read(1)
+            if hdr[1] != b"blob":
+                continue
+            self.handle(data, arch, path, 0)
+        cat.stdin.close()
+        cat.wait()
+
     def run(self, roots):
+        if self.a.git_dir:
+            self.run_git(self.a.git_dir, roots[0])
+            roots = []
         for r in roots:
             if os.path.isdir(r):
                 self.walk(r, self.a.archive or os.path.basename(r.rstrip("/")), "", 0)
@@ -433,6 +481,8 @@ def main():
                     default=["/tmp/mamori-corpus/manifest.tsv",
                              os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/corpus/manifest.tsv")])
     ap.add_argument("--tmp", default=os.environ.get("TMPDIR", "/tmp"))
+    ap.add_argument("--git-dir", help="read the tree of the commit given as the only ROOT from this bare git dir")
+    ap.add_argument("--history", help="with --git-dir: every version in the history of paths matching this regex")
     ap.add_argument("roots", nargs="+")
     a = ap.parse_args()
     Ingest(a).run(a.roots)
