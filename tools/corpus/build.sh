@@ -49,14 +49,16 @@ fi
 if [[ " $STAGES " == *" npm "* ]]; then
   command -v npm >/dev/null || { echo "npm stage needs npm"; exit 1; }
   mkdir -p "$WORK/npm"
-  grep -v '^\s*#' "$HERE/sources/npm.txt" | sed '/^\s*$/d' | while read -r spec; do
+  grep -v '^\s*#' "${NPM_LIST:-$HERE/sources/npm.txt}" | sed '/^\s*$/d' | while read -r spec; do
     name=${spec%@*}
+    # one group per software: the platform packages of one project (foo-win32-x64, foo-win32-arm64) share it
+    grp=$(printf '%s' "$name" | sed -E 's/[-_.](win32|windows|win|win64|win-x64|win-x86)([-_.].*)?$//')
     d="$WORK/npm/pack"; rm -rf "$d"; mkdir -p "$d"
     if ! ( cd "$d" && npm pack --silent --ignore-scripts "$spec" >/dev/null 2>>"$WORK/npm-pack.log" ); then
       printf 'npm:%s\t-\t-\t0\tnpm-pack-failed\n' "$name" >> "$OUT/skipped.tsv"; log "npm $spec: pack failed"; continue
     fi
     for t in "$d"/*.tgz; do
-      "${ING[@]}" --label benign --group "npm:$name" --archive "$spec" --max-per-group "${NPM_CAP:-400}" "$t" || true
+      "${ING[@]}" --label benign --group "npm:$grp" --archive "$spec" --max-per-group "${NPM_CAP:-400}" "$t" || true
     done
     rm -rf "$d"
   done

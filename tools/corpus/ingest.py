@@ -26,6 +26,16 @@ ARCH_EXT = re.compile(r"\.(zip|jar|whl|nupkg|vsix|apk|xpi|egg|7z|rar|cab|tar|tgz
 ARCH_MAGIC = [(b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"7z\xbc\xaf\x27\x1c", "7z"),
               (b"Rar!\x1a\x07", "rar"), (b"MSCF\0\0\0\0", "cab"), (b"\x1f\x8b", "gz"),
               (b"\xfd7zXZ\0", "xz"), (b"BZh", "bz2"), (b"!<arch>\ndebian", "deb")]
+# runtime / library files that malware source dumps carry next to their own builds (benign, or not theirs)
+LIBS = re.compile(r"(?i)^(system\.|microsoft\.|newtonsoft|mono\.|fody|costura|dnlib|naudio|xerces|xalan|zlib|unicodedata|"
+                  r"ssleay|libeay|libssl|libcrypto|sqlite|pcre|libxml|libcurl|iconv|libiconv|bz2|_ssl|_socket|pyexpat|python[23]|"
+                  r"winsound|wininst|w9xpopen|vcredist|select\.pyd|msvc|vcruntime|ucrtbase|api-ms-|_testcapi|_sqlite3|_multiprocessing|"
+                  r"_msi|_hashlib|_elementtree|_ctypes|_bsddb|wpcap|packet\.dll|npptools|icu|xml4|handle_|nc\.exe|nc64|rar\.exe|"
+                  r"verpatch|dumpel|compress\.exe|reg\.exe|dxghlp16|sqlite_jni|libegl|libglesv2|d3dcompiler|vulkan-1|vk_swiftshader|"
+                  r"ffmpeg|obfuscar|dbgview|reshacker|notifu|toast\.exe|elevate\.exe|binkw32|metroset|guna|bunifu|"
+                  r"interop\.|axinterop\.|protobuf|google\.|bouncycastle|ionic|sharpziplib|icsharpcode|dotnetzip|websocket|nlog|log4net|"
+                  r"watsontcp|vestris|dynamitey|smdiagnostics|penet|iconlib|iconextractor|ip2region|fastcoloredtextbox|dotnetmagic|ssapi|"
+                  r"mysql\.|npgsql|entityframework|devexpress|telerik|syncfusion|csharp\.|7z\.|7-zip|upx|ilmerge)")
 OOXML_HINT = (b"[Content_Types].xml", b"word/", b"xl/", b"ppt/")
 
 
@@ -231,7 +241,7 @@ class Ingest:
                 self.own.add(line.split("\t", 1)[0])
         self.man = open(self.man_path, "a")
         self.skip = open(self.skip_path, "a")
-        self.passwords = list(dict.fromkeys((a.password or []) + ["infected", "malware", "virus", "infect3d"]))
+        self.passwords = list(dict.fromkeys((a.password or []) + ["infected", "Infected", "INFECTED", "malware", "virus", "infect3d"]))
         self.kinds = set(a.kinds.split(","))
         self.excl = re.compile(a.exclude) if a.exclude else None
         self.new = 0
@@ -267,6 +277,9 @@ class Ingest:
             sub, why = pe_subkind(data)
             if sub is None:
                 self.skipped(archive, name, size, why)
+                return
+            if self.a.exclude_libs and (",signed" in sub or LIBS.search(name.rsplit("/", 1)[-1].rsplit("!", 1)[-1])):
+                self.skipped(archive, name, size, "third-party-component")
                 return
             self.keep(data, "pe", sub, archive, name)
             return
@@ -482,6 +495,8 @@ def main():
                              os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/corpus/manifest.tsv")])
     ap.add_argument("--tmp", default=os.environ.get("TMPDIR", "/tmp"))
     ap.add_argument("--git-dir", help="read the tree of the commit given as the only ROOT from this bare git dir")
+    ap.add_argument("--exclude-libs", action="store_true",
+                    help="skip signed PE files and well-known library/runtime names (for malware source dumps)")
     ap.add_argument("--history", help="with --git-dir: every version in the history of paths matching this regex")
     ap.add_argument("roots", nargs="+")
     a = ap.parse_args()
