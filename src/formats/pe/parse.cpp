@@ -255,7 +255,7 @@ void check_header_values(PeFile& pe, ByteView file) {
   }
 }
 
-void locate_overlay(PeFile& pe) {
+void locate_overlay(PeFile& pe, ByteView file) {
   std::uint64_t end = pe.headers.size_of_headers;
   for (const auto& s : pe.sections) {
     if (s.raw_size == 0) continue;
@@ -264,6 +264,7 @@ void locate_overlay(PeFile& pe) {
   if (end < pe.file_size) {
     pe.overlay_offset = end;
     pe.overlay_size = pe.file_size - end;
+    pe.overlay_entropy = entropy(file.from(end));
   }
 }
 
@@ -342,7 +343,7 @@ Result<PeFile> parse(ByteView file) {
   parse_sections(pe, file, opt_off + h.size_of_optional_header);
   check_header_values(pe, file);
   parse_rich(pe, file);
-  locate_overlay(pe);
+  locate_overlay(pe, file);
 
   detail::parse_imports(pe, file);
   detail::parse_delay_imports(pe, file);

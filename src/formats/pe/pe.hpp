@@ -202,6 +202,7 @@ struct PeFile {
   std::string_view pdb_path;
   std::uint32_t certificate_offset = 0, certificate_size = 0;  // security directory (a file offset, not an RVA)
   std::uint64_t overlay_offset = 0, overlay_size = 0;
+  double overlay_entropy = 0.0;
   ClrInfo clr;
   std::uint64_t file_size = 0;
 

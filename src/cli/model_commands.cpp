@@ -1,0 +1,166 @@
+// `mamori train`, `mamori eval`, `mamori features`: building and measuring models.
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "common/mapped_file.hpp"
+#include "engine/scanner.hpp"
+#include "features/pe_features.hpp"
+#include "model/train.hpp"
+
+namespace mamori::cli {
+
+namespace {
+
+struct DataFlags {
+  std::vector<std::string> manifests;
+  std::string kind = "pe";
+  std::string cache;
+  int threads = 2;
+  std::vector<std::string> exclude_groups;
+};
+
+void add_data_flags(CLI::App* cmd, DataFlags& d) {
+  cmd->add_option("--manifest", d.manifests, "Manifest TSV (sha256, label, kind, group, path columns); repeatable")->required();
+  cmd->add_option("--kind", d.kind, "Which rows to use (only 'pe' has a model so far)")->default_val("pe")->check(CLI::IsMember({"pe"}));
+  cmd->add_option("--cache", d.cache, "Feature cache file, reused across runs (keyed on sha256 and schema hash)");
+  cmd->add_option("-j,--threads", d.threads, "Worker threads")->default_val(2)->check(CLI::Range(1, 256));
+  cmd->add_option("--exclude-group", d.exclude_groups, "Leave out rows of this source group; repeatable");
+}
+
+Result<model::Dataset> load_data(const DataFlags& d) {
+  auto rows = model::read_manifests(d.manifests, d.kind);
+  if (!rows.ok()) return std::move(rows).error();
+  std::vector<model::Row> kept;
+  for (auto& r : *rows)
+    if (std::find(d.exclude_groups.begin(), d.exclude_groups.end(), r.group) == d.exclude_groups.end()) kept.push_back(std::move(r));
+  std::cerr << "featurising " << kept.size() << " files\n";
+  auto ds = model::build_pe_dataset(std::move(kept), d.threads, d.cache, [](std::size_t done, std::size_t total) {
+    std::cerr << "  " << done << "/" << total << "\r" << std::flush;
+  });
+  if (ds.ok()) {
+    std::cerr << "\n";
+    for (const auto& [row, why] : ds->skipped) std::cerr << "skipped " << row.path << ": " << why << "\n";
+  }
+  return ds;
+}
+
+std::string command_line(int argc, char** argv) {
+  std::string s;
+  for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
+  return s;
+}
+
+}  // namespace
+
+int g_argc = 0;
+char** g_argv = nullptr;
+
+Runner add_train_command(CLI::App& app) {
+  auto d = std::make_shared<DataFlags>();
+  auto o = std::make_shared<model::TrainOptions>();
+  auto out = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("train", "Train a model: group-aware cross-validation, then a final model on all "
+                                          "data. Writes model.json, meta.json (schema, thresholds, command, metrics), "
+                                          "cv-report.json and training-set.tsv.gz into --out.");
+  add_data_flags(cmd, *d);
+  cmd->add_option("--out", *out, "Output model folder")->required();
+  cmd->add_option("--folds", o->folds, "Cross-validation folds (whole source groups per fold)")->default_val(5)->check(CLI::Range(2, 100));
+  cmd->add_option("--seed", o->seed, "Random seed; training is deterministic for a given seed")->default_val(1);
+  cmd->add_option("--rounds", o->rounds, "Boosting rounds")->default_val(o->rounds);
+  cmd->add_option("--max-depth", o->max_depth, "Tree depth")->default_val(o->max_depth);
+  cmd->add_option("--eta", o->eta, "Learning rate")->default_val(o->eta);
+  cmd->add_option("--target-fpr", o->target_fpr, "FPR on the cross-validated data that sets the malicious threshold")->default_val(o->target_fpr);
+  cmd->add_option("--suspicious-fpr", o->suspicious_fpr, "FPR that sets the suspicious threshold")->default_val(o->suspicious_fpr);
+  cmd->add_flag("--loso", o->leave_one_source_out, "Cross-validate leaving one source group out at a time");
+  return [d, o, out] {
+    o->threads = d->threads;
+    o->command = command_line(g_argc, g_argv);
+    auto ds = load_data(*d);
+    if (!ds.ok()) {
+      std::cerr << "mamori train: " << ds.error().message << "\n";
+      return 2;
+    }
+    auto meta = model::train_pe(*ds, *o, *out, std::cerr);
+    if (!meta.ok()) {
+      std::cerr << "mamori train: " << meta.error().message << "\n";
+      return 2;
+    }
+    std::cout << "cross-validation (out-of-fold scores):\n";
+    model::print_report((*meta)["cv_report"], std::cout, 40);
+    std::cout << "\nmodel written to " << *out << " (threshold " << (*meta)["threshold"].get<double>() << ")\n";
+    return 0;
+  };
+}
+
+Runner add_eval_command(CLI::App& app) {
+  auto d = std::make_shared<DataFlags>();
+  auto model_dir = std::make_shared<std::string>();
+  auto json_out = std::make_shared<std::string>();
+  auto max_errors = std::make_shared<std::size_t>(50);
+  auto cv = std::make_shared<std::string>();
+  auto o = std::make_shared<model::TrainOptions>();
+  auto* cmd = app.add_subcommand("eval", "Evaluate: score a labelled manifest with a model (ROC AUC, TPR at FPR 0.1% "
+                                         "and 1%, per source group, per file type, family Emotet, misclassified "
+                                         "files), or with --cv cross-validate on it instead.");
+  add_data_flags(cmd, *d);
+  cmd->add_option("--model", *model_dir, "Model folder (default: the shipped PE model)");
+  cmd->add_option("--json", *json_out, "Also write the full report as JSON to this file");
+  cmd->add_option("--max-errors", *max_errors, "Misclassified files to list")->default_val(50);
+  cmd->add_option("--cv", *cv, "Instead of a shipped model, cross-validate: 'group' (5-fold by source group) or "
+                               "'loso' (leave one source out)")->check(CLI::IsMember({"group", "loso"}));
+  cmd->add_option("--seed", o->seed, "Seed for --cv")->default_val(1);
+  return [=] {
+    auto ds = load_data(*d);
+    if (!ds.ok()) {
+      std::cerr << "mamori eval: " << ds.error().message << "\n";
+      return 2;
+    }
+    nlohmann::json rep;
+    if (!cv->empty()) {
+      o->threads = d->threads;
+      o->leave_one_source_out = *cv == "loso";
+      const auto oof = model::cross_validate(*ds, *o, std::cerr);
+      rep = model::report(*ds, oof, -1);
+    } else {
+      const std::string dir = model_dir->empty() ? engine::default_model_dir() + "/pe" : *model_dir;
+      auto m = model::Model::load(dir, features::pe_schema());
+      if (!m.ok()) {
+        std::cerr << "mamori eval: " << m.error().message << "\n";
+        return 2;
+      }
+      rep = model::evaluate(*ds, *m);
+    }
+    model::print_report(rep, std::cout, *max_errors);
+    if (!json_out->empty()) std::ofstream(*json_out) << rep.dump(1) << "\n";
+    return 0;
+  };
+}
+
+Runner add_features_command(CLI::App& app) {
+  auto markdown = std::make_shared<bool>(false);
+  auto file = std::make_shared<std::string>();
+  auto* cmd = app.add_subcommand("features", "Print the PE feature schema (--markdown), or one file's feature vector as JSON");
+  cmd->add_flag("--markdown", *markdown, "The schema documentation (docs/features.md is this output)");
+  cmd->add_option("file", *file, "A PE file whose vector to print");
+  return [=] {
+    if (*markdown || file->empty()) {
+      std::cout << features::pe_schema_markdown();
+      return 0;
+    }
+    auto f = MappedFile::open(*file);
+    if (!f.ok()) {
+      std::cerr << "mamori features: " << f.error().message << "\n";
+      return 2;
+    }
+    const auto s = features::featurize_pe(f->view());
+    nlohmann::json j = nlohmann::json::object();
+    const auto& names = features::pe_schema().features;
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (s.x[i] != 0.0f) j[names[i].name] = std::isnan(s.x[i]) ? nlohmann::json(nullptr) : nlohmann::json(s.x[i]);
+    std::cout << j.dump(1) << "\n";
+    return 0;
+  };
+}
+
+}  // namespace mamori::cli

@@ -1,0 +1,242 @@
+// `mamori scan`: clamscan-compatible output and exit codes over files and folders.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/render.hpp"
+#include "engine/scanner.hpp"
+#include "features/pe_features.hpp"
+
+namespace mamori::cli {
+
+namespace {
+
+struct ScanFlags {
+  std::vector<std::string> paths;
+  std::string files_from;
+  std::string model_dir;
+  bool json = false;
+  bool explain = false;
+  bool infected_only = false;
+  bool no_summary = false;
+  bool no_suspicious = false;
+  int threads = 1;
+  std::uint64_t max_filesize = 4ull << 30;
+};
+
+// A bounded hand-off from the folder walker to the workers, so a huge tree never sits in memory at once.
+class PathQueue {
+ public:
+  explicit PathQueue(std::size_t cap) : cap_(cap) {}
+  void push(std::string p) {
+    std::unique_lock lk(m_);
+    not_full_.wait(lk, [&] { return q_.size() < cap_; });
+    q_.push_back(std::move(p));
+    not_empty_.notify_one();
+  }
+  void close() {
+    std::lock_guard lk(m_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  bool pop(std::string& out) {
+    std::unique_lock lk(m_);
+    not_empty_.wait(lk, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return false;
+    out = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return true;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable not_empty_, not_full_;
+  std::deque<std::string> q_;
+  std::size_t cap_;
+  bool closed_ = false;
+};
+
+struct Totals {
+  std::size_t scanned = 0, found = 0, suspicious = 0, unsupported = 0, errors = 0;
+  std::uint64_t bytes = 0;
+};
+
+engine::ScanResult error_result(const std::string& path, const std::string& why) {
+  engine::ScanResult r;
+  r.path = path;
+  r.verdict = engine::Verdict::error;
+  r.error = why;
+  return r;
+}
+
+// Walks `root`: regular files are queued; directories are descended without following symlinks (no loops);
+// sockets, FIFOs and devices are reported and skipped, since reading them could block forever.
+void walk(const std::string& root, PathQueue& q, const std::function<void(engine::ScanResult)>& report) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto st = fs::status(root, ec);
+  if (ec) {
+    report(error_result(root, ec.message()));
+    return;
+  }
+  if (fs::is_regular_file(st)) {
+    q.push(root);
+    return;
+  }
+  if (!fs::is_directory(st)) {
+    report(error_result(root, "not a regular file"));
+    return;
+  }
+  fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec) {
+    report(error_result(root, ec.message()));
+    return;
+  }
+  for (; it != end; it.increment(ec)) {
+    if (ec) {
+      report(error_result(it->path().string(), ec.message()));
+      ec.clear();
+      continue;
+    }
+    const auto s = it->symlink_status(ec);
+    if (ec) continue;
+    if (fs::is_symlink(s)) {
+      // Scan what a symlink points to only if it is a regular file; never follow into directories.
+      std::error_code e2;
+      if (fs::is_regular_file(fs::status(it->path(), e2))) q.push(it->path().string());
+      continue;
+    }
+    if (fs::is_regular_file(s)) q.push(it->path().string());
+  }
+}
+
+int run_scan(const ScanFlags& f) {
+  std::optional<model::Model> pe_model;
+  const std::string model_root = f.model_dir.empty() ? engine::default_model_dir() : f.model_dir;
+  {
+    auto m = model::Model::load(model_root + "/pe", features::pe_schema());
+    if (!m.ok()) {
+      std::cerr << "mamori: cannot load the PE model: " << m.error().message << "\n";
+      return 2;
+    }
+    pe_model = std::move(m).value();
+  }
+  engine::Options opt;
+  opt.explain = f.json || f.explain;
+  opt.alert_suspicious = !f.no_suspicious;
+  opt.limits.max_file_size = f.max_filesize;
+  const engine::Scanner scanner(std::move(pe_model), opt);
+
+  std::vector<std::string> roots = f.paths;
+  if (!f.files_from.empty()) {
+    std::ifstream in(f.files_from == "-" ? "/dev/stdin" : f.files_from);
+    if (!in) {
+      std::cerr << "mamori: cannot read " << f.files_from << "\n";
+      return 2;
+    }
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty()) roots.push_back(line);
+  }
+  if (roots.empty()) {
+    std::cerr << "mamori: nothing to scan (give PATH... or --files-from FILE)\n";
+    return 2;
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool progress = isatty(STDERR_FILENO) && !f.json;
+  std::mutex out_m;
+  Totals tot;
+  auto last_progress = t0;
+  auto emit = [&](const engine::ScanResult& r) {
+    std::lock_guard lk(out_m);
+    ++tot.scanned;
+    tot.bytes += r.size;
+    if (r.verdict == engine::Verdict::error) ++tot.errors;
+    if (r.verdict == engine::Verdict::unsupported) ++tot.unsupported;
+    if (r.found()) ++tot.found;
+    if (r.verdict == engine::Verdict::suspicious) ++tot.suspicious;
+    if (progress) std::cerr << "\r\033[K" << std::flush;
+    if (f.json) {
+      std::cout << to_json(r).dump() << "\n";
+    } else if (!f.infected_only || r.found() || r.verdict == engine::Verdict::error) {
+      print_line(r, std::cout);
+      if (f.explain) print_explanation(r, std::cout);
+    }
+    std::cout.flush();
+    const auto now = std::chrono::steady_clock::now();
+    if (progress && now - last_progress > std::chrono::milliseconds(200)) {
+      last_progress = now;
+      std::cerr << "[" << tot.scanned << " files, " << (tot.bytes >> 20) << " MiB] " << r.path.substr(0, 60) << std::flush;
+    }
+  };
+
+  PathQueue q(1024);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::max(1, f.threads); ++t) {
+    workers.emplace_back([&] {
+      std::string p;
+      while (q.pop(p)) emit(scanner.scan_file(p));
+    });
+  }
+  for (const auto& r : roots) walk(r, q, emit);
+  q.close();
+  for (auto& w : workers) w.join();
+  if (progress) std::cerr << "\r\033[K" << std::flush;
+
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!f.no_summary && !f.json) {
+    const auto* m = scanner.pe_model();
+    std::cout << "\n----------- SCAN SUMMARY -----------\n"
+              << "Engine version: " << MAMORI_VERSION << "\n"
+              << "PE model: " << m->name() << " (schema v" << features::pe_schema().version << " " << features::pe_schema().hash << ")\n"
+              << "Scanned files: " << tot.scanned << "\n"
+              << "Infected files: " << tot.found << "\n";
+    if (tot.suspicious) std::cout << "  of which suspicious: " << tot.suspicious << "\n";
+    std::cout << "Not scored (no model for the type): " << tot.unsupported << "\n";
+    if (tot.errors) std::cout << "Total errors: " << tot.errors << "\n";
+    std::cout << "Data scanned: " << std::fixed << std::setprecision(2) << static_cast<double>(tot.bytes) / 1e6 << " MB\n"
+              << "Time: " << std::setprecision(3) << secs << " sec\n";
+  }
+  if (tot.errors) return 2;
+  return tot.found ? 1 : 0;
+}
+
+}  // namespace
+
+Runner add_scan_command(CLI::App& app) {
+  auto f = std::make_shared<ScanFlags>();
+  auto* cmd = app.add_subcommand("scan", "Scan files and folders (folders recursively). Prints `path: OK` or "
+                                         "`path: <Name> FOUND` per file, then a summary.\n"
+                                         "Exit code: 0 nothing found, 1 something found, 2 errors occurred.");
+  cmd->add_option("paths", f->paths, "Files or folders to scan");
+  cmd->add_option("--files-from", f->files_from, "Read paths to scan from FILE, one a line ('-' for stdin)");
+  cmd->add_flag("--json", f->json, "Write one JSON object per file (path, sha256, size, type, verdict, score, model, "
+                                   "reasons, anomalies, elapsed_ms) instead of text");
+  cmd->add_flag("--explain", f->explain, "Print the features that moved each score most, and the anomalies");
+  cmd->add_flag("-i,--infected", f->infected_only, "Print only files found (and errors)");
+  cmd->add_flag("--no-summary", f->no_summary, "Do not print the summary");
+  cmd->add_flag("--no-suspicious", f->no_suspicious,
+                "Report files between the suspicious and malicious thresholds as OK (default: FOUND as "
+                "Mamori.PE.Suspicious)");
+  cmd->add_option("-j,--threads", f->threads, "Scan N files in parallel")->default_val(1)->check(CLI::Range(1, 256));
+  cmd->add_option("--max-filesize", f->max_filesize,
+                  "Files larger than this many bytes are not read and are reported as "
+                  "Mamori.Limits.Exceeded.FileSize FOUND (never silently OK)")
+      ->default_val(f->max_filesize);
+  cmd->add_option("--model-dir", f->model_dir, "Folder holding the models (default: $MAMORI_MODELS or the installed models)");
+  return [f] { return run_scan(*f); };
+}
+
+}  // namespace mamori::cli

@@ -1,0 +1,52 @@
+// The PE feature vector: EMBER-v2-style groups plus what Emotet-era loaders show (Rich toolchain ids, padding,
+// anomalies, resource payloads, .NET flags, behavioural API groups). Fixed length; the layout is versioned.
+//
+// Bump kPeSchemaVersion whenever a name, an order or a meaning changes: models record the schema hash and are
+// refused by an extractor that does not match.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "features/byte_scan.hpp"
+#include "features/emitter.hpp"
+#include "formats/pe/pe.hpp"
+
+namespace mamori::features {
+
+inline constexpr int kPeSchemaVersion = 1;
+
+struct Schema {
+  int version = 0;
+  std::vector<FeatureInfo> features;
+  std::vector<GroupInfo> groups;
+  std::string hash;  // hex FNV-1a of version and names: what models are keyed on
+};
+
+/// The schema of the PE vector (computed once, cached).
+const Schema& pe_schema();
+
+/// Fills `out` (resized to the schema size) from a parsed PE and its byte statistics.
+void extract_pe(const pe::PeFile& pe, const ByteStats& bytes, std::vector<float>& out);
+
+/// Markdown documentation of the schema, generated from the same code that fills the vector.
+std::string pe_schema_markdown();
+
+}  // namespace mamori::features
+
+namespace mamori::features {
+
+/// Everything the PE model needs from one file: the parsed image (or what little of it was readable) and its vector.
+struct PeSample {
+  pe::PeFile pe;
+  std::vector<float> x;
+  /// Set when pe::parse could not read the headers (e.g. cut off inside the COFF header); the vector is then built
+  /// from the byte groups alone, and the header groups describe an empty image.
+  std::optional<Error> header_error;
+};
+
+/// Parses and featurises a PE file. Call only on bytes that detect_type() classified as PE.
+PeSample featurize_pe(ByteView bytes);
+
+}  // namespace mamori::features

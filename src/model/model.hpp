@@ -1,0 +1,60 @@
+// A trained classifier: an XGBoost booster plus its metadata (schema hash, thresholds, how it was trained).
+//
+// A model directory holds model.json (XGBoost's JSON model), meta.json and training-set.tsv.gz. Loading checks that
+// the model was trained on the same feature schema as this build's extractor and refuses it otherwise: a model
+// scoring a vector whose columns mean something else would produce confident nonsense.
+//
+// Thread safety: score() and explain() may be called from many threads on one Model (XGBoost keeps prediction
+// buffers per thread); load() is not concurrent with them.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.hpp"
+#include "features/pe_features.hpp"
+
+namespace mamori::model {
+
+struct Contribution {
+  std::size_t feature = 0;
+  float value = 0;         // the feature's value in this file
+  double contribution = 0; // its SHAP contribution to the log-odds
+};
+
+class Model {
+ public:
+  Model();
+  ~Model();
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+
+  /// Loads `dir`/model.json and `dir`/meta.json, checking the schema against `expected`.
+  static Result<Model> load(const std::string& dir, const features::Schema& expected);
+
+  /// Probability of malicious, 0..1.
+  Result<double> score(const std::vector<float>& x) const;
+  /// Per-feature contributions to the log-odds, largest absolute value first, at most `k` of them.
+  Result<std::vector<Contribution>> explain(const std::vector<float>& x, std::size_t k) const;
+
+  const std::string& name() const noexcept { return name_; }
+  double threshold() const noexcept { return threshold_; }
+  double suspicious_threshold() const noexcept { return suspicious_threshold_; }
+  const nlohmann::json& meta() const noexcept { return meta_; }
+
+ private:
+  void* booster_ = nullptr;  // BoosterHandle
+  std::string name_;
+  double threshold_ = 0.5;
+  double suspicious_threshold_ = 0.5;
+  std::size_t n_features_ = 0;
+  nlohmann::json meta_;
+};
+
+/// The last XGBoost error message, for diagnostics.
+std::string xgb_last_error();
+
+}  // namespace mamori::model

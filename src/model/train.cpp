@@ -1,0 +1,371 @@
+#include "model/train.hpp"
+
+#include <xgboost/c_api.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include "features/pe_features.hpp"
+#include "model/metrics.hpp"
+
+namespace mamori::model {
+
+namespace {
+
+struct Booster {
+  BoosterHandle h = nullptr;
+  ~Booster() {
+    if (h) XGBoosterFree(h);
+  }
+};
+struct Matrix {
+  DMatrixHandle h = nullptr;
+  ~Matrix() {
+    if (h) XGDMatrixFree(h);
+  }
+};
+
+// Weights that keep one big source or one class from dominating: 1/sqrt(group size), then both classes summed
+// to the same total.
+std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx) {
+  std::map<std::string, std::size_t> gsize;
+  for (auto i : idx) ++gsize[ds.rows[i].group];
+  std::vector<float> w(idx.size());
+  double sum[2] = {0, 0};
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    w[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(gsize[ds.rows[idx[k]].group])));
+    sum[ds.rows[idx[k]].y] += w[k];
+  }
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    const int y = ds.rows[idx[k]].y;
+    if (sum[y] > 0) w[k] = static_cast<float>(w[k] * static_cast<double>(idx.size()) / 2.0 / sum[y]);
+  }
+  return w;
+}
+
+Matrix make_matrix(const Dataset& ds, const std::vector<std::size_t>& idx) {
+  std::vector<float> x;
+  x.reserve(idx.size() * ds.n_features);
+  for (auto i : idx) x.insert(x.end(), ds.x.begin() + static_cast<std::ptrdiff_t>(i * ds.n_features),
+                              ds.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ds.n_features));
+  Matrix m;
+  XGDMatrixCreateFromMat(x.data(), idx.size(), ds.n_features, std::nanf(""), &m.h);
+  return m;
+}
+
+Result<Booster> fit(const Dataset& ds, const std::vector<std::size_t>& idx, const TrainOptions& opt) {
+  Matrix m = make_matrix(ds, idx);
+  if (!m.h) return make_error(ErrorCode::internal, xgb_last_error());
+  std::vector<float> y(idx.size());
+  for (std::size_t k = 0; k < idx.size(); ++k) y[k] = static_cast<float>(ds.rows[idx[k]].y);
+  const auto w = sample_weights(ds, idx);
+  XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size());
+  XGDMatrixSetFloatInfo(m.h, "weight", w.data(), w.size());
+  Booster b;
+  if (XGBoosterCreate(&m.h, 1, &b.h) != 0) return make_error(ErrorCode::internal, xgb_last_error());
+  auto set = [&](const char* k, const std::string& v) { XGBoosterSetParam(b.h, k, v.c_str()); };
+  set("objective", "binary:logistic");
+  set("tree_method", "hist");
+  set("max_depth", std::to_string(opt.max_depth));
+  set("eta", std::to_string(opt.eta));
+  set("subsample", std::to_string(opt.subsample));
+  set("colsample_bytree", std::to_string(opt.colsample));
+  set("min_child_weight", std::to_string(opt.min_child_weight));
+  set("seed", std::to_string(opt.seed));
+  set("nthread", std::to_string(opt.threads));
+  set("verbosity", "0");
+  for (int it = 0; it < opt.rounds; ++it)
+    if (XGBoosterUpdateOneIter(b.h, it, m.h) != 0) return make_error(ErrorCode::internal, xgb_last_error());
+  return b;
+}
+
+std::vector<double> predict(const Booster& b, const Dataset& ds, const std::vector<std::size_t>& idx) {
+  Matrix m = make_matrix(ds, idx);
+  static constexpr const char* kConfig =
+      R"({"type":0,"training":false,"iteration_begin":0,"iteration_end":0,"strict_shape":false})";
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* out = nullptr;
+  std::vector<double> s(idx.size(), std::nan(""));
+  if (XGBoosterPredictFromDMatrix(b.h, m.h, kConfig, &shape, &dim, &out) == 0)
+    for (std::size_t k = 0; k < idx.size(); ++k) s[k] = out[k];
+  return s;
+}
+
+// Deterministic group -> fold assignment: largest groups first, each to the currently lightest fold; the seed
+// breaks ties between equal-sized groups.
+std::vector<int> assign_folds(const Dataset& ds, int folds, int seed, bool loso) {
+  std::map<std::string, std::size_t> gsize;
+  for (const auto& r : ds.rows) ++gsize[r.group];
+  std::vector<std::pair<std::string, std::size_t>> groups(gsize.begin(), gsize.end());
+  std::map<std::string, int> fold_of;
+  if (loso) {
+    int f = 0;
+    for (const auto& g : groups) fold_of[g.first] = f++;
+  } else {
+    auto tiebreak = [seed](const std::string& s) {
+      std::uint32_t h = 2166136261u ^ static_cast<std::uint32_t>(seed);
+      for (char c : s) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+      return h;
+    };
+    std::sort(groups.begin(), groups.end(), [&](const auto& a, const auto& b) {
+      if (a.second != b.second) return a.second > b.second;
+      return tiebreak(a.first) < tiebreak(b.first);
+    });
+    std::vector<std::size_t> load(static_cast<std::size_t>(folds), 0);
+    for (const auto& g : groups) {
+      const auto f = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      fold_of[g.first] = static_cast<int>(f);
+      load[f] += g.second;
+    }
+  }
+  std::vector<int> fold(ds.rows.size());
+  for (std::size_t i = 0; i < ds.rows.size(); ++i) fold[i] = fold_of[ds.rows[i].group];
+  return fold;
+}
+
+// File-type bucket from the vector itself, so it is the same for every source whatever its manifest says.
+std::string pe_bucket(const Dataset& ds, std::size_t i) {
+  const auto& names = features::pe_schema().features;
+  auto val = [&](const char* n) {
+    for (std::size_t k = 0; k < names.size(); ++k)
+      if (names[k].name == n) return ds.x[i * ds.n_features + k];
+    return 0.0f;
+  };
+  std::string s = val("general.is_pe32_plus") > 0.5f ? "64" : "32";
+  s += val("general.is_dll") > 0.5f ? "-dll" : "-exe";
+  if (val("general.is_dotnet") > 0.5f) s += "-dotnet";
+  return s;
+}
+
+nlohmann::json op_json(const OperatingPoint& op) {
+  return {{"threshold", op.threshold}, {"tpr", op.tpr}, {"fpr", op.fpr}, {"tp", op.tp},
+          {"fp", op.fp}, {"positives", op.positives}, {"negatives", op.negatives}};
+}
+
+// JSON cannot carry NaN; a metric that does not apply (one class absent) is null.
+nlohmann::json num(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
+}  // namespace
+
+std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log) {
+  const auto fold = assign_folds(ds, opt.folds, opt.seed, opt.leave_one_source_out);
+  const int nfolds = fold.empty() ? 0 : *std::max_element(fold.begin(), fold.end()) + 1;
+  std::vector<double> oof(ds.rows.size(), std::nan(""));
+  for (int f = 0; f < nfolds; ++f) {
+    std::vector<std::size_t> tr, te;
+    for (std::size_t i = 0; i < fold.size(); ++i) (fold[i] == f ? te : tr).push_back(i);
+    if (te.empty() || tr.empty()) continue;
+    auto b = fit(ds, tr, opt);
+    if (!b.ok()) {
+      log << "fold " << f << ": " << b.error().message << "\n";
+      continue;
+    }
+    const auto s = predict(*b, ds, te);
+    for (std::size_t k = 0; k < te.size(); ++k) oof[te[k]] = s[k];
+    log << "  fold " << (f + 1) << "/" << nfolds << ": " << tr.size() << " train, " << te.size() << " test\n"
+        << std::flush;
+  }
+  return oof;
+}
+
+nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold) {
+  std::vector<int> y(ds.rows.size());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = ds.rows[i].y;
+  nlohmann::json r;
+  r["files"] = ds.rows.size();
+  r["malicious"] = std::count(y.begin(), y.end(), 1);
+  r["benign"] = std::count(y.begin(), y.end(), 0);
+  r["roc_auc"] = num(roc_auc(score, y));
+  const auto p01 = at_fpr(score, y, 0.001), p1 = at_fpr(score, y, 0.01);
+  r["at_fpr_0.1%"] = op_json(p01);
+  r["at_fpr_1%"] = op_json(p1);
+  if (threshold >= 0) r["at_model_threshold"] = op_json(at_threshold(score, y, threshold));
+  const double thr = threshold >= 0 ? threshold : p1.threshold;
+  r["operating_threshold"] = thr;
+
+  auto subset_report = [&](auto&& key_of) {
+    std::map<std::string, std::vector<std::size_t>> by;
+    for (std::size_t i = 0; i < ds.rows.size(); ++i) by[key_of(i)].push_back(i);
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, idx] : by) {
+      std::vector<double> s;
+      std::vector<int> yy;
+      for (auto i : idx) s.push_back(score[i]), yy.push_back(y[i]);
+      const auto op = at_threshold(s, yy, thr);
+      out[k] = {{"files", idx.size()}, {"malicious", op.positives}, {"benign", op.negatives},
+                {"tpr", num(op.tpr)}, {"fpr", num(op.fpr)}, {"roc_auc", num(roc_auc(s, yy))}};
+    }
+    return out;
+  };
+  r["by_group"] = subset_report([&](std::size_t i) { return ds.rows[i].group; });
+  r["by_file_type"] = subset_report([&](std::size_t i) { return pe_bucket(ds, i); });
+  {
+    std::vector<double> s;
+    std::vector<int> yy;
+    for (std::size_t i = 0; i < ds.rows.size(); ++i)
+      if (ds.rows[i].family == "Emotet") s.push_back(score[i]), yy.push_back(y[i]);
+    const auto op = at_threshold(s, yy, thr);
+    r["family_emotet"] = {{"files", s.size()}, {"tpr", num(op.tpr)}};
+  }
+  // Worst source among those with at least 5 files of a class.
+  double worst_tpr = 2, worst_fpr = -1;
+  std::string worst_tpr_g, worst_fpr_g;
+  for (const auto& [g, v] : r["by_group"].items()) {
+    if (v["malicious"].get<std::size_t>() >= 5 && !v["tpr"].is_null() && v["tpr"].get<double>() < worst_tpr)
+      worst_tpr = v["tpr"].get<double>(), worst_tpr_g = g;
+    if (v["benign"].get<std::size_t>() >= 5 && !v["fpr"].is_null() && v["fpr"].get<double>() > worst_fpr)
+      worst_fpr = v["fpr"].get<double>(), worst_fpr_g = g;
+  }
+  if (!worst_tpr_g.empty()) r["worst_group_tpr"] = {{"group", worst_tpr_g}, {"tpr", worst_tpr}};
+  if (!worst_fpr_g.empty()) r["worst_group_fpr"] = {{"group", worst_fpr_g}, {"fpr", worst_fpr}};
+  nlohmann::json errs = nlohmann::json::array();
+  for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+    if (std::isnan(score[i])) continue;
+    const bool flagged = score[i] >= thr;
+    if (flagged != (y[i] == 1))
+      errs.push_back({{"sha256", ds.rows[i].sha256}, {"label", ds.rows[i].label}, {"group", ds.rows[i].group},
+                      {"family", ds.rows[i].family}, {"type", pe_bucket(ds, i)}, {"score", score[i]},
+                      {"path", ds.rows[i].path}});
+  }
+  std::sort(errs.begin(), errs.end(), [](const auto& a, const auto& b) { return a["group"] < b["group"]; });
+  r["misclassified"] = errs;
+  return r;
+}
+
+void print_report(const nlohmann::json& rep, std::ostream& out, std::size_t max_errors) {
+  auto pct = [](const nlohmann::json& v) {
+    std::ostringstream s;
+    if (v.is_null()) s << "   n/a";
+    else s << std::fixed << std::setprecision(2) << std::setw(6) << v.get<double>() * 100 << "%";
+    return s.str();
+  };
+  out << "files " << rep["files"] << " (malicious " << rep["malicious"] << ", benign " << rep["benign"] << ")\n";
+  out << "ROC AUC            " << (rep["roc_auc"].is_null() ? std::string("n/a") : std::to_string(rep["roc_auc"].get<double>())) << "\n";
+  for (const char* k : {"at_fpr_0.1%", "at_fpr_1%", "at_model_threshold"}) {
+    if (!rep.contains(k)) continue;
+    const auto& op = rep[k];
+    out << std::left << std::setw(19) << k << "TPR " << pct(op["tpr"]) << "  FPR " << pct(op["fpr"])
+        << "  threshold " << op["threshold"].get<double>() << "\n";
+  }
+  out << "Emotet             TPR " << pct(rep["family_emotet"]["tpr"]) << " of " << rep["family_emotet"]["files"]
+      << " files (at threshold " << rep["operating_threshold"].get<double>() << ")\n";
+  if (rep.contains("worst_group_tpr"))
+    out << "worst source (TPR) " << rep["worst_group_tpr"]["group"].get<std::string>() << " " << pct(rep["worst_group_tpr"]["tpr"]) << "\n";
+  if (rep.contains("worst_group_fpr"))
+    out << "worst source (FPR) " << rep["worst_group_fpr"]["group"].get<std::string>() << " " << pct(rep["worst_group_fpr"]["fpr"]) << "\n";
+  out << "\nby file type (at the operating threshold)\n";
+  for (const auto& [k, v] : rep["by_file_type"].items())
+    out << "  " << std::left << std::setw(14) << k << " mal " << std::setw(5) << v["malicious"].get<std::size_t>()
+        << " TPR " << pct(v["tpr"]) << "   ben " << std::setw(5) << v["benign"].get<std::size_t>() << " FPR " << pct(v["fpr"]) << "\n";
+  out << "\nby source group (at the operating threshold; groups with errors first)\n";
+  std::vector<std::pair<std::string, nlohmann::json>> groups;
+  for (const auto& [g, v] : rep["by_group"].items()) groups.emplace_back(g, v);
+  auto errors_of = [](const nlohmann::json& v) {
+    double e = 0;
+    if (!v["tpr"].is_null()) e += (1 - v["tpr"].get<double>()) * v["malicious"].get<double>();
+    if (!v["fpr"].is_null()) e += v["fpr"].get<double>() * v["benign"].get<double>();
+    return e;
+  };
+  std::stable_sort(groups.begin(), groups.end(), [&](const auto& a, const auto& b) { return errors_of(a.second) > errors_of(b.second); });
+  for (const auto& [g, v] : groups) {
+    out << "  " << std::left << std::setw(48) << g.substr(0, 47) << " mal " << std::setw(5) << v["malicious"].get<std::size_t>()
+        << " TPR " << pct(v["tpr"]) << "   ben " << std::setw(5) << v["benign"].get<std::size_t>() << " FPR " << pct(v["fpr"]) << "\n";
+  }
+  const auto& errs = rep["misclassified"];
+  out << "\nmisclassified: " << errs.size() << "\n";
+  for (std::size_t i = 0; i < errs.size() && i < max_errors; ++i) {
+    const auto& e = errs[i];
+    out << "  " << e["label"].get<std::string>() << " " << std::fixed << std::setprecision(4) << e["score"].get<double>()
+        << " " << e["type"].get<std::string>() << " " << e["group"].get<std::string>() << " " << e["sha256"].get<std::string>() << "\n";
+  }
+  if (errs.size() > max_errors) out << "  ... " << (errs.size() - max_errors) << " more (see the JSON report)\n";
+}
+
+Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (ec) return make_error(ErrorCode::io, "cannot create " + out_dir + ": " + ec.message());
+
+  log << "cross-validating (" << (opt.leave_one_source_out ? "leave one source out" : std::to_string(opt.folds) + "-fold by source group") << ")\n";
+  const auto oof = cross_validate(ds, opt, log);
+  std::vector<int> y(ds.rows.size());
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = ds.rows[i].y;
+  const auto thr = at_fpr(oof, y, opt.target_fpr);
+  const auto sthr = at_fpr(oof, y, opt.suspicious_fpr);
+  auto cv = report(ds, oof, thr.threshold);
+
+  log << "training the final model on " << ds.rows.size() << " files\n";
+  std::vector<std::size_t> all(ds.rows.size());
+  std::iota(all.begin(), all.end(), 0);
+  auto b = fit(ds, all, opt);
+  if (!b.ok()) return std::move(b).error();
+  const std::string model_path = (fs::path(out_dir) / "model.json").string();
+  if (XGBoosterSaveModel(b->h, model_path.c_str()) != 0) return make_error(ErrorCode::io, xgb_last_error());
+
+  const auto& schema = features::pe_schema();
+  nlohmann::json meta;
+  meta["name"] = "mamori-pe";
+  meta["kind"] = "pe";
+  meta["schema_version"] = schema.version;
+  meta["schema_hash"] = schema.hash;
+  meta["n_features"] = schema.features.size();
+  meta["threshold"] = thr.threshold;
+  meta["threshold_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.target_fpr) + " on the cross-validated data";
+  meta["suspicious_threshold"] = std::min(sthr.threshold, thr.threshold);
+  meta["suspicious_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.suspicious_fpr);
+  meta["training_command"] = opt.command;
+  meta["params"] = {{"folds", opt.folds}, {"seed", opt.seed}, {"rounds", opt.rounds}, {"max_depth", opt.max_depth},
+                    {"eta", opt.eta}, {"subsample", opt.subsample}, {"colsample_bytree", opt.colsample},
+                    {"min_child_weight", opt.min_child_weight}, {"weights", "1/sqrt(group size), classes balanced"}};
+  meta["training_files"] = ds.rows.size();
+  nlohmann::json summary = cv;
+  summary.erase("misclassified");
+  summary.erase("by_group");
+  meta["cv_metrics"] = summary;
+  {
+    std::ofstream m(fs::path(out_dir) / "meta.json");
+    m << meta.dump(2) << "\n";
+  }
+  {
+    std::ofstream c(fs::path(out_dir) / "cv-report.json");
+    c << cv.dump(1) << "\n";
+  }
+  // The training set, so that overlap with any evaluation set can be found and removed.
+  gzFile gz = gzopen((fs::path(out_dir) / "training-set.tsv.gz").c_str(), "wb9");
+  if (!gz) return make_error(ErrorCode::io, "cannot write training-set.tsv.gz");
+  std::vector<std::size_t> order(ds.rows.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](auto a, auto b2) { return ds.rows[a].sha256 < ds.rows[b2].sha256; });
+  const std::string header = "sha256\tlabel\tgroup\tfamily\n";
+  gzwrite(gz, header.data(), static_cast<unsigned>(header.size()));
+  for (auto i : order) {
+    const auto& r = ds.rows[i];
+    const std::string line = r.sha256 + "\t" + r.label + "\t" + r.group + "\t" + r.family + "\n";
+    gzwrite(gz, line.data(), static_cast<unsigned>(line.size()));
+  }
+  gzclose(gz);
+  meta["cv_report"] = cv;
+  return meta;
+}
+
+nlohmann::json evaluate(const Dataset& ds, const Model& m) {
+  std::vector<double> s(ds.rows.size());
+  for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+    std::vector<float> x(ds.x.begin() + static_cast<std::ptrdiff_t>(i * ds.n_features),
+                         ds.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ds.n_features));
+    auto r = m.score(x);
+    s[i] = r.ok() ? *r : std::nan("");
+  }
+  return report(ds, s, m.threshold());
+}
+
+}  // namespace mamori::model

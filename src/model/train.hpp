@@ -1,0 +1,49 @@
+// Training and evaluation of the PE model: group-aware cross-validation (no source is ever split between training
+// and test), a final model on all data, and the reports that `mamori train` and `mamori eval` print.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/dataset.hpp"
+#include "model/model.hpp"
+
+namespace mamori::model {
+
+struct TrainOptions {
+  int folds = 5;
+  int seed = 1;
+  int rounds = 500;
+  int max_depth = 7;
+  double eta = 0.06;
+  double subsample = 0.8;
+  double colsample = 0.5;
+  double min_child_weight = 2.0;
+  int threads = 2;
+  double target_fpr = 0.001;       // malicious threshold: FPR on the cross-validated dev data
+  double suspicious_fpr = 0.005;   // suspicious threshold
+  bool leave_one_source_out = false;  // evaluation mode: one fold per group
+  std::string command;             // recorded in meta.json
+};
+
+/// Per-file out-of-fold scores from group k-fold (or leave-one-source-out) cross-validation.
+std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log);
+
+/// Trains on everything, cross-validates, writes model.json, meta.json, training-set.tsv.gz and cv-report.json
+/// into `out_dir`. Returns meta.json's content.
+Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log);
+
+/// Scores every row with `m` and returns the report (metrics overall, by group, by file type, Emotet, errors).
+nlohmann::json evaluate(const Dataset& ds, const Model& m);
+
+/// Report over given scores: AUC, TPR at FPR 0.1% / 1%, per group, per file type, family Emotet, misclassified.
+/// `threshold` (if >= 0) is the operating threshold for per-group figures and the misclassified list.
+nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold);
+
+/// Human-readable rendering of a report.
+void print_report(const nlohmann::json& rep, std::ostream& out, std::size_t max_errors);
+
+}  // namespace mamori::model
