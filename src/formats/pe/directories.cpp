@@ -10,8 +10,12 @@ namespace mamori::pe::detail {
 
 namespace {
 
+std::optional<std::string_view> try_name_at(const PeFile& pe, ByteView file, std::uint32_t rva) {
+  return at_rva(pe, file, rva).cstr(0, limits::max_name_len);
+}
+
 std::string_view name_at(const PeFile& pe, ByteView file, std::uint32_t rva) {
-  return at_rva(pe, file, rva).cstr(0, limits::max_name_len).value_or(std::string_view{});
+  return try_name_at(pe, file, rva).value_or(std::string_view{});
 }
 
 // Walks a thunk array (ILT/INT): by ordinal when the top bit is set, else an RVA of a hint/name entry.
@@ -132,7 +136,14 @@ void parse_exports(PeFile& pe, ByteView file) {
     flag(pe, Anomaly::exports_unreadable, dd.rva);
     return;
   }
-  pe.export_dll_name = name_at(pe, file, dir.le_or<std::uint32_t>(12, 0));
+  // A name that cannot be read is reported, not silently left empty (the truncation tests found names, the DLL
+  // name and forwarders vanishing without an anomaly).
+  auto export_name = [&](std::uint32_t rva, std::uint64_t detail) {
+    auto n = try_name_at(pe, file, rva);
+    if (!n) flag(pe, Anomaly::exports_unreadable, detail);
+    return n.value_or(std::string_view{});
+  };
+  pe.export_dll_name = export_name(dir.le_or<std::uint32_t>(12, 0), dd.rva);
   const std::uint32_t base = dir.le_or<std::uint32_t>(16, 0);
   std::uint32_t nfuncs = dir.le_or<std::uint32_t>(20, 0);
   std::uint32_t nnames = dir.le_or<std::uint32_t>(24, 0);
@@ -158,7 +169,9 @@ void parse_exports(PeFile& pe, ByteView file) {
       flag(pe, Anomaly::exports_unreadable, j);
       break;
     }
-    if (*idx < nfuncs) name_of[*idx] = name_at(pe, file, *nrva);
+    // First name wins: when NumberOfNames is inflated, the garbage read past the real table must not overwrite
+    // the names already bound (found by PeDegrade.HugeExportCounts).
+    if (*idx < nfuncs && name_of[*idx].empty()) name_of[*idx] = export_name(*nrva, j);
   }
   for (std::uint32_t i = 0; i < nfuncs; ++i) {
     auto rva = funcs.u32(std::uint64_t{i} * 4);
@@ -171,7 +184,7 @@ void parse_exports(PeFile& pe, ByteView file) {
     e.rva = *rva;
     e.ordinal = base + i;
     e.name = name_of[i];
-    if (*rva >= dd.rva && std::uint64_t{*rva} < std::uint64_t{dd.rva} + dd.size) e.forwarder = name_at(pe, file, *rva);
+    if (*rva >= dd.rva && std::uint64_t{*rva} < std::uint64_t{dd.rva} + dd.size) e.forwarder = export_name(*rva, i);
     pe.exports.push_back(e);
   }
 }
@@ -192,7 +205,12 @@ void parse_resources(PeFile& pe, ByteView file) {
     std::string type_name;
   };
   std::vector<Pending> stack{{0, 0, 0, 0, {}}};
+  std::vector<Pending> children;
   std::unordered_set<std::uint32_t> seen;
+  // Directories may overlap, so a small section can hold very many directories of 4096 entries each; `seen` alone
+  // bounds them by the section size, not by anything cheap (PeDegrade.ResourceTreeOfOverlappingDirectories took
+  // 7 s on 1.6 MB). One budget for the whole walk bounds the work.
+  std::uint32_t entry_budget = limits::max_resource_entries_walked;
   while (!stack.empty()) {
     Pending cur = std::move(stack.back());
     stack.pop_back();
@@ -210,7 +228,13 @@ void parse_resources(PeFile& pe, ByteView file) {
       flag(pe, Anomaly::resources_truncated_by_limit, n);
       n = limits::max_resource_dir_entries;
     }
+    children.clear();
     for (std::uint32_t i = 0; i < n; ++i) {
+      if (entry_budget == 0) {
+        flag(pe, Anomaly::resources_truncated_by_limit, limits::max_resource_entries_walked);
+        return;
+      }
+      --entry_budget;
       auto ent = rsrc.sub(std::uint64_t{cur.dir_off} + 16 + std::uint64_t{i} * 8, 8);
       if (!ent) {
         flag(pe, Anomaly::resources_unreadable, cur.dir_off);
@@ -232,13 +256,12 @@ void parse_resources(PeFile& pe, ByteView file) {
         } else if (cur.level == 1) {
           next.name_id = id;
         }
-        stack.push_back(std::move(next));
+        children.push_back(std::move(next));
         continue;
       }
       if (pe.resources.size() >= limits::max_resources) {
         flag(pe, Anomaly::resources_truncated_by_limit, pe.resources.size());
-        stack.clear();
-        break;
+        return;
       }
       auto data = rsrc.sub(target, 16);
       if (!data) {
@@ -260,6 +283,8 @@ void parse_resources(PeFile& pe, ByteView file) {
       }
       pe.resources.push_back(std::move(r));
     }
+    // Reversed onto the stack so that subdirectories are walked, and resources reported, in file order.
+    for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(std::move(*it));
   }
 }
 

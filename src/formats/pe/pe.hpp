@@ -28,6 +28,7 @@ inline constexpr std::uint32_t max_imports_total = 16384;
 inline constexpr std::uint32_t max_exports = 65536;
 inline constexpr std::uint32_t max_resources = 8192;     // leaf entries
 inline constexpr std::uint32_t max_resource_dir_entries = 4096;  // per directory
+inline constexpr std::uint32_t max_resource_entries_walked = 65536;  // all directories together (~8 per leaf)
 inline constexpr std::uint32_t max_tls_callbacks = 256;
 inline constexpr std::uint32_t max_reloc_blocks = 65536;
 inline constexpr std::uint32_t max_debug_entries = 64;
