@@ -69,6 +69,7 @@ fi
 if [[ " $STAGES " == *" gh "* ]]; then
   grep -v '^\s*#' "$HERE/sources/github.tsv" | sed '/^\s*$/d' | grep -E -- "${GH_FILTER:-.}" | while IFS=$'\t' read -r repo commit label opts comment; do
     g="$MIRROR/${repo/\//+}/repo"
+    [ -d "$g/.git" ] && g="$g/.git"
     if [ ! -d "$g" ]; then
       printf 'gh:%s\t-\t-\t0\tsnapshot-missing(fetch it with the search tool)\n' "${repo/\//+}" >> "$OUT/skipped.tsv"; log "gh $repo: no snapshot at $g"; continue
     fi

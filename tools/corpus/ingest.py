@@ -204,6 +204,8 @@ def arch_type(data, name):
                 if any(h in head for h in OOXML_HINT) and not name.lower().endswith((".zip", ".jar", ".whl", ".nupkg", ".vsix")):
                     return None
             return t
+    if data[:8] == OLE and name.lower().endswith((".msi", ".msm", ".msp")):
+        return "msi"   # Windows Installer package: 7z lists its streams (embedded cabinets, Binary table)
     if len(data) > 262 and data[257:262] == b"ustar":
         return "tar"
     if data[:4] == b"\x28\xb5\x2f\xfd":
@@ -244,6 +246,7 @@ class Ingest:
         self.passwords = list(dict.fromkeys((a.password or []) + ["infected", "Infected", "INFECTED", "malware", "virus", "infect3d"]))
         self.kinds = set(a.kinds.split(","))
         self.excl = re.compile(a.exclude) if a.exclude else None
+        self.incl = re.compile(a.include) if a.include else None
         self.new = 0
         self.tmp = tempfile.mkdtemp(prefix="ingest.", dir=a.tmp)
 
@@ -263,6 +266,9 @@ class Ingest:
 
     def handle(self, data, archive, name, depth=0):
         size = len(data)
+        if self.incl and depth == 0 and not self.incl.search(name):
+            self.skipped(archive, name, size, "not-included-by-pattern")
+            return
         if self.excl and self.excl.search(name):
             self.skipped(archive, name, size, "excluded-by-pattern")
             return
@@ -422,7 +428,7 @@ class Ingest:
         if self.a.history:
             # every blob version in the history whose path matches --history (older builds of the same binaries)
             rx = re.compile(self.a.history)
-            ro = subprocess.run(["git", "--git-dir", gitdir, "rev-list", "--objects", "--missing=allow-any", commit],
+            ro = subprocess.run(["git", "--git-dir", gitdir, "rev-list", "--objects", "--missing=allow-any"] + (["--all"] if self.a.all_refs else [commit]),
                                 stdout=subprocess.PIPE, check=True).stdout.decode("utf-8", "replace")
             seenb = set()
             for line in ro.splitlines():
@@ -490,6 +496,7 @@ def main():
     ap.add_argument("--max-per-group", type=int, default=0)
     ap.add_argument("--max-size", type=int, default=64 * 1024 * 1024)
     ap.add_argument("--exclude")
+    ap.add_argument("--include", help="keep only top-level paths matching this regex")
     ap.add_argument("--seen", action="append",
                     default=["/tmp/mamori-corpus/manifest.tsv",
                              os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/corpus/manifest.tsv")])
@@ -497,6 +504,7 @@ def main():
     ap.add_argument("--git-dir", help="read the tree of the commit given as the only ROOT from this bare git dir")
     ap.add_argument("--exclude-libs", action="store_true",
                     help="skip signed PE files and well-known library/runtime names (for malware source dumps)")
+    ap.add_argument("--all-refs", action="store_true", help="with --history: walk every branch and tag, not just the commit")
     ap.add_argument("--history", help="with --git-dir: every version in the history of paths matching this regex")
     ap.add_argument("roots", nargs="+")
     a = ap.parse_args()
