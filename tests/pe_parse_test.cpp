@@ -291,6 +291,27 @@ TEST(PeParse, MinimalExeWithoutStubOrRich) {
   expect_imports(imports_of(f, false), s.imports);
 }
 
+// Drivers often use FileAlignment == SectionAlignment == 0x80, so sections start at offsets that are not multiples
+// of 0x200. The loader's round-down is to min(FileAlignment, 0x200); rounding to 0x200 misplaced every section.
+TEST(PeParse, LowAlignmentImage) {
+  PeSpec s = small_exe();
+  s.section_alignment = s.file_alignment = 0x80;
+  s.subsystem = 1;  // native
+  s.sections[0].data.resize(0x190, 0xCC);
+  s.exports = ExportSpec{"drv.sys", 1, {{"DriverEntry", 1}}};
+  s.version_strings = {{"FileDescription", "low alignment"}};
+  const BuiltPe b = build_pe(s);
+  ASSERT_NE(b.layout.sections[1].raw_offset % 0x200, 0u);
+  for (const auto& p : b.layout.sections) EXPECT_EQ(p.va, p.raw_offset);
+  const pe::PeFile f = parse_ok(b.bytes);
+  EXPECT_TRUE(f.anomalies.empty()) << anomaly_list(f);
+  expect_imports(imports_of(f, false), s.imports);
+  ASSERT_EQ(f.exports.size(), 1u);
+  EXPECT_EQ(f.exports[0].name, "DriverEntry");
+  EXPECT_EQ(f.version_info, s.version_strings);
+  EXPECT_EQ(f.rva_to_offset(b.layout.sections[1].va + 3), b.layout.sections[1].raw_offset + 3);
+}
+
 // ---- Degradation: errors only for non-PE bytes and cut-off headers. ----
 
 TEST(PeDegrade, NotMz) {
@@ -495,6 +516,38 @@ TEST(PeDegrade, ImportThunksRunOffTheFile) {
   EXPECT_EQ(f.imports[1].name, "USER32.dll");
   ASSERT_EQ(f.imports[1].functions.size(), 1u);
   EXPECT_EQ(f.imports[1].functions[0].name, "MessageBoxA");
+}
+
+// The loader stops at the first descriptor whose Name or FirstThunk is zero, whatever the other fields hold.
+TEST(PeDegrade, ImportTerminatorWithJunkLookupTable) {
+  PeSpec s = small_exe();
+  s.imports.push_back({"USER32.dll", {ImportFn::by_name("GetDC", 2)}});
+  const BuiltPe b = build_pe(s);
+  std::vector<std::uint8_t> v = b.bytes;
+  const std::uint32_t terminator = b.layout.import_descriptors + 20 * 2;
+  put32(v, terminator, 0x00417C00);  // OriginalFirstThunk: junk (a VA)
+  put32(v, terminator + 12, b.layout.sections[0].va);  // a Name, but FirstThunk stays 0
+  const pe::PeFile f = parse_ok(v);
+  expect_imports(imports_of(f, false), s.imports);
+  EXPECT_TRUE(f.anomalies.empty()) << anomaly_list(f);
+}
+
+// An import directory that starts 2 bytes before the end of a section's raw data continues, in the image, into
+// the zero-filled virtual tail: the loader sees a terminator. The next section's file bytes (here a copy of a valid
+// descriptor) must not be read in its place.
+TEST(PeDegrade, ImportDescriptorRunningIntoVirtualTail) {
+  PeSpec s = small_exe();
+  s.sections[0].virtual_size = 0x1000;  // .text: 0x200 bytes of raw data, zeros after that in memory
+  const BuiltPe b = build_pe(s);
+  const auto& text = b.layout.sections[0];
+  ASSERT_EQ(text.raw_size, 0x200u);
+  ASSERT_EQ(b.layout.sections[1].raw_offset, text.raw_offset + text.raw_size);  // .data's bytes follow in the file
+  std::vector<std::uint8_t> v = b.bytes;
+  std::copy_n(b.bytes.begin() + b.layout.import_descriptors, 20, v.begin() + text.raw_offset + text.raw_size - 2);
+  put32(v, b.layout.data_directories + 8 * pe::dir_import, text.va + text.raw_size - 2);
+  const pe::PeFile f = parse_ok(v);
+  EXPECT_TRUE(f.imports.empty()) << f.imports.front().name;
+  EXPECT_TRUE(f.has(Anomaly::imports_unreadable)) << anomaly_list(f);
 }
 
 TEST(PeDegrade, ImportDirectoryOutsideImage) {

@@ -21,9 +21,6 @@ std::uint32_t get32(const std::vector<std::uint8_t>& b, std::size_t off) {
 
 namespace {
 
-constexpr std::uint32_t kSectionAlign = 0x1000;
-constexpr std::uint32_t kFileAlign = 0x200;
-
 constexpr std::uint32_t align_up(std::uint32_t v, std::uint32_t a) { return (v + a - 1) / a * a; }
 
 // An append-only little-endian writer. Every append returns the offset it wrote at.
@@ -308,19 +305,20 @@ BuiltPe build_pe(const PeSpec& spec) {
   L.optional_header = L.e_lfanew + 24;
   L.data_directories = L.optional_header + (plus ? 112 : 96);
   L.section_table = L.optional_header + opt_size;
-  L.size_of_headers = align_up(L.section_table + static_cast<std::uint32_t>(40 * nsec), kFileAlign);
+  const std::uint32_t file_align = spec.file_alignment, section_align = spec.section_alignment;
+  L.size_of_headers = align_up(L.section_table + static_cast<std::uint32_t>(40 * nsec), file_align);
 
   // Place sections: the caller's, then the generated ones, each at the next aligned VA and file offset.
   std::vector<std::pair<std::string, std::uint32_t>> headers;  // name, characteristics
   std::vector<std::vector<std::uint8_t>> raw;
-  std::uint32_t va = kSectionAlign, file_off = L.size_of_headers;
+  std::uint32_t va = align_up(L.size_of_headers, section_align), file_off = L.size_of_headers;
   auto place = [&](const std::string& name, std::uint32_t ch, std::vector<std::uint8_t> data, std::uint32_t vsize) {
-    const std::uint32_t rs = align_up(static_cast<std::uint32_t>(data.size()), kFileAlign);
+    const std::uint32_t rs = align_up(static_cast<std::uint32_t>(data.size()), file_align);
     L.sections.push_back({va, vsize != 0 ? vsize : static_cast<std::uint32_t>(data.size()), rs == 0 ? 0 : file_off, rs});
     data.resize(rs, 0);
     headers.emplace_back(name, ch);
     raw.push_back(std::move(data));
-    va += align_up(std::max(L.sections.back().virtual_size, 1u), kSectionAlign);
+    va += align_up(std::max(L.sections.back().virtual_size, 1u), section_align);
     file_off += rs;
   };
   for (const auto& s : spec.sections) place(s.name, s.characteristics, s.data, s.virtual_size);
@@ -352,7 +350,7 @@ BuiltPe build_pe(const PeSpec& spec) {
         r.set32(npt + static_cast<std::uint32_t>(4 * k), base + r.str(named[k].first));
         r.set16(ot + static_cast<std::uint32_t>(2 * k), named[k].second);
       }
-      const std::uint32_t code = L.sections.empty() ? kSectionAlign : L.sections.front().va;
+      const std::uint32_t code = L.sections.empty() ? va : L.sections.front().va;
       for (std::size_t i = 0; i < ex.symbols.size(); ++i) {
         const auto& s = ex.symbols[i];
         const std::uint32_t rva = !s.forwarder.empty() ? base + r.str(s.forwarder)
@@ -542,8 +540,8 @@ BuiltPe build_pe(const PeSpec& spec) {
     f.set32(o + 24, base_of_data);
     f.set32(o + 28, image_base);
   }
-  f.set32(o + 32, kSectionAlign);
-  f.set32(o + 36, kFileAlign);
+  f.set32(o + 32, section_align);
+  f.set32(o + 36, file_align);
   const std::pair<std::uint32_t, std::uint16_t> versions[] = {
       {40, spec.os_major},        {42, spec.os_minor},       {44, spec.image_major}, {46, spec.image_minor},
       {48, spec.subsystem_major}, {50, spec.subsystem_minor}, {68, spec.subsystem},   {70, spec.dll_characteristics}};

@@ -1,7 +1,7 @@
 // Synthesizes PE32 / PE32+ images in memory for the parser tests. No fixture files and no bytes from real samples:
 // every byte is written here from the PE/COFF specification.
 //
-// Layout of a built image (section alignment 0x1000, file alignment 0x200):
+// Layout of a built image (by default section alignment 0x1000, file alignment 0x200):
 //   DOS header, optional DOS stub, optional Rich header, "PE\0\0", COFF header, optional header, section table;
 //   the caller's sections in order; then generated sections as needed:
 //     .rdata  exports, debug (RSDS), TLS, CLR header + metadata root, delay imports, imports (lookup tables last)
@@ -86,6 +86,7 @@ struct PeSpec {
   std::uint32_t timestamp = 0x60000000;
   std::uint8_t linker_major = 14, linker_minor = 29;
   std::uint64_t image_base = 0;  // 0: 0x400000 (exe), 0x10000000 (dll), 0x140000000 (PE32+)
+  std::uint32_t section_alignment = 0x1000, file_alignment = 0x200;  // equal and < 0x1000: VA == file offset
   std::uint16_t os_major = 6, os_minor = 0, image_major = 0, image_minor = 0, subsystem_major = 6, subsystem_minor = 0;
   std::uint16_t subsystem = 2;  // WINDOWS_GUI
   std::uint16_t dll_characteristics = 0x8140;

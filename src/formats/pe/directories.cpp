@@ -76,7 +76,9 @@ void parse_imports(PeFile& pe, ByteView file) {
     const std::uint32_t oft = d->le_or<std::uint32_t>(0, 0);
     const std::uint32_t name_rva = d->le_or<std::uint32_t>(12, 0);
     const std::uint32_t ft = d->le_or<std::uint32_t>(16, 0);
-    if (oft == 0 && name_rva == 0 && ft == 0) return;  // terminator
+    // The loader walks descriptors while Name and FirstThunk are both non-zero. Waiting for an all-zero one read
+    // past a terminator whose OriginalFirstThunk held junk, into garbage "DLLs" (LIEF oracle, malicious corpus).
+    if (name_rva == 0 || ft == 0) return;
     ImportedDll dll;
     dll.name = name_at(pe, file, name_rva);
     if (dll.name.empty()) {

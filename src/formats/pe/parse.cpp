@@ -58,8 +58,13 @@ std::size_t PeFile::import_function_count() const noexcept {
 
 namespace {
 
-// The loader rounds PointerToRawData down to 512 whatever FileAlignment says; packers rely on it.
-constexpr std::uint32_t aligned_raw(std::uint32_t raw_offset) { return raw_offset & ~0x1FFu; }
+// The loader rounds PointerToRawData down to a multiple of min(FileAlignment, 512); packers rely on it. Rounding
+// to 512 unconditionally misplaced every section of low-alignment images (drivers with FileAlignment 0x80, where
+// PointerToRawData 0x2580 must stay 0x2580), found by the LIEF oracle on the malicious corpus.
+constexpr std::uint32_t aligned_raw(std::uint32_t raw_offset, std::uint32_t file_alignment) {
+  const std::uint32_t a = std::min<std::uint32_t>(file_alignment, 0x200);
+  return a == 0 ? raw_offset : raw_offset - raw_offset % a;
+}
 
 // How much of the section is mapped from the file. A zero VirtualSize means "use SizeOfRawData" (old linkers).
 std::uint32_t mapped_span(const Section& s) {
@@ -192,7 +197,7 @@ void parse_sections(PeFile& pe, ByteView file, std::uint64_t table_off) {
     if (!is_printable_name(s.name)) detail::flag(pe, Anomaly::section_name_non_printable, i);
     if (s.executable() && s.writable()) detail::flag(pe, Anomaly::section_writable_and_executable, i);
     if (s.raw_size > 0) {
-      const std::uint64_t start = aligned_raw(s.raw_offset);
+      const std::uint64_t start = aligned_raw(s.raw_offset, h.file_alignment);
       if (start + s.raw_size > file.size()) detail::flag(pe, Anomaly::section_raw_beyond_file, i);
       if (h.file_alignment >= 512 && (s.raw_offset % h.file_alignment) != 0)
         detail::flag(pe, Anomaly::section_raw_misaligned, i);
@@ -207,7 +212,8 @@ void parse_sections(PeFile& pe, ByteView file, std::uint64_t table_off) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> v, r;
   for (const auto& s : pe.sections) {
     v.emplace_back(s.virtual_address, std::uint64_t{s.virtual_address} + mapped_span(s));
-    if (s.raw_size > 0) r.emplace_back(aligned_raw(s.raw_offset), std::uint64_t{aligned_raw(s.raw_offset)} + s.raw_size);
+    const std::uint64_t start = aligned_raw(s.raw_offset, h.file_alignment);
+    if (s.raw_size > 0) r.emplace_back(start, start + s.raw_size);
   }
   for (auto* ranges : {&v, &r}) {
     std::sort(ranges->begin(), ranges->end());
@@ -259,7 +265,7 @@ void locate_overlay(PeFile& pe, ByteView file) {
   std::uint64_t end = pe.headers.size_of_headers;
   for (const auto& s : pe.sections) {
     if (s.raw_size == 0) continue;
-    end = std::max<std::uint64_t>(end, std::uint64_t{aligned_raw(s.raw_offset)} + s.raw_size);
+    end = std::max<std::uint64_t>(end, std::uint64_t{aligned_raw(s.raw_offset, pe.headers.file_alignment)} + s.raw_size);
   }
   if (end < pe.file_size) {
     pe.overlay_offset = end;
@@ -289,7 +295,7 @@ std::optional<std::uint64_t> PeFile::rva_to_offset(std::uint32_t rva) const noex
   const auto& s = sections[static_cast<std::size_t>(i)];
   const std::uint32_t delta = rva - s.virtual_address;
   if (delta >= s.raw_size) return std::nullopt;  // zero-filled virtual tail
-  const std::uint64_t off = std::uint64_t{aligned_raw(s.raw_offset)} + delta;
+  const std::uint64_t off = std::uint64_t{aligned_raw(s.raw_offset, headers.file_alignment)} + delta;
   if (off >= file_size) return std::nullopt;
   return off;
 }
@@ -299,7 +305,14 @@ namespace detail {
 ByteView at_rva(const PeFile& pe, ByteView file, std::uint32_t rva) {
   auto off = pe.rva_to_offset(rva);
   if (!off) return {};
-  return file.from(*off);
+  // Only the bytes the loader maps at this RVA from the file: the rest of the section's raw data, or of the
+  // headers. Reading on to the end of the file took the next section's bytes for a structure that runs into a
+  // zero-filled virtual tail (an import directory 2 bytes before the raw end read as a DLL; LIEF oracle).
+  const int i = pe.section_of(rva);
+  const std::uint64_t avail = i < 0 ? std::uint64_t{pe.headers.size_of_headers} - rva
+                                    : pe.sections[static_cast<std::size_t>(i)].raw_size -
+                                          (rva - pe.sections[static_cast<std::size_t>(i)].virtual_address);
+  return file.clamp(*off, avail);
 }
 
 ByteView directory_view(const PeFile& pe, ByteView file, DirectoryIndex d) {

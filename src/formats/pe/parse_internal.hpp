@@ -14,7 +14,7 @@ inline void flag(PeFile& pe, Anomaly a, std::uint64_t detail = 0) {
 /// The directory's bytes in the file, clamped to the end of the file; empty when the RVA is not backed by file data.
 ByteView directory_view(const PeFile& pe, ByteView file, DirectoryIndex d);
 
-/// Bytes at an RVA up to the end of the file (zero-copy); empty when unmapped.
+/// Bytes at an RVA up to the end of the section's raw data (or of the headers), zero-copy; empty when unmapped.
 ByteView at_rva(const PeFile& pe, ByteView file, std::uint32_t rva);
 
 // Each pass is best-effort: it reads what it can and records anomalies for the rest.

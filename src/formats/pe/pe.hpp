@@ -33,7 +33,9 @@ inline constexpr std::uint32_t max_tls_callbacks = 256;
 inline constexpr std::uint32_t max_reloc_blocks = 65536;
 inline constexpr std::uint32_t max_debug_entries = 64;
 inline constexpr std::uint32_t max_rich_entries = 256;
-inline constexpr std::uint32_t max_name_len = 512;
+// MSVC decorated names run up to 4096 bytes (longer ones are replaced by a hash). 512 dropped real C++ exports
+// in 8 of 3557 benign corpus files (tests/oracle, cross-checked with LIEF).
+inline constexpr std::uint32_t max_name_len = 4096;
 inline constexpr std::uint32_t max_version_strings = 64;
 }  // namespace limits
 
