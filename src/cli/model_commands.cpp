@@ -1,4 +1,6 @@
 // `mamori train`, `mamori eval`, `mamori features`: building and measuring models.
+#include <fnmatch.h>
+
 #include <fstream>
 #include <iostream>
 
@@ -18,6 +20,7 @@ struct DataFlags {
   std::string cache;
   int threads = 2;
   std::vector<std::string> exclude_groups;
+  std::string exclude_file;
 };
 
 void add_data_flags(CLI::App* cmd, DataFlags& d) {
@@ -25,15 +28,30 @@ void add_data_flags(CLI::App* cmd, DataFlags& d) {
   cmd->add_option("--kind", d.kind, "Which rows to use (only 'pe' has a model so far)")->default_val("pe")->check(CLI::IsMember({"pe"}));
   cmd->add_option("--cache", d.cache, "Feature cache file, reused across runs (keyed on sha256 and schema hash)");
   cmd->add_option("-j,--threads", d.threads, "Worker threads")->default_val(2)->check(CLI::Range(1, 256));
-  cmd->add_option("--exclude-group", d.exclude_groups, "Leave out rows of this source group; repeatable");
+  cmd->add_option("--exclude-group", d.exclude_groups, "Leave out rows whose source group matches this glob; repeatable");
+  cmd->add_option("--exclude-groups-from", d.exclude_file,
+                  "Leave out groups matching the globs in FILE (one a line, # comments), e.g. models/reserved-groups.txt");
 }
 
 Result<model::Dataset> load_data(const DataFlags& d) {
   auto rows = model::read_manifests(d.manifests, d.kind);
   if (!rows.ok()) return std::move(rows).error();
+  auto globs = d.exclude_groups;
+  if (!d.exclude_file.empty()) {
+    std::ifstream in(d.exclude_file);
+    if (!in) return make_error(ErrorCode::io, "cannot read " + d.exclude_file);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && line[0] != '#') globs.push_back(line);
+  }
   std::vector<model::Row> kept;
-  for (auto& r : *rows)
-    if (std::find(d.exclude_groups.begin(), d.exclude_groups.end(), r.group) == d.exclude_groups.end()) kept.push_back(std::move(r));
+  std::size_t excluded = 0;
+  for (auto& r : *rows) {
+    const bool drop = std::any_of(globs.begin(), globs.end(),
+                                  [&](const std::string& g) { return ::fnmatch(g.c_str(), r.group.c_str(), 0) == 0; });
+    if (drop) ++excluded;
+    else kept.push_back(std::move(r));
+  }
+  if (excluded) std::cerr << "excluded " << excluded << " rows by source group\n";
   std::cerr << "featurising " << kept.size() << " files\n";
   auto ds = model::build_pe_dataset(std::move(kept), d.threads, d.cache, [](std::size_t done, std::size_t total) {
     std::cerr << "  " << done << "/" << total << "\r" << std::flush;

@@ -185,7 +185,6 @@ void general_and_header(Emitter& e, const pe::PeFile& pe) {
   e.add("image_base_default", h.image_base == 0x400000 || h.image_base == 0x10000000 || h.image_base == 0x140000000ull ||
                                   h.image_base == 0x180000000ull);
   e.add("entry_point_ratio", h.size_of_image ? static_cast<double>(h.entry_point) / h.size_of_image : 0.0);
-  e.add("checksum_zero", h.checksum == 0);
   e.add("optional_header_size", h.size_of_optional_header);
 }
 
@@ -439,10 +438,21 @@ void misc_group(Emitter& e, const pe::PeFile& pe) {
 }
 
 void anomaly_group(Emitter& e, const pe::PeFile& pe) {
-  e.group("anomalies", "One flag per parser anomaly (see pe::Anomaly) and their count.");
-  for (std::size_t i = 0; i < pe::anomaly_count; ++i)
-    e.add(e.schema_mode() ? pe::anomaly_name(static_cast<pe::Anomaly>(i)) : "", pe.has(static_cast<pe::Anomaly>(i)));
-  e.add("count", static_cast<double>(pe.anomalies.size()));
+  e.group("anomalies", "One flag per parser anomaly (see pe::Anomaly) and their count, except timestamp and "
+                       "checksum flags, which describe the build system rather than the program.");
+  // Reproducible builds (Debian, Go, Rust) zero the timestamp and most non-MSVC linkers leave the checksum 0; a
+  // model that sees these learns who built a file, not what it does.
+  auto provenance = [](pe::Anomaly a) {
+    return a == pe::Anomaly::timestamp_zero || a == pe::Anomaly::timestamp_in_future || a == pe::Anomaly::checksum_zero;
+  };
+  std::size_t counted = 0;
+  for (std::size_t i = 0; i < pe::anomaly_count; ++i) {
+    const auto a = static_cast<pe::Anomaly>(i);
+    if (provenance(a)) continue;
+    e.add(e.schema_mode() ? pe::anomaly_name(a) : "", pe.has(a));
+    counted += pe.has(a);
+  }
+  e.add("count", static_cast<double>(counted));
 }
 
 void emit_all(Emitter& e, const pe::PeFile& pe, const ByteStats& b) {

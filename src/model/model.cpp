@@ -74,7 +74,7 @@ Result<double> Model::score(const std::vector<float>& x) const {
                 R"({"data":[%llu,true],"shape":[1,%zu],"typestr":"<f4","version":3})",
                 static_cast<unsigned long long>(reinterpret_cast<std::uintptr_t>(x.data())), x.size());
   static constexpr const char* kConfig =
-      R"({"type":0,"training":false,"iteration_begin":0,"iteration_end":0,"strict_shape":false,"missing":NaN})";
+      R"({"type":0,"training":false,"iteration_begin":0,"iteration_end":0,"strict_shape":false,"cache_id":0,"missing":NaN})";
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* out = nullptr;

@@ -19,14 +19,24 @@ namespace mamori::model {
 
 namespace {
 
+// Owns an XGBoost handle; move-only so a handle is freed exactly once.
 struct Booster {
   BoosterHandle h = nullptr;
+  Booster() = default;
+  Booster(Booster&& o) noexcept : h(o.h) { o.h = nullptr; }
+  Booster& operator=(Booster&&) = delete;
+  Booster(const Booster&) = delete;
   ~Booster() {
     if (h) XGBoosterFree(h);
   }
 };
+// Owns an XGBoost handle; move-only so a handle is freed exactly once.
 struct Matrix {
   DMatrixHandle h = nullptr;
+  Matrix() = default;
+  Matrix(Matrix&& o) noexcept : h(o.h) { o.h = nullptr; }
+  Matrix& operator=(Matrix&&) = delete;
+  Matrix(const Matrix&) = delete;
   ~Matrix() {
     if (h) XGDMatrixFree(h);
   }

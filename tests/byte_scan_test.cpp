@@ -1,0 +1,104 @@
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "features/byte_scan.hpp"
+
+using mamori::ByteView;
+using mamori::features::ByteStats;
+using mamori::features::scan_bytes;
+
+namespace {
+
+std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> v(n);
+  for (auto& b : v) b = static_cast<std::uint8_t>(rng());
+  return v;
+}
+
+ByteStats scan(const std::vector<std::uint8_t>& v) {
+  ByteStats s;
+  scan_bytes(ByteView(v.data(), v.size()), s);
+  return s;
+}
+
+}  // namespace
+
+TEST(ByteScan, PaddingIsMeasuredAndLeftOutOfTheContentStatistics) {
+  const auto core = random_bytes(300000, 1);
+  auto padded = core;
+  padded.insert(padded.begin() + 150000, 5u << 20, 0x00);  // 5 MiB of zeros in the middle
+  padded.insert(padded.end(), 3u << 20, 0xCC);               // 3 MiB of 0xCC appended
+  const auto a = scan(core), b = scan(padded);
+  EXPECT_EQ(b.padding_bytes, (5u << 20) + (3u << 20));
+  EXPECT_EQ(b.padding_runs, 2u);
+  EXPECT_EQ(b.largest_padding_run, 5u << 20);
+  EXPECT_EQ(b.tail_padding, 3u << 20);
+  EXPECT_EQ(b.content_size, core.size());
+  EXPECT_EQ(a.histogram, b.histogram);  // the content is described exactly as without padding
+  EXPECT_EQ(a.padding_bytes, 0u);
+}
+
+TEST(ByteScan, ShortUniformRunsAreContent) {
+  std::vector<std::uint8_t> v(10000, 0);  // below the padding threshold
+  const auto s = scan(v);
+  EXPECT_EQ(s.padding_bytes, 0u);
+  EXPECT_EQ(s.histogram[0], 10000u);
+  EXPECT_EQ(s.content_size, 10000u);
+}
+
+TEST(ByteScan, PaddingRunFoundWhateverItsAlignment) {
+  auto v = random_bytes(1000, 2);
+  v.insert(v.end(), 70000 + 333, 0x41);  // 'A' padding starting at an odd offset, not block aligned
+  auto tail = random_bytes(777, 3);
+  v.insert(v.end(), tail.begin(), tail.end());
+  const auto s = scan(v);
+  EXPECT_EQ(s.padding_bytes, 70333u);
+  EXPECT_EQ(s.padding_runs, 1u);
+  EXPECT_EQ(s.tail_padding, 0u);
+}
+
+TEST(ByteScan, StringsAndPatterns) {
+  std::string text = std::string("\x01\x02", 2) + "http://evil.example/x.exe" + std::string("\x00", 1) +
+                     "abcd" + std::string("\x00", 1) + "C:\\Users\\x\\AppData\\Roaming" + std::string("\x03", 1) +
+                     "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run";
+  std::vector<std::uint8_t> v(text.begin(), text.end());
+  // A UTF-16LE string "powershell".
+  for (char c : std::string("powershell")) {
+    v.push_back(static_cast<std::uint8_t>(c));
+    v.push_back(0);
+  }
+  const auto s = scan(v);
+  EXPECT_EQ(s.strings, 3u);  // "abcd" is too short
+  EXPECT_EQ(s.wide_strings, 1u);
+  using namespace mamori::features;
+  EXPECT_EQ(s.patterns[pat_http], 1u);
+  EXPECT_EQ(s.patterns[pat_exe], 1u);
+  EXPECT_EQ(s.patterns[pat_drive_path], 1u);
+  EXPECT_EQ(s.patterns[pat_appdata], 1u);
+  EXPECT_GE(s.patterns[pat_registry], 1u);
+  EXPECT_EQ(s.patterns[pat_run_key], 1u);
+  EXPECT_EQ(s.patterns[pat_powershell], 0u);  // wide strings are counted, not pattern-matched
+}
+
+TEST(ByteScan, EntropyHistogramSeparatesRandomFromText) {
+  const auto rnd = scan(random_bytes(64 * 1024, 4));
+  std::string t;
+  while (t.size() < 64 * 1024) t += "the quick brown fox jumps over the lazy dog ";
+  const auto txt = scan(std::vector<std::uint8_t>(t.begin(), t.end()));
+  auto high_bins = [](const ByteStats& s) {
+    std::uint64_t hi = 0, all = 0;
+    for (std::size_t b = 0; b < 16; ++b)
+      for (auto c : s.entropy_histogram[b]) all += c, hi += b >= 14 ? c : 0;
+    return static_cast<double>(hi) / static_cast<double>(all);
+  };
+  EXPECT_GT(high_bins(rnd), 0.9);
+  EXPECT_LT(high_bins(txt), 0.1);
+}
+
+TEST(ByteScan, EmptyAndTinyInputs) {
+  EXPECT_EQ(scan({}).content_size, 0u);
+  EXPECT_EQ(scan({0x41}).histogram[0x41], 1u);
+}

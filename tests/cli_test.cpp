@@ -1,0 +1,153 @@
+// End-to-end tests of the `mamori` executable: output format, exit codes, JSON fields, limits, odd files.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/pe_builder.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int code = -1;
+  std::string out;
+};
+
+Run run(const std::string& args) {
+  const std::string cmd = std::string(MAMORI_BINARY) + " " + args + " 2>/dev/null";
+  Run r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int st = ::pclose(p);
+  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = fs::temp_directory_path() / ("mamori-cli-" + std::to_string(::getpid()) + "-" +
+                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  void TearDown() override { fs::remove_all(dir); }
+  fs::path write(const std::string& name, const std::vector<std::uint8_t>& bytes) {
+    const auto p = dir / name;
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    return p;
+  }
+  fs::path write(const std::string& name, const std::string& s) { return write(name, std::vector<std::uint8_t>(s.begin(), s.end())); }
+  fs::path dir;
+};
+
+std::vector<std::uint8_t> a_pe() {
+  mamori::test::PeSpec s;
+  s.sections.push_back({".text", mamori::test::scn_code, std::vector<std::uint8_t>(2048, 0xC3)});
+  s.imports.push_back({"KERNEL32.dll", {mamori::test::ImportFn::by_name("ExitProcess")}});
+  return mamori::test::build_pe(s).bytes;
+}
+
+}  // namespace
+
+TEST_F(Cli, CleanFileIsOkWithExitCodeZero) {
+  const auto p = write("notes.txt", "just some notes about the weekly meeting");
+  const auto r = run("scan " + p.string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(p.string() + ": OK\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("----------- SCAN SUMMARY -----------"), std::string::npos);
+  EXPECT_NE(r.out.find("Scanned files: 1"), std::string::npos);
+}
+
+TEST_F(Cli, MissingFileIsAnErrorWithExitCodeTwo) {
+  const auto r = run("scan " + (dir / "nope").string());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find(" ERROR\n"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, OversizedFileIsFoundNotSilentlyOk) {
+  const auto p = write("big.bin", std::vector<std::uint8_t>(5000, 0x41));
+  const auto r = run("scan --max-filesize 1000 " + p.string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("Mamori.Limits.Exceeded.FileSize FOUND"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, JsonHasOneObjectPerFileWithTheDocumentedFields) {
+  write("a/tool.exe", a_pe());
+  write("a/b/readme.txt", "hello there, this is text");
+  const auto r = run("scan --json " + dir.string());
+  EXPECT_TRUE(r.code == 0 || r.code == 1) << r.out;
+  std::istringstream in(r.out);
+  std::string line;
+  int n = 0;
+  bool saw_pe = false;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);
+    ++n;
+    for (const char* k : {"path", "sha256", "size", "type", "verdict", "score", "model", "reasons", "anomalies", "elapsed_ms"})
+      EXPECT_TRUE(j.contains(k)) << k << " in " << line;
+    if (j["type"] == "pe32-exe") {
+      saw_pe = true;
+      EXPECT_TRUE(j["score"].is_number());
+      EXPECT_GE(j["score"].get<double>(), 0.0);
+      EXPECT_LE(j["score"].get<double>(), 1.0);
+      EXPECT_FALSE(j["reasons"].empty());
+      EXPECT_TRUE(j["verdict"] == "clean" || j["verdict"] == "suspicious" || j["verdict"] == "malicious");
+    } else {
+      EXPECT_EQ(j["verdict"], "unsupported");
+      EXPECT_TRUE(j["score"].is_null());
+    }
+  }
+  EXPECT_EQ(n, 2);
+  EXPECT_TRUE(saw_pe);
+}
+
+TEST_F(Cli, FilesFromAndThreadsScanEverythingOnce) {
+  std::string list;
+  for (int i = 0; i < 20; ++i) list += write("f" + std::to_string(i) + ".txt", "text file number " + std::to_string(i)).string() + "\n";
+  const auto lf = write("list", list);
+  const auto r = run("scan -j 4 --files-from " + lf.string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("Scanned files: 20"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, FifoInAFolderDoesNotHangTheScan) {
+  write("x.txt", "plain words in a plain file");
+  ASSERT_EQ(::mkfifo((dir / "pipe").c_str(), 0600), 0);
+  const auto r = run("scan " + dir.string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("Scanned files: 1"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, ModelFromAnotherSchemaIsRefusedClearly) {
+  fs::create_directories(dir / "models/pe");
+  std::ofstream(dir / "models/pe/meta.json") << R"({"schema_version": 0, "schema_hash": "00000000"})";
+  const std::string cmd = std::string(MAMORI_BINARY) + " scan --model-dir " + (dir / "models").string() + " /dev/null 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int st = ::pclose(p);
+  EXPECT_EQ(WEXITSTATUS(st), 2);
+  EXPECT_NE(out.find("feature schema"), std::string::npos) << out;
+}
+
+TEST_F(Cli, HelpDescribesExitCodes) {
+  const auto r = run("scan --help");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("Exit code: 0 nothing found, 1 something found, 2 errors"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--files-from"), std::string::npos);
+}
