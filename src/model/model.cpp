@@ -27,6 +27,7 @@ Model& Model::operator=(Model&& o) noexcept {
     suspicious_threshold_ = o.suspicious_threshold_;
     n_features_ = o.n_features_;
     meta_ = std::move(o.meta_);
+    explain_mutex_ = std::move(o.explain_mutex_);
   }
   return *this;
 }
@@ -93,6 +94,7 @@ Result<std::vector<Contribution>> Model::explain(const std::vector<float>& x, st
   const bst_ulong* shape = nullptr;
   bst_ulong dim = 0;
   const float* out = nullptr;
+  std::lock_guard lock(*explain_mutex_);
   const int rc = XGBoosterPredictFromDMatrix(booster_, dm, kConfig, &shape, &dim, &out);
   std::vector<Contribution> c;
   if (rc == 0) {

@@ -4,11 +4,13 @@
 // the model was trained on the same feature schema as this build's extractor and refuses it otherwise: a model
 // scoring a vector whose columns mean something else would produce confident nonsense.
 //
-// Thread safety: score() and explain() may be called from many threads on one Model (XGBoost keeps prediction
-// buffers per thread); load() is not concurrent with them.
+// Thread safety: score() may be called from many threads on one Model (XGBoost's in-place prediction keeps its
+// buffers per thread). explain() goes through a DMatrix and XGBoost's prediction cache, which is not documented as
+// thread-safe, so it is serialised.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -52,6 +54,7 @@ class Model {
   double suspicious_threshold_ = 0.5;
   std::size_t n_features_ = 0;
   nlohmann::json meta_;
+  std::unique_ptr<std::mutex> explain_mutex_ = std::make_unique<std::mutex>();
 };
 
 /// The last XGBoost error message, for diagnostics.
