@@ -84,8 +84,8 @@ TEST(PeFeatures, ZeroPaddingChangesOnlySizeAndPaddingFeatures) {
     if (std::isnan(a.x[i]) && std::isnan(b.x[i])) continue;
     if (g == "byte_histogram" || g == "byte_entropy" || g == "strings") {
       // The zero run also swallows the zeros that pad the last section to the file alignment (about 1 KiB of this
-      // 6 KiB image), so byte frequencies shift a little; 20 MiB of zeros would otherwise make p[0] close to 1.
-      EXPECT_NEAR(a.x[i], b.x[i], 0.06 * std::max(1.0f, std::fabs(a.x[i]))) << names[i].name;
+      // 6 KiB image), so byte statistics shift by a few percent; 20 MiB of zeros would otherwise make p[0] close to 1.
+      EXPECT_NEAR(a.x[i], b.x[i], 0.1f * std::max(1.0f, std::fabs(a.x[i]))) << names[i].name;
     } else {
       EXPECT_FLOAT_EQ(a.x[i], b.x[i]) << names[i].name;
     }
