@@ -52,9 +52,9 @@ struct TempDir {
 }  // namespace
 
 TEST(Model, TrainingIsDeterministicAndTheModelLearnsTheSignal) {
-  const auto ds = synthetic(400, 1);
+  const auto ds = synthetic(200, 1);
   model::TrainOptions o;
-  o.rounds = 30;
+  o.rounds = 20;
   o.folds = 3;
   o.threads = 2;
   TempDir a, b;

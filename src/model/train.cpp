@@ -155,13 +155,13 @@ std::string pe_bucket(const Dataset& ds, std::size_t i) {
   return s;
 }
 
-nlohmann::json op_json(const OperatingPoint& op) {
-  return {{"threshold", op.threshold}, {"tpr", op.tpr}, {"fpr", op.fpr}, {"tp", op.tp},
-          {"fp", op.fp}, {"positives", op.positives}, {"negatives", op.negatives}};
-}
-
 // JSON cannot carry NaN; a metric that does not apply (one class absent) is null.
 nlohmann::json num(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
+nlohmann::json op_json(const OperatingPoint& op) {
+  return {{"threshold", op.threshold}, {"tpr", num(op.tpr)}, {"fpr", num(op.fpr)}, {"tp", op.tp},
+          {"fp", op.fp}, {"positives", op.positives}, {"negatives", op.negatives}};
+}
 
 }  // namespace
 
