@@ -55,6 +55,7 @@ TEST(Model, TrainingIsDeterministicAndTheModelLearnsTheSignal) {
   const auto ds = synthetic(200, 1);
   model::TrainOptions o;
   o.rounds = 20;
+  o.eta = 0.3;
   o.folds = 3;
   o.threads = 2;
   TempDir a, b;
