@@ -1,0 +1,110 @@
+#include "common/codepage.hpp"
+
+#include <array>
+
+namespace mamori {
+
+namespace {
+
+// Windows-1252 0x80..0x9F (the rest is Latin-1). Undefined slots map to the C1 control of the same value, as
+// Windows' MultiByteToWideChar does.
+constexpr std::array<std::uint16_t, 32> kCp1252High = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
+    0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+// Windows-1251 0x80..0xBF (0xC0..0xFF is U+0410..U+044F).
+constexpr std::array<std::uint16_t, 64> kCp1251High = {
+    0x0402, 0x0403, 0x201A, 0x0453, 0x201E, 0x2026, 0x2020, 0x2021, 0x20AC, 0x2030, 0x0409, 0x2039, 0x040A, 0x040C, 0x040B, 0x040F,
+    0x0452, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x0098, 0x2122, 0x0459, 0x203A, 0x045A, 0x045C, 0x045B, 0x045F,
+    0x00A0, 0x040E, 0x045E, 0x0408, 0x00A4, 0x0490, 0x00A6, 0x00A7, 0x0401, 0x00A9, 0x0404, 0x00AB, 0x00AC, 0x00AD, 0x00AE, 0x0407,
+    0x00B0, 0x00B1, 0x0406, 0x0456, 0x0491, 0x00B5, 0x00B6, 0x00B7, 0x0451, 0x2116, 0x0454, 0x00BB, 0x0458, 0x0405, 0x0455, 0x0457};
+
+void put_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// Copies valid UTF-8 sequences and replaces every byte that does not start one with U+FFFD.
+std::string sanitize_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  std::size_t i = 0;
+  while (i < in.size()) {
+    const auto b0 = static_cast<unsigned char>(in[i]);
+    std::size_t n = 0;
+    std::uint32_t cp = 0, min = 0;
+    if (b0 < 0x80) {
+      out.push_back(static_cast<char>(b0));
+      ++i;
+      continue;
+    } else if ((b0 & 0xE0) == 0xC0) {
+      n = 1, cp = b0 & 0x1Fu, min = 0x80;
+    } else if ((b0 & 0xF0) == 0xE0) {
+      n = 2, cp = b0 & 0x0Fu, min = 0x800;
+    } else if ((b0 & 0xF8) == 0xF0) {
+      n = 3, cp = b0 & 0x07u, min = 0x10000;
+    } else {
+      put_utf8(out, 0xFFFD);
+      ++i;
+      continue;
+    }
+    bool ok = in.size() - i > n;  // the n continuation bytes are there
+    for (std::size_t k = 1; ok && k <= n; ++k) {
+      const auto b = static_cast<unsigned char>(in[i + k]);
+      if ((b & 0xC0) != 0x80) ok = false;
+      else cp = (cp << 6) | (b & 0x3Fu);
+    }
+    if (!ok || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      put_utf8(out, 0xFFFD);
+      ++i;
+      continue;
+    }
+    out.append(in.substr(i, n + 1));
+    i += n + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool codepage_supported(std::uint32_t code_page) noexcept {
+  return code_page == 1252 || code_page == 28591 || code_page == 20127 || code_page == 65001 || code_page == 1251;
+}
+
+std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page) {
+  if (!codepage_supported(code_page)) return std::string(bytes);
+  if (code_page == 65001) return sanitize_utf8(bytes);
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 8);
+  for (char ch : bytes) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 0x80) {
+      out.push_back(ch);
+      continue;
+    }
+    std::uint32_t cp = b;
+    switch (code_page) {
+      case 20127: cp = 0xFFFD; break;
+      case 1252: if (b < 0xA0) cp = kCp1252High[b - 0x80u]; break;
+      case 1251: cp = b < 0xC0 ? kCp1251High[b - 0x80u] : 0x0410u + (b - 0xC0u); break;
+      default: break;  // 28591: the byte is the code point
+    }
+    put_utf8(out, cp);
+  }
+  return out;
+}
+
+}  // namespace mamori

@@ -1,0 +1,19 @@
+// Single-byte code pages to UTF-8, for the text that Office formats store in the writer's ANSI code page (VBA
+// source, property set strings, MODULENAME records).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mamori {
+
+/// True for the code pages codepage_to_utf8 converts: 1252 (Western), 28591 (Latin-1), 20127 (US-ASCII),
+/// 65001 (UTF-8) and 1251 (Cyrillic).
+bool codepage_supported(std::uint32_t code_page) noexcept;
+
+/// Converts `bytes` from `code_page` to UTF-8. For unsupported code pages the bytes are kept as they are (ASCII
+/// stays readable, and nothing is guessed). For 20127 and 65001, bytes that are not valid become U+FFFD.
+std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page);
+
+}  // namespace mamori

@@ -1,0 +1,139 @@
+// [MS-OVBA] 2.4.1: the run-length/LZ77 compression of the dir stream and the module sources. A CompressedContainer
+// is a 0x01 signature byte and a sequence of chunks; each chunk has a 2-byte header (size - 3 in bits 0-11,
+// signature 0b011 in bits 12-14, "compressed" in bit 15) and decompresses to at most 4096 bytes. A compressed
+// chunk is a sequence of flag bytes, each followed by up to 8 tokens: a literal byte (flag bit 0) or a 16-bit copy
+// token (flag bit 1) whose offset/length split depends on how far into the chunk the output is.
+#include "formats/vba/vba.hpp"
+
+namespace mamori::vba {
+
+const char* decompress_status_name(DecompressStatus s) noexcept {
+  switch (s) {
+    case DecompressStatus::ok: return "ok";
+    case DecompressStatus::empty: return "empty";
+    case DecompressStatus::bad_signature: return "bad_signature";
+    case DecompressStatus::bad_chunk_signature: return "bad_chunk_signature";
+    case DecompressStatus::truncated: return "truncated";
+    case DecompressStatus::bad_copy_offset: return "bad_copy_offset";
+    case DecompressStatus::chunk_overflow: return "chunk_overflow";
+    case DecompressStatus::output_capped: return "output_capped";
+  }
+  return "unknown";
+}
+
+namespace {
+
+constexpr std::uint64_t kChunkOut = 4096;
+
+// Number of offset bits in a copy token when `produced` bytes of the chunk are already out: the smallest n >= 4
+// with 2^n >= produced ([MS-OVBA] 2.4.1.3.19.1 CopyToken Help).
+unsigned offset_bits(std::uint64_t produced) {
+  unsigned n = 4;
+  while (n < 12 && (std::uint64_t{1} << n) < produced) ++n;
+  return n;
+}
+
+}  // namespace
+
+Decompressed decompress(ByteView in, std::uint64_t max_out) {
+  Decompressed d;
+  auto& out = d.bytes;
+  if (in.empty()) {
+    d.status = DecompressStatus::empty;
+    return d;
+  }
+  if (in.le_or<std::uint8_t>(0, 0) != 0x01) {
+    d.status = DecompressStatus::bad_signature;
+    return d;
+  }
+  std::uint64_t pos = 1;
+  while (pos < in.size()) {
+    const auto header = in.u16(pos);
+    if (!header) {
+      d.status = DecompressStatus::truncated;
+      return d;
+    }
+    if (((*header >> 12) & 0x7) != 0x3) {
+      d.status = DecompressStatus::bad_chunk_signature;
+      return d;
+    }
+    ++d.chunks;
+    const std::uint64_t chunk_start = pos;
+    const std::uint64_t chunk_size = (*header & 0x0FFFu) + 3u;
+    const bool compressed = (*header & 0x8000u) != 0;
+    const std::uint64_t out_start = out.size();
+    pos += 2;
+    if (!compressed) {
+      // A raw chunk carries 4096 literal bytes.
+      const ByteView raw = in.clamp(pos, kChunkOut);
+      const std::uint64_t n = std::min<std::uint64_t>(raw.size(), max_out - out.size());
+      out.insert(out.end(), raw.data(), raw.data() + n);
+      pos += kChunkOut;
+      if (n < raw.size()) {
+        d.status = DecompressStatus::output_capped;
+        return d;
+      }
+      if (raw.size() < kChunkOut) {
+        d.status = DecompressStatus::truncated;
+        return d;
+      }
+      continue;
+    }
+    const bool cut = chunk_size > in.size() - chunk_start;
+    const std::uint64_t end = cut ? in.size() : chunk_start + chunk_size;
+    while (pos < end) {
+      const std::uint8_t flags = in.le_or<std::uint8_t>(pos, 0);
+      ++pos;
+      for (unsigned bit = 0; bit < 8 && pos < end; ++bit) {
+        if (out.size() >= max_out) {
+          d.status = DecompressStatus::output_capped;
+          return d;
+        }
+        if (out.size() - out_start >= kChunkOut) {
+          d.status = DecompressStatus::chunk_overflow;
+          return d;
+        }
+        if (((flags >> bit) & 1u) == 0) {
+          out.push_back(in.le_or<std::uint8_t>(pos, 0));
+          ++pos;
+          continue;
+        }
+        if (end - pos < 2) {
+          d.status = DecompressStatus::truncated;
+          return d;
+        }
+        const std::uint16_t token = in.le_or<std::uint16_t>(pos, 0);
+        pos += 2;
+        const std::uint64_t produced = out.size() - out_start;
+        const unsigned bits = offset_bits(produced);
+        const std::uint16_t length_mask = static_cast<std::uint16_t>(0xFFFFu >> bits);
+        const std::uint64_t length = (token & length_mask) + 3u;
+        const std::uint64_t offset = (static_cast<std::uint32_t>(token) >> (16 - bits)) + 1u;
+        if (offset > produced) {
+          d.status = DecompressStatus::bad_copy_offset;
+          return d;
+        }
+        // Byte by byte: the source may overlap the bytes being written (runs).
+        for (std::uint64_t i = 0; i < length; ++i) {
+          if (out.size() >= max_out) {
+            d.status = DecompressStatus::output_capped;
+            return d;
+          }
+          if (out.size() - out_start >= kChunkOut) {
+            d.status = DecompressStatus::chunk_overflow;
+            return d;
+          }
+          const std::uint8_t b = out[static_cast<std::size_t>(out.size() - offset)];
+          out.push_back(b);
+        }
+      }
+    }
+    if (cut) {
+      d.status = DecompressStatus::truncated;
+      return d;
+    }
+  }
+  return d;
+}
+
+}  // namespace mamori::vba
