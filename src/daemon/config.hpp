@@ -1,0 +1,69 @@
+// mamorid's configuration: the clamd.conf options that apply to mamori, under clamd's names, in clamd.conf's format
+// ("Option value" per line, '#' comments, yes/no booleans, sizes with K/M/G suffixes). Unknown or inapplicable
+// options are not errors: they come back as warnings so an existing clamd.conf can be reused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace mamori::daemon {
+
+struct Config {
+  // Listening.
+  std::string local_socket = "/run/mamorid/mamorid.ctl";  // LocalSocket ("" = no UNIX socket)
+  unsigned local_socket_mode = 0666;                       // LocalSocketMode (octal)
+  std::string local_socket_group;                          // LocalSocketGroup
+  int tcp_port = 0;                                        // TCPSocket (0 = no TCP socket)
+  std::vector<std::string> tcp_addr;                       // TCPAddr (default 127.0.0.1)
+  int max_connection_queue_length = 200;                   // MaxConnectionQueueLength (listen backlog)
+
+  // Work.
+  int max_threads = 10;   // MaxThreads: the worker pool
+  int max_queue = 100;    // MaxQueue: open connections at most; accepting pauses beyond it
+  std::uint64_t stream_max_length = 25ull << 20;  // StreamMaxLength: INSTREAM bytes at most
+  std::uint64_t max_file_size = 100ull << 20;     // MaxFileSize: larger files/streams get Mamori.Limits.Exceeded.FileSize
+  int read_timeout = 120;          // ReadTimeout (s): waiting for stream data or the next command of a session
+  int command_read_timeout = 30;   // CommandReadTimeout (s): waiting for the first command after connecting
+  int send_timeout = 120;          // SendBufTimeout is in ms in clamd; mamori uses ReadTimeout for sends too
+  int idle_timeout = 30;           // IdleTimeout: accepted for compatibility (workers are a fixed pool)
+
+  // Commands.
+  bool allow_all_match_scan = true;     // AllowAllMatchScan
+  bool enable_shutdown_command = true;  // EnableShutdownCommand
+  bool enable_reload_command = true;    // EnableReloadCommand
+  bool enable_version_command = true;   // EnableVersionCommand
+  bool enable_stats_command = true;     // EnableStatsCommand
+  bool follow_file_symlinks = false;    // FollowFileSymlinks (inside scanned folders)
+
+  // Engine.
+  std::string model_dir;        // DatabaseDirectory: folder holding pe/ (default: the installed models)
+  bool alert_suspicious = true; // HeuristicAlerts: report suspicious scores as FOUND
+
+  // Process.
+  bool foreground = false;   // Foreground
+  std::string pid_file;      // PidFile
+  std::string log_file;      // LogFile ("" = stderr unless LogSyslog)
+  bool log_syslog = false;   // LogSyslog
+  std::string log_facility = "LOG_LOCAL6";  // LogFacility
+  bool log_verbose = false;  // LogVerbose / Debug
+  bool log_time = false;     // LogTime
+  bool log_clean = false;    // LogClean: log clean results too
+};
+
+struct ParsedConfig {
+  Config config;
+  std::vector<std::string> warnings;  // "line N: ..." for unknown, ignored or deprecated options
+};
+
+/// Parses clamd.conf-format text. Errors are values that cannot be understood (a bad number, a bad boolean);
+/// unknown options are warnings.
+Result<ParsedConfig> parse_config(const std::string& text);
+Result<ParsedConfig> load_config(const std::string& path);
+
+/// "25M" -> 26214400; plain numbers are bytes.
+Result<std::uint64_t> parse_size(const std::string& s);
+
+}  // namespace mamori::daemon
