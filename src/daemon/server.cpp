@@ -371,6 +371,7 @@ void Server::io_loop() {
         }
         if (c->close_now && !c->busy) conns_.erase(c->fd.get());
       }
+      back.clear();  // the last reference to a closed connection: close it now, not after the next poll
 
       pfds.clear();
       polled.clear();
@@ -555,7 +556,15 @@ void Server::process(const std::shared_ptr<Conn>& c) {
 
     RawCommand raw;
     const Framing f = next_command(c->in, kMaxCommand, raw);
-    if (f == Framing::need_more) return;
+    if (f == Framing::need_more) {
+      // Every complete command is framed: a descriptor nobody claimed is a protocol error (it may arrive in the
+      // same read as the commands before its FILDES, so this is checked only here).
+      if (!c->passed.empty() && c->in.empty()) {
+        c->passed.clear();
+        reply_and_close(c->session ? c->next_id : 0, '\n', "PROTOCOL ERROR: ancillary data sent without FILDES. ERROR");
+      }
+      return;
+    }
     if (f == Framing::too_long) {
       log_.warning("Client " + c->peer + ": command line too long");
       reply_and_close(0, '\n', "Error processing command. ERROR");
@@ -572,11 +581,6 @@ void Server::process(const std::shared_ptr<Conn>& c) {
     }
     if (c->session && p.cmd != Cmd::unknown && !allowed_in_session(p.cmd)) {
       reply_and_close(id, raw.term, "Command invalid inside IDSESSION. ERROR");
-      return;
-    }
-    if (!c->passed.empty() && p.cmd != Cmd::fildes) {
-      c->passed.clear();
-      reply_and_close(id, raw.term, "PROTOCOL ERROR: ancillary data sent without FILDES. ERROR");
       return;
     }
     switch (p.cmd) {
