@@ -74,13 +74,13 @@ struct Chain {
   bool more = false;  // with `enough`: the next link is not ENDOFCHAIN
 };
 
-// Follows `table` from `start`, collecting at most `want` sectors. A sector is valid when it indexes the table and
-// is below `sector_limit` (the sectors the file or mini stream holds). The visited set stops loops.
+// Follows `table` from `start`, collecting at most `want` sectors. A sector is readable when it is below
+// `sector_limit` (the sectors the file or mini stream holds); its successor is known only when it also indexes the
+// table, so a FAT cut short still yields the first sectors of each chain. The visited set stops loops.
 Chain follow(const std::vector<std::uint32_t>& table, std::uint32_t start, std::uint64_t want,
              std::uint64_t sector_limit) {
   Chain c;
-  const std::uint64_t bound = std::min<std::uint64_t>(table.size(), sector_limit);
-  std::vector<bool> visited(static_cast<std::size_t>(bound), false);
+  std::vector<bool> visited(static_cast<std::size_t>(sector_limit), false);
   std::uint32_t cur = start;
   while (true) {
     if (cur == kEndOfChain) {
@@ -92,7 +92,7 @@ Chain follow(const std::vector<std::uint32_t>& table, std::uint32_t start, std::
       c.more = true;
       return c;
     }
-    if (cur >= bound) {
+    if (cur >= sector_limit) {
       c.end = ChainEnd::out_of_range;
       return c;
     }
@@ -102,6 +102,10 @@ Chain follow(const std::vector<std::uint32_t>& table, std::uint32_t start, std::
     }
     visited[cur] = true;
     c.sectors.push_back(cur);
+    if (cur >= table.size()) {  // no FAT entry: the successor is unknown
+      c.end = c.sectors.size() >= want ? ChainEnd::enough : ChainEnd::out_of_range;
+      return c;
+    }
     cur = table[cur];
   }
 }
