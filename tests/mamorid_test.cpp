@@ -1,0 +1,516 @@
+// mamorid: the protocol pieces in-process (framing, parsing, INSTREAM decoding, config), then the real daemon on a
+// temporary UNIX socket, spoken to byte for byte the way clamd clients do, and (when installed) Debian's clamdscan.
+// Every socket read has a timeout and every daemon is killed at the end, so a broken daemon fails tests, never
+// hangs them.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "daemon/config.hpp"
+#include "daemon/protocol.hpp"
+#include "support/pe_builder.hpp"
+
+namespace fs = std::filesystem;
+using namespace mamori::daemon;
+using namespace std::string_literals;
+
+// ---- in-process: protocol and config ----
+
+TEST(MamoridProtocol, FramesZNAndLegacyCommands) {
+  std::string buf("zPING\0nSCAN /a b\r\nVERSION"s);
+  RawCommand c;
+  ASSERT_EQ(next_command(buf, 1024, c), Framing::command);
+  EXPECT_EQ(c.text, "PING");
+  EXPECT_EQ(c.term, '\0');
+  EXPECT_FALSE(c.legacy);
+  ASSERT_EQ(next_command(buf, 1024, c), Framing::command);
+  EXPECT_EQ(c.text, "SCAN /a b");
+  EXPECT_EQ(c.term, '\n');
+  ASSERT_EQ(next_command(buf, 1024, c), Framing::command);
+  EXPECT_EQ(c.text, "VERSION");
+  EXPECT_TRUE(c.legacy);
+  EXPECT_TRUE(buf.empty());
+
+  std::string partial = "zSCAN /no/terminator/yet";
+  EXPECT_EQ(next_command(partial, 1024, c), Framing::need_more);
+  std::string huge = "z" + std::string(2000, 'A');
+  EXPECT_EQ(next_command(huge, 1024, c), Framing::too_long);
+}
+
+TEST(MamoridProtocol, ParsesLikeClamd) {
+  auto parse = [](const std::string& text, bool legacy = false) { return parse_command(RawCommand{text, '\0', legacy}); };
+  EXPECT_EQ(parse("PING").cmd, Cmd::ping);
+  EXPECT_EQ(parse("PINGX").cmd, Cmd::unknown);
+  EXPECT_EQ(parse("PING extra").cmd, Cmd::unknown);
+  EXPECT_EQ(parse("VERSION").cmd, Cmd::version);
+  EXPECT_EQ(parse("VERSIONCOMMANDS").cmd, Cmd::versioncommands);
+  EXPECT_EQ(parse("VERSIONCOMMANDS", true).cmd, Cmd::unknown);  // must be prefixed
+  EXPECT_EQ(parse("INSTREAM", true).cmd, Cmd::unknown);
+  EXPECT_EQ(parse("SCAN /tmp/x y").arg, "/tmp/x y");
+  EXPECT_EQ(parse("SCAN").cmd, Cmd::unknown);  // needs a path
+  EXPECT_EQ(parse("SCAN ").cmd, Cmd::unknown);
+  EXPECT_EQ(parse("CONTSCAN /a").cmd, Cmd::contscan);
+  EXPECT_EQ(parse("QUIT").cmd, Cmd::shutdown);
+  EXPECT_EQ(parse("ping").cmd, Cmd::unknown);  // case-sensitive
+  EXPECT_TRUE(allowed_in_session(Cmd::instream));
+  EXPECT_FALSE(allowed_in_session(Cmd::contscan));
+  EXPECT_EQ(format_reply(0, "PONG", '\0'), "PONG\0"s);
+  EXPECT_EQ(format_reply(3, "stream: OK", '\n'), "3: stream: OK\n");
+}
+
+TEST(MamoridProtocol, InstreamDecoderHandlesSplitChunksAndTheQuota) {
+  std::vector<std::uint8_t> out;
+  StreamDecoder d(10);
+  std::string buf("\0\0\0\x05"s "hel");
+  EXPECT_EQ(d.feed(buf, out), StreamDecoder::State::need_more);
+  buf += "lo\0\0"s;
+  EXPECT_EQ(d.feed(buf, out), StreamDecoder::State::need_more);  // half a length
+  buf += "\0\0"s;
+  EXPECT_EQ(d.feed(buf, out), StreamDecoder::State::done);
+  EXPECT_EQ(std::string(out.begin(), out.end()), "hello");
+
+  StreamDecoder small(4);
+  std::string over("\0\0\0\x03"s "abc" "\0\0\0\x02"s "de");
+  out.clear();
+  EXPECT_EQ(small.feed(over, out), StreamDecoder::State::too_large);  // 3 + 2 > 4, refused before reading "de"
+  StreamDecoder huge(100);
+  std::string big_len("\xff\xff\xff\xff"s);
+  EXPECT_EQ(huge.feed(big_len, out), StreamDecoder::State::too_large);
+}
+
+TEST(MamoridConfig, ReadsClamdOptionsAndWarnsAboutOthers) {
+  auto r = parse_config(
+      "# comment\nLocalSocket /run/x.ctl\nLocalSocketMode 660\nStreamMaxLength 10M\nMaxThreads 4\nMaxQueue 2\n"
+      "TCPSocket 3310\nScanPE yes\nExample\nLogSyslog yes\n");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->config.local_socket, "/run/x.ctl");
+  EXPECT_EQ(r->config.local_socket_mode, 0660u);
+  EXPECT_EQ(r->config.stream_max_length, 10ull << 20);
+  EXPECT_EQ(r->config.max_threads, 4);
+  EXPECT_EQ(r->config.max_queue, 4);  // raised to MaxThreads
+  EXPECT_EQ(r->config.tcp_port, 3310);
+  ASSERT_EQ(r->config.tcp_addr.size(), 1u);
+  EXPECT_EQ(r->config.tcp_addr[0], "127.0.0.1");  // loopback unless configured
+  EXPECT_TRUE(r->config.log_syslog);
+  ASSERT_EQ(r->warnings.size(), 3u);
+  EXPECT_NE(r->warnings[0].find("ScanPE"), std::string::npos);
+  EXPECT_NE(r->warnings[2].find("MaxQueue"), std::string::npos);
+
+  EXPECT_FALSE(parse_config("MaxThreads lots\n").ok());
+  EXPECT_FALSE(parse_config("Foreground maybe\n").ok());
+  EXPECT_FALSE(parse_config("LocalSocketMode 999\n").ok());
+  EXPECT_FALSE(parse_config("StreamMaxLength\n").ok());
+  EXPECT_EQ(*parse_size("4K"), 4096u);
+}
+
+// ---- the real daemon ----
+
+namespace {
+
+std::string read_all(int fd) {
+  std::string out;
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;  // EOF, error or the receive timeout
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+std::string be32(std::uint32_t n) {
+  return std::string{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+}
+
+std::string instream(const std::string& data, char prefix = 'z', std::size_t chunk = 4096) {
+  std::string s = prefix + "INSTREAM"s + (prefix == 'z' ? '\0' : '\n');
+  for (std::size_t off = 0; off < data.size(); off += chunk) {
+    const auto part = data.substr(off, chunk);
+    s += be32(static_cast<std::uint32_t>(part.size())) + part;
+  }
+  return s + be32(0);
+}
+
+class Daemon {
+ public:
+  Daemon(const fs::path& dir, const std::string& extra) : dir_(dir), socket_((dir / "mamorid.ctl").string()) {
+    fs::create_directories(dir);
+    std::ofstream(dir / "mamorid.conf") << "LocalSocket " << socket_ << "\nForeground yes\nLogFile " << (dir / "log").string()
+                                        << "\nLogVerbose yes\nMaxThreads 4\nMaxQueue 16\n" << extra;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const std::string conf = (dir / "mamorid.conf").string();
+      ::execl(MAMORID_BINARY, MAMORID_BINARY, "--config", conf.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Ready when the socket answers PING (the model loads first).
+    for (int i = 0; i < 300 && !ready_; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      int st;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      ready_ = ask("zPING\0"s) == "PONG\0"s;
+    }
+  }
+  ~Daemon() { stop(); }
+
+  bool ready() const { return ready_; }
+  const std::string& socket() const { return socket_; }
+  std::string log() const {
+    std::ifstream f(dir_ / "log");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+
+  int connect(int timeout_s = 10) const {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::strncpy(sa.sun_path, socket_.c_str(), sizeof sa.sun_path - 1);
+    timeval tv{timeout_s, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+  /// One connection: send `request`, read the reply until the daemon closes (or 10 s pass).
+  std::string ask(const std::string& request) const {
+    const int fd = connect();
+    if (fd < 0) return "<connect failed>";
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    auto r = read_all(fd);
+    ::close(fd);
+    return r;
+  }
+
+  /// Sends SIGTERM and waits (at most 10 s, then SIGKILL); returns the exit status.
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    return wait_exit();
+  }
+  int wait_exit() {
+    int st = 0;
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return -1;
+  }
+
+ private:
+  fs::path dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+fs::path test_dir() {
+  return fs::temp_directory_path() / ("mamorid-" + std::to_string(::getpid()) + "-" +
+                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+}
+
+class Mamorid : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = fs::temp_directory_path() / ("mamorid-suite-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    // Small limits so the limit paths are cheap to reach; short timeouts so the timeout test is quick.
+    d_ = new Daemon(dir_, "StreamMaxLength 200K\nMaxFileSize 100K\nCommandReadTimeout 2\nReadTimeout 2\n");
+  }
+  static void TearDownTestSuite() {
+    delete d_;
+    d_ = nullptr;
+    fs::remove_all(dir_);
+  }
+  void SetUp() override { ASSERT_TRUE(d_->ready()) << "mamorid did not start:\n" << d_->log(); }
+  fs::path write(const std::string& name, const std::string& bytes) {
+    const auto p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  }
+  static inline fs::path dir_;
+  static inline Daemon* d_ = nullptr;
+};
+
+}  // namespace
+
+TEST_F(Mamorid, PingInAllThreeForms) {
+  EXPECT_EQ(d_->ask("zPING\0"s), "PONG\0"s);
+  EXPECT_EQ(d_->ask("nPING\n"), "PONG\n");
+  EXPECT_EQ(d_->ask("PING"), "PONG\n");
+  EXPECT_EQ(d_->ask("PING\n"), "PONG\n");
+}
+
+TEST_F(Mamorid, VersionAndVersionCommands) {
+  const auto v = d_->ask("nVERSION\n");
+  EXPECT_EQ(v.rfind("mamori " MAMORI_VERSION "/", 0), 0u) << v;
+  EXPECT_EQ(v.back(), '\n');
+  const auto vc = d_->ask("zVERSIONCOMMANDS\0"s);
+  EXPECT_NE(vc.find("| COMMANDS: SCAN QUIT RELOAD PING CONTSCAN VERSIONCOMMANDS VERSION END SHUTDOWN MULTISCAN FILDES "
+                    "STATS IDSESSION INSTREAM"),
+            std::string::npos)
+      << vc;
+  EXPECT_EQ(vc.back(), '\0');
+}
+
+TEST_F(Mamorid, InstreamOfCleanTextIsOk) {
+  EXPECT_EQ(d_->ask(instream("just some notes about the weekly meeting\n")), "stream: OK\0"s);
+  EXPECT_EQ(d_->ask(instream("notes", 'n', 2)), "stream: OK\n");
+  EXPECT_EQ(d_->ask(instream("")), "stream: OK\0"s);  // an empty stream is still a stream
+}
+
+TEST_F(Mamorid, InstreamOverStreamMaxLengthIsRefused) {
+  EXPECT_EQ(d_->ask(instream(std::string(300 * 1024, 'a'), 'z', 64 * 1024)), "INSTREAM size limit exceeded. ERROR\0"s);
+  // One chunk claiming 4 GiB is refused from its length, before any data.
+  EXPECT_EQ(d_->ask("zINSTREAM\0"s + be32(0xFFFFFFFFu) + "x"), "INSTREAM size limit exceeded. ERROR\0"s);
+}
+
+TEST_F(Mamorid, OverMaxFileSizeIsFoundNeverSilentlyOk) {
+  // MaxFileSize is 100K: the daemon reports what the CLI reports for --max-filesize, through SCAN and INSTREAM.
+  const std::string big(150 * 1024, 'b');
+  const auto p = write("big.bin", big);
+  EXPECT_EQ(d_->ask("zSCAN " + p.string() + '\0'), p.string() + ": Mamori.Limits.Exceeded.FileSize FOUND\0"s);
+  EXPECT_EQ(d_->ask(instream(big, 'z', 32 * 1024)), "stream: Mamori.Limits.Exceeded.FileSize FOUND\0"s);
+  EXPECT_NE(d_->log().find("Mamori.Limits.Exceeded.FileSize FOUND"), std::string::npos);
+}
+
+TEST_F(Mamorid, ScanOfPathsFilesFoldersAndErrors) {
+  const auto p = write("notes.txt", "hello");
+  EXPECT_EQ(d_->ask("zSCAN " + p.string() + '\0'), p.string() + ": OK\0"s);
+  EXPECT_EQ(d_->ask("SCAN " + p.string() + "\n"), p.string() + ": OK\n");
+  EXPECT_EQ(d_->ask("zSCAN /no/such/file\0"s), "/no/such/file: File path check failure: No such file or directory. ERROR\0"s);
+  const auto rel = d_->ask("zSCAN relative/path\0"s);
+  EXPECT_EQ(rel.rfind("relative/path: ", 0), 0u) << rel;
+  EXPECT_EQ(rel.substr(rel.size() - 7), " ERROR\0"s) << rel;
+
+  const auto folder = dir_ / "folder";
+  fs::create_directories(folder / "sub");
+  std::ofstream(folder / "a.txt") << "clean";
+  std::ofstream(folder / "sub" / "b.bin") << std::string(120 * 1024, 'c');
+  std::ofstream(folder / "sub" / "c.bin") << std::string(130 * 1024, 'c');
+  // CONTSCAN reports every detection and no OK; SCAN stops at the first.
+  const auto cont = d_->ask("nCONTSCAN " + folder.string() + "\n");
+  EXPECT_NE(cont.find((folder / "sub" / "b.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND\n"), std::string::npos) << cont;
+  EXPECT_NE(cont.find((folder / "sub" / "c.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND\n"), std::string::npos) << cont;
+  EXPECT_EQ(cont.find(": OK"), std::string::npos) << cont;
+  const auto scan = d_->ask("nSCAN " + folder.string() + "\n");
+  EXPECT_EQ(std::count(scan.begin(), scan.end(), '\n'), 1) << scan;
+  fs::remove_all(folder / "sub");
+  EXPECT_EQ(d_->ask("nMULTISCAN " + folder.string() + "\n"), folder.string() + ": OK\n");
+}
+
+TEST_F(Mamorid, IdSessionAnswersEachCommandWithItsId) {
+  const int fd = d_->connect();
+  ASSERT_GE(fd, 0);
+  const auto p = write("session.txt", "hello");
+  const std::string req = "zIDSESSION\0zPING\0zVERSION\0"s + instream("abc") + "zSCAN " + p.string() + '\0' + "zEND\0"s;
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  const auto r = read_all(fd);
+  ::close(fd);
+  const auto v = d_->ask("zVERSION\0"s);
+  EXPECT_EQ(r, "1: PONG\0"s + "2: " + v + "3: stream: OK\0"s + "4: " + p.string() + ": OK\0"s) << r;
+
+  // Inside a session, bare commands and commands clamd refuses there end it with an error.
+  EXPECT_EQ(d_->ask("nIDSESSION\nnPING\nnCONTSCAN /tmp\n"), "1: PONG\n2: Command invalid inside IDSESSION. ERROR\n");
+  EXPECT_EQ(d_->ask("zIDSESSION\0PING"s),
+            "1: Only new-line terminated nCMDS or NULL-terminated zCMDS are accepted inside IDSESSION. ERROR\n");
+  EXPECT_EQ(d_->ask("zEND\0"s), "UNKNOWN COMMAND\0"s);
+}
+
+TEST_F(Mamorid, MalformedCommandsGetUnknownCommand) {
+  EXPECT_EQ(d_->ask("zHELLO\0"s), "UNKNOWN COMMAND\0"s);
+  EXPECT_EQ(d_->ask("nPING PONG\n"), "UNKNOWN COMMAND\n");
+  EXPECT_EQ(d_->ask("INSTREAM\n"), "UNKNOWN COMMAND\n");  // INSTREAM needs a prefix
+  EXPECT_EQ(d_->ask("zSCAN\0"s), "UNKNOWN COMMAND\0"s);
+  std::string too_long(20001, 'A');
+  too_long[0] = 'z';
+  EXPECT_EQ(d_->ask(too_long), "Error processing command. ERROR\n");
+  EXPECT_EQ(d_->ask("zPING\0"s), "PONG\0"s);
+}
+
+TEST_F(Mamorid, DisconnectsAndStallsMidStreamDoNotBlockOthers) {
+  // Four clients (as many as the workers) start an INSTREAM and stall half-way; two more hang up mid-chunk.
+  std::vector<int> stalled;
+  for (int i = 0; i < 4; ++i) {
+    const int fd = d_->connect();
+    ASSERT_GE(fd, 0);
+    const std::string part = "zINSTREAM\0"s + be32(1000) + std::string(10, 'x');
+    ::send(fd, part.data(), part.size(), MSG_NOSIGNAL);
+    stalled.push_back(fd);
+  }
+  for (int i = 0; i < 2; ++i) {
+    const int fd = d_->connect();
+    const std::string part = "zINSTREAM\0"s + be32(5000) + std::string(100, 'y');
+    ::send(fd, part.data(), part.size(), MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  // Others are served meanwhile, and quickly.
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(d_->ask(instream("fine")), "stream: OK\0"s);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  // The stalled clients are dropped after ReadTimeout (2 s) with clamd's message.
+  for (int fd : stalled) {
+    EXPECT_EQ(read_all(fd), "COMMAND READ TIMED OUT\n");
+    ::close(fd);
+  }
+  EXPECT_EQ(d_->ask("zPING\0"s), "PONG\0"s);
+}
+
+TEST_F(Mamorid, SilentClientTimesOut) {
+  const int fd = d_->connect();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(read_all(fd), "COMMAND READ TIMED OUT\n");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  ::close(fd);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wold-style-cast"
+TEST_F(Mamorid, FildesScansAPassedDescriptor) {
+  const auto p = write("passed.txt", "passed by descriptor");
+  const int file = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(file, 0);
+  const int fd = d_->connect();
+  const std::string cmd = "zFILDES\0"s;
+  ::send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL);
+  char dummy = 0;
+  iovec iov{&dummy, 1};
+  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = cbuf;
+  msg.msg_controllen = sizeof cbuf;
+  cmsghdr* h = CMSG_FIRSTHDR(&msg);
+  h->cmsg_level = SOL_SOCKET;
+  h->cmsg_type = SCM_RIGHTS;
+  h->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(h), &file, sizeof file);
+  ASSERT_EQ(::sendmsg(fd, &msg, MSG_NOSIGNAL), 1);
+  const auto r = read_all(fd);
+  ::close(fd);
+  ::close(file);
+  EXPECT_EQ(r.rfind("fd[", 0), 0u) << r;
+  EXPECT_NE(r.find("]: OK\0"s), std::string::npos) << r;
+  // FILDES without a descriptor.
+  EXPECT_EQ(d_->ask("zFILDES\0x"s), "No file descriptor received. ERROR\0"s);
+}
+#pragma GCC diagnostic pop
+
+TEST_F(Mamorid, PeVerdictMatchesTheCli) {
+  mamori::test::PeSpec s;
+  s.sections.push_back({".text", mamori::test::scn_code, std::vector<std::uint8_t>(2048, 0xC3)});
+  s.imports.push_back({"KERNEL32.dll", {mamori::test::ImportFn::by_name("ExitProcess")}});
+  const auto bytes = mamori::test::build_pe(s).bytes;
+  const auto p = write("a.exe", std::string(bytes.begin(), bytes.end()));
+  // The CLI's line for the same file, same engine, same model.
+  std::string cli;
+  if (FILE* f = ::popen((std::string(MAMORI_BINARY) + " scan --no-summary " + p.string() + " 2>/dev/null").c_str(), "r")) {
+    std::array<char, 4096> buf{};
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) cli.append(buf.data(), n);
+    ::pclose(f);
+  }
+  EXPECT_EQ(d_->ask("nSCAN " + p.string() + "\n"), cli);
+  const auto verdict = cli.substr(p.string().size());  // ": OK\n" or ": <Name> FOUND\n"
+  EXPECT_EQ(d_->ask(instream(std::string(bytes.begin(), bytes.end()), 'n')), "stream" + verdict);
+}
+
+TEST_F(Mamorid, StatsHasClamdShape) {
+  const auto s = d_->ask("nSTATS\n");
+  EXPECT_EQ(s.rfind("POOLS: 1\n\nSTATE: VALID PRIMARY\nTHREADS: live 4  idle ", 0), 0u) << s;
+  EXPECT_NE(s.find("\nQUEUE: "), std::string::npos);
+  EXPECT_EQ(s.substr(s.size() - 4), "END\n");
+}
+
+TEST(MamoridProcess, ReloadKeepsConnectionsAndShutdownStops) {
+  const auto dir = test_dir();
+  fs::remove_all(dir);
+  Daemon d(dir, "");
+  ASSERT_TRUE(d.ready()) << d.log();
+  const int session = d.connect();
+  std::string req = "zIDSESSION\0zPING\0"s;
+  ::send(session, req.data(), req.size(), MSG_NOSIGNAL);
+  char buf[64] = {};
+  ASSERT_EQ(::recv(session, buf, 8, MSG_WAITALL), 8);
+  EXPECT_EQ(std::string(buf, 8), "1: PONG\0"s);
+  EXPECT_EQ(d.ask("zRELOAD\0"s), "RELOADING\0"s);
+  for (int i = 0; i < 50 && d.log().find("Models reloaded") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(d.log().find("Models reloaded"), std::string::npos) << d.log();
+  req = "zPING\0zEND\0"s;
+  ::send(session, req.data(), req.size(), MSG_NOSIGNAL);
+  EXPECT_EQ(read_all(session), "2: PONG\0"s);
+  ::close(session);
+  EXPECT_EQ(d.ask("zSHUTDOWN\0"s), "");
+  EXPECT_EQ(d.wait_exit(), 0);
+  EXPECT_FALSE(fs::exists(d.socket()));  // the socket file is removed
+  fs::remove_all(dir);
+}
+
+TEST(MamoridProcess, BadConfigFailsToStartWithAMessage) {
+  const auto dir = test_dir();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "bad.conf") << "MaxThreads many\n";
+  const std::string cmd = std::string(MAMORID_BINARY) + " --config " + (dir / "bad.conf").string() + " 2>&1";
+  std::string out;
+  FILE* f = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::array<char, 4096> buf{};
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
+  const int st = ::pclose(f);
+  EXPECT_EQ(WEXITSTATUS(st), 1);
+  EXPECT_NE(out.find("line 1: MaxThreads"), std::string::npos) << out;
+  fs::remove_all(dir);
+}
+
+TEST(MamoridProcess, ClamdscanInterop) {
+  if (!fs::exists("/usr/bin/clamdscan")) GTEST_SKIP() << "clamdscan is not installed (apt-get install clamdscan)";
+  const auto dir = test_dir();
+  fs::remove_all(dir);
+  Daemon d(dir, "StreamMaxLength 1M\nMaxFileSize 100K\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  std::ofstream(dir / "clamd.conf") << "LocalSocket " << d.socket() << "\nStreamMaxLength 1M\n";
+  std::ofstream(dir / "clean.txt") << "nothing to see here\n";
+  std::ofstream(dir / "big.bin") << std::string(200 * 1024, 'z');
+  for (const std::string mode : {"--stream", "", "--fdpass", "--stream -m", "--fdpass -m"}) {
+    const std::string cmd = "timeout 30 clamdscan --config-file=" + (dir / "clamd.conf").string() + " --no-summary " + mode +
+                            " " + (dir / "clean.txt").string() + " " + (dir / "big.bin").string() + " 2>&1";
+    std::string out;
+    FILE* f = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    std::array<char, 4096> buf{};
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
+    const int st = ::pclose(f);
+    EXPECT_EQ(WEXITSTATUS(st), 1) << mode << "\n" << out;  // 1 = something found
+    EXPECT_NE(out.find((dir / "clean.txt").string() + ": OK\n"), std::string::npos) << mode << "\n" << out;
+    EXPECT_NE(out.find((dir / "big.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND\n"), std::string::npos)
+        << mode << "\n" << out;
+  }
+  fs::remove_all(dir);
+}
