@@ -7,6 +7,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   liblief-dev p7zip-full
+  clamdscan  # the mamorid interoperability test drives the real clamd client
 )
 missing=()
 for p in "${pkgs[@]}"; do
