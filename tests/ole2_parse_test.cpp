@@ -481,3 +481,28 @@ TEST(Ole2Codepage, Conversions) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_ole2: a storage with an empty name gives its children paths that start with '/', and find() must
+// still reach them; and an entry 0 that is not a root storage is walked as the root all the same.
+TEST(Ole2Parse, EmptyStorageNameAndNonRootEntryZero) {
+  CfbSpec s;
+  s.streams = {{"/x", filled(10, 1)}, {"y", filled(20, 2)}};
+  CfbLayout L;
+  auto b = build_cfb(s, &L);
+  {
+    const ole2::File f = parse_ok(b);
+    EXPECT_TRUE(f.anomalies.empty()) << names(f);
+    ASSERT_NE(f.find("/x"), nullptr);
+    EXPECT_EQ(f.read_stream("/x")->bytes, s.streams[0].data);
+    EXPECT_EQ(f.find("x"), nullptr);
+    EXPECT_NE(f.find("/y"), nullptr);  // a leading '/' still means "from the root" when nothing matches exactly
+  }
+  b[L.dir_entry_offset(0) + 66] = 1;  // entry 0 becomes a plain storage
+  const ole2::File f = parse_ok(b);
+  EXPECT_TRUE(f.has(Anomaly::root_entry_invalid)) << names(f);
+  EXPECT_EQ(f.read_stream("y")->bytes, s.streams[1].data);  // its mini stream is still read
+}
+
+}  // namespace

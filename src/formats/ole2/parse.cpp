@@ -282,7 +282,8 @@ class Parser {
   }
 
   void read_mini_stream_and_minifat() {
-    if (f_.entries.empty() || f_.entries[0].type != EntryType::root) return;
+    // Entry 0 holds the mini stream even when its type byte is wrong (root_entry_invalid is already recorded).
+    if (f_.entries.empty()) return;
     const DirEntry& root = f_.entries[0];
     const std::uint64_t size = std::min<std::uint64_t>(root.size, limits::max_stream_size);
     if (root.size > limits::max_stream_size) flag(f_, Anomaly::stream_truncated_by_limit, root.size);
@@ -426,6 +427,13 @@ bool path_equal(std::string_view a, std::string_view b) noexcept {
 }
 
 const DirEntry* File::find(std::string_view path) const noexcept {
+  // Exact path first: an entry with an empty name gives its children paths that start with '/'.
+  if (!path.empty()) {
+    for (const auto& e : entries) {
+      if (e.reachable && path_equal(e.path, path)) return &e;
+    }
+  }
+  if (!path.empty() && path.front() != '/') return nullptr;
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
   if (path.empty()) return entries.empty() ? nullptr : &entries[0];
   for (const auto& e : entries) {
