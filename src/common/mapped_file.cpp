@@ -5,11 +5,89 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
+#include <mutex>
 #include <utility>
 
 namespace mamori {
+
+namespace {
+
+// A file truncated while it is mapped makes every read past the new end raise SIGBUS, which would kill the scanner
+// (and a daemon serving everyone else). Live mappings are registered here; the SIGBUS handler maps a page of zeros
+// over the faulting address when it lies inside one of them, so the scan finishes on zeros instead of crashing.
+// Faults anywhere else are real bugs and get the default action.
+struct MappingRegistry {
+  static constexpr std::size_t kSlots = 1024;
+  std::array<std::atomic<std::uintptr_t>, kSlots> start{};
+  std::array<std::atomic<std::uintptr_t>, kSlots> end{};
+};
+MappingRegistry g_maps;
+std::once_flag g_handler_once;
+struct sigaction g_previous {};
+
+void on_sigbus(int sig, siginfo_t* info, void* ctx) {
+  const auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
+  for (std::size_t i = 0; i < MappingRegistry::kSlots; ++i) {
+    const auto s = g_maps.start[i].load(std::memory_order_acquire);
+    if (s != 0 && addr >= s && addr < g_maps.end[i].load(std::memory_order_acquire)) {
+      const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+      void* at = reinterpret_cast<void*>(addr & ~(page - 1));
+      if (::mmap(at, page, PROT_READ, MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, -1, 0) != MAP_FAILED) return;
+      break;
+    }
+  }
+  // Not ours: behave as if we had never installed a handler.
+  if (g_previous.sa_flags & SA_SIGINFO) {
+    if (g_previous.sa_sigaction) return g_previous.sa_sigaction(sig, info, ctx);
+  } else if (g_previous.sa_handler != SIG_IGN && g_previous.sa_handler != SIG_DFL && g_previous.sa_handler) {
+    return g_previous.sa_handler(sig);
+  }
+  ::signal(SIGBUS, SIG_DFL);
+  ::raise(SIGBUS);
+}
+
+void install_sigbus_handler() {
+  std::call_once(g_handler_once, [] {
+    struct sigaction sa {};
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, &sa, &g_previous);
+  });
+}
+
+void register_mapping(const void* p, std::uint64_t n) {
+  install_sigbus_handler();
+  const auto s = reinterpret_cast<std::uintptr_t>(p);
+  for (std::size_t i = 0; i < MappingRegistry::kSlots; ++i) {
+    std::uintptr_t expected = 0;
+    if (g_maps.start[i].compare_exchange_strong(expected, s, std::memory_order_acq_rel)) {
+      // Claim first, then publish the end: a fault in between finds end 0 and is not ours, which is safe because
+      // nothing reads the mapping before open() returns.
+      g_maps.end[i].store(s + n, std::memory_order_release);
+      return;
+    }
+  }
+  // More than kSlots concurrent mappings: this one goes unprotected, as every mapping did before.
+}
+
+void unregister_mapping(const void* p) {
+  const auto s = reinterpret_cast<std::uintptr_t>(p);
+  for (std::size_t i = 0; i < MappingRegistry::kSlots; ++i) {
+    std::uintptr_t expected = s;
+    if (g_maps.start[i].compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) {
+      g_maps.end[i].store(0, std::memory_order_release);
+      return;
+    }
+  }
+}
+
+}  // namespace
 
 MappedFile::~MappedFile() { release(); }
 
@@ -30,7 +108,10 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
 }
 
 void MappedFile::release() noexcept {
-  if (mapped_ && data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), static_cast<std::size_t>(size_));
+  if (mapped_ && data_ != nullptr) {
+    unregister_mapping(data_);
+    ::munmap(const_cast<std::uint8_t*>(data_), static_cast<std::size_t>(size_));
+  }
   data_ = nullptr;
   size_ = 0;
   mapped_ = false;
@@ -67,6 +148,7 @@ Result<MappedFile> MappedFile::open(const std::string& path, std::uint64_t max_r
     if (p != MAP_FAILED) {
       // Sequential hint: the byte pass reads each page once, so readahead is all that matters.
       ::madvise(p, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
+      register_mapping(p, static_cast<std::uint64_t>(st.st_size));
       m.data_ = static_cast<const std::uint8_t*>(p);
       m.size_ = static_cast<std::uint64_t>(st.st_size);
       m.mapped_ = true;
