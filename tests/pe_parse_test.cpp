@@ -75,6 +75,7 @@ PeSpec small_exe() {
   return s;
 }
 
+// The result's string_views point into `bytes`, which must outlive it (pe.hpp's lifetime note).
 pe::PeFile parse_ok(const std::vector<std::uint8_t>& bytes) {
   auto r = pe::parse(ByteView(bytes.data(), bytes.size()));
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
@@ -451,18 +452,21 @@ TEST(PeDegrade, TruncatedAtEveryOffsetPe32Plus) { truncate_everywhere(full_spec(
 TEST(PeDegrade, EntryPointOutsideSections) {
   PeSpec s = small_exe();
   s.entry_point = 0x900000;
-  const pe::PeFile f = parse_ok(build_pe(s).bytes);
+  const BuiltPe f_image = build_pe(s);
+  const pe::PeFile f = parse_ok(f_image.bytes);
   EXPECT_TRUE(f.has(Anomaly::entry_point_outside_sections)) << anomaly_list(f);
   EXPECT_EQ(f.anomalies.size(), 1u) << anomaly_list(f);
   EXPECT_EQ(f.anomalies[0].detail, 0x900000u);
 
   s.entry_point = 0x2000;  // inside .data
-  const pe::PeFile g = parse_ok(build_pe(s).bytes);
+  const BuiltPe g_image = build_pe(s);
+  const pe::PeFile g = parse_ok(g_image.bytes);
   EXPECT_TRUE(g.has(Anomaly::entry_point_in_non_exec_section)) << anomaly_list(g);
   EXPECT_FALSE(g.has(Anomaly::entry_point_outside_sections));
 
   s.entry_point = 0;
-  const pe::PeFile z = parse_ok(build_pe(s).bytes);
+  const BuiltPe z_image = build_pe(s);
+  const pe::PeFile z = parse_ok(z_image.bytes);
   EXPECT_TRUE(z.has(Anomaly::entry_point_zero_in_exe)) << anomaly_list(z);
 }
 
@@ -600,14 +604,16 @@ TEST(PeDegrade, HugeExportCounts) {
 TEST(PeDegrade, RichChecksum) {
   PeSpec s = small_exe();
   s.rich = {{0x00FF, 0x1234, 3}, {0x0102, 0x7809, 77}};
-  const pe::PeFile good = parse_ok(build_pe(s).bytes);
+  const BuiltPe good_image = build_pe(s);
+  const pe::PeFile good = parse_ok(good_image.bytes);
   EXPECT_TRUE(good.rich_present);
   EXPECT_FALSE(good.has(Anomaly::rich_checksum_mismatch)) << anomaly_list(good);
   ASSERT_EQ(good.rich.size(), 2u);
   EXPECT_EQ(good.rich[1].count, 77u);
 
   s.corrupt_rich_checksum = true;
-  const pe::PeFile bad = parse_ok(build_pe(s).bytes);
+  const BuiltPe bad_image = build_pe(s);
+  const pe::PeFile bad = parse_ok(bad_image.bytes);
   EXPECT_TRUE(bad.rich_present);
   EXPECT_TRUE(bad.has(Anomaly::rich_checksum_mismatch)) << anomaly_list(bad);
   ASSERT_EQ(bad.rich.size(), 2u);  // the entries still decode with the stored key
@@ -688,7 +694,8 @@ TEST(PeDegrade, ResourceTreeOfOverlappingDirectories) {
   for (std::uint32_t k = 0; k < na; ++k) {
     put32(rsrc, a_base + 8 * k, k);
     put32(rsrc, a_base + 8 * k + 4,
-          k < 4096 ? dir_at(a_base, 4096 + spread * k) : dir_at(b_base, 1 + static_cast<std::uint32_t>((k * 7919ull) % (nb - 4098))));
+          k < 4096 ? dir_at(a_base, 4096 + spread * k)
+                   : dir_at(b_base, 1 + static_cast<std::uint32_t>((k * 7919ull) % (nb - 4098))));
   }
   for (std::uint32_t k = 0; k < nb; ++k) {
     put32(rsrc, b_base + 8 * k, k);
@@ -706,4 +713,40 @@ TEST(PeDegrade, ResourceTreeOfOverlappingDirectories) {
   EXPECT_TRUE(f.has(Anomaly::resources_unreadable)) << anomaly_list(f);
   EXPECT_TRUE(f.resources.empty());
   EXPECT_LT(ms.count(), 1000);
+}
+
+// Each table stops exactly at its cap in pe::limits and says so.
+TEST(PeDegrade, TablesStopAtTheirCaps) {
+  PeSpec s = small_exe();
+  s.imports.clear();
+  for (std::uint32_t i = 0; i < pe::limits::max_import_dlls + 6; ++i)
+    s.imports.push_back({"D" + std::to_string(i) + ".dll", {ImportFn::by_ordinal(static_cast<std::uint16_t>(i))}});
+  s.tls_callbacks = std::vector<std::uint32_t>(pe::limits::max_tls_callbacks + 9, 0x1000);
+  for (std::uint32_t i = 0; i < pe::limits::max_reloc_blocks + 3; ++i) s.relocations.push_back(i << 12);
+  // 4000 names per type keeps each name directory under max_resource_dir_entries.
+  for (std::uint32_t i = 0; i < pe::limits::max_resources + 11; ++i)
+    s.resources.push_back({10 + i / 4000, "", i % 4000 + 1, 0x409, {1}});
+  const BuiltPe f_image = build_pe(s);
+  const pe::PeFile f = parse_ok(f_image.bytes);
+  EXPECT_TRUE(f.has(Anomaly::imports_truncated_by_limit)) << anomaly_list(f);
+  EXPECT_EQ(f.imports.size(), pe::limits::max_import_dlls);
+  EXPECT_EQ(f.imports.back().name, "D" + std::to_string(pe::limits::max_import_dlls - 1) + ".dll");
+  EXPECT_TRUE(f.has(Anomaly::tls_malformed));
+  EXPECT_EQ(f.tls_callbacks.size(), pe::limits::max_tls_callbacks);
+  EXPECT_TRUE(f.has(Anomaly::relocations_malformed));
+  EXPECT_EQ(f.reloc_blocks, pe::limits::max_reloc_blocks);
+  EXPECT_TRUE(f.has(Anomaly::resources_truncated_by_limit));
+  EXPECT_EQ(f.resources.size(), pe::limits::max_resources);
+  EXPECT_EQ(f.resources.back().type_id, 12u);  // file order: the first 8192 leaves end at type 12, name 192
+  EXPECT_EQ(f.resources.back().name_id, 192u);
+
+  PeSpec many = small_exe();  // the import budget counts functions across DLLs
+  many.imports = {{"A.dll", {}}, {"B.dll", {ImportFn::by_ordinal(1)}}};
+  for (std::uint32_t i = 0; i < pe::limits::max_imports_total + 5; ++i)
+    many.imports[0].functions.push_back(ImportFn::by_ordinal(static_cast<std::uint16_t>(i)));
+  const BuiltPe g_image = build_pe(many);
+  const pe::PeFile g = parse_ok(g_image.bytes);
+  EXPECT_TRUE(g.has(Anomaly::imports_truncated_by_limit)) << anomaly_list(g);
+  EXPECT_EQ(g.import_function_count(), pe::limits::max_imports_total);
+  EXPECT_EQ(g.imports.size(), 1u);
 }

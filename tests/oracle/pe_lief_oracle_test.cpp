@@ -2,8 +2,11 @@
 //
 // Corpus: $MAMORI_CORPUS/manifest.tsv (default /tmp/mamori-corpus); rows with label "benign" and kind "pe", the file
 // path in the last column. Rows are sorted by sha256 and sampled evenly, MAMORI_ORACLE_LIMIT of them (default 400,
-// 0 = all), so runs are reproducible; MAMORI_ORACLE_SHOW mismatches are printed (default 8). Skipped when there is no manifest. MAMORI_ORACLE_LABEL picks another label
-// for investigation (the files are only read and parsed, never run).
+// 0 = all), so runs are reproducible. Skipped when there is no manifest. MAMORI_ORACLE_SHOW sets how many
+// mismatches are printed (default 8); MAMORI_ORACLE_LABEL picks another label for investigation (the files are
+// only read and parsed, never run).
+//
+//   ninja -C build mamori_oracle_tests && MAMORI_ORACLE_LIMIT=0 ./build/tests/oracle/mamori_oracle_tests
 //
 // Compared: sections (count, name, virtual address, raw size), regular imports (DLL names; each function's name,
 // or its ordinal), exports (ordinal, name, forwarder). What LIEF 0.9 does differently by design is normalized
@@ -126,14 +129,16 @@ std::optional<std::string> compare_imports(const pe::PeFile& m, const LIEF::PE::
   if (mi.size() != li.size())
     return "dll count mamori=" + std::to_string(mi.size()) + " lief=" + std::to_string(li.size());
   for (std::size_t i = 0; i < mi.size(); ++i) {
-    if (mi[i]->name != li[i]->name()) return "dll " + std::to_string(i) + " mamori=" + std::string(mi[i]->name) + " lief=" + li[i]->name();
+    const std::string& dll = li[i]->name();
+    if (mi[i]->name != dll) return "dll " + std::to_string(i) + " mamori=" + std::string(mi[i]->name) + " lief=" + dll;
     std::vector<std::string> lf;
     for (const auto& e : li[i]->entries()) lf.push_back(e.is_ordinal() ? "#" + std::to_string(e.ordinal()) : e.name());
     const auto& mf = mi[i]->functions;
     if (lf.size() != mf.size())
-      return li[i]->name() + " function count mamori=" + std::to_string(mf.size()) + " lief=" + std::to_string(lf.size());
+      return dll + " function count mamori=" + std::to_string(mf.size()) + " lief=" + std::to_string(lf.size());
     for (std::size_t j = 0; j < mf.size(); ++j) {
-      if (describe(mf[j]) != lf[j]) return li[i]->name() + " function " + std::to_string(j) + " mamori=" + describe(mf[j]) + " lief=" + lf[j];
+      if (describe(mf[j]) != lf[j])
+        return dll + " function " + std::to_string(j) + " mamori=" + describe(mf[j]) + " lief=" + lf[j];
     }
   }
   return std::nullopt;
@@ -268,7 +273,8 @@ TEST(PeLiefOracle, CorpusAgrees) {
     }
   }
   std::cout << "oracle: " << rows.size() << " sampled, " << compared << " compared, " << lief_failed
-            << " LIEF could not parse, " << unreadable << " unreadable, " << mamori_only_failed << " only mamori failed\n";
+            << " LIEF could not parse, " << unreadable << " unreadable, " << mamori_only_failed
+            << " only mamori failed\n";
   for (std::size_t i = 0; i < 3; ++i) {
     const auto& c = categories[i];
     std::cout << "  " << c.name << ": " << c.mismatches << " / " << compared << " files mismatch (" << totals[i]

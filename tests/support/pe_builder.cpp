@@ -264,8 +264,8 @@ BuiltPe build_pe(const PeSpec& spec) {
   std::vector<ResourceSpec> resources = spec.resources;
   if (!spec.version_strings.empty()) resources.push_back({16, {}, 1, 0x409, version_info_blob(spec.version_strings)});
 
-  const bool need_rdata = !spec.imports.empty() || !spec.delay_imports.empty() || spec.exports || !spec.pdb_path.empty() ||
-                          spec.tls_callbacks || spec.clr;
+  const bool need_rdata = !spec.imports.empty() || !spec.delay_imports.empty() || spec.exports ||
+                          !spec.pdb_path.empty() || spec.tls_callbacks || spec.clr;
   const std::size_t nsec = spec.sections.size() + (need_rdata ? 1 : 0) + (resources.empty() ? 0 : 1) +
                            (spec.relocations.empty() ? 0 : 1);
 
@@ -277,8 +277,10 @@ BuiltPe build_pe(const PeSpec& spec) {
   else if (!spec.rich.empty()) h.zeros(64);  // the Rich header always follows a stub-sized gap
   h.b[0] = 'M';
   h.b[1] = 'Z';
-  const std::pair<std::uint32_t, std::uint32_t> dos_fields[] = {{2, 0x90}, {4, 3}, {8, 4}, {12, 0xFFFF}, {16, 0xB8}, {24, 0x40}};
-  for (auto [off, v] : dos_fields) h.set16(off, v);  // e_cblp, e_cp, e_cparhdr, e_maxalloc, e_sp, e_lfarlc
+  // e_cblp, e_cp, e_cparhdr, e_maxalloc, e_sp, e_lfarlc
+  const std::pair<std::uint32_t, std::uint32_t> dos_fields[] = {{2, 0x90}, {4, 3},     {8, 4},
+                                                                {12, 0xFFFF}, {16, 0xB8}, {24, 0x40}};
+  for (auto [off, v] : dos_fields) h.set16(off, v);
   if (!spec.rich.empty()) {
     L.rich = h.size();
     std::uint32_t key = L.rich;  // checksum: the offset of "DanS", the DOS bytes minus e_lfanew, then the entries
@@ -314,7 +316,8 @@ BuiltPe build_pe(const PeSpec& spec) {
   std::uint32_t va = align_up(L.size_of_headers, section_align), file_off = L.size_of_headers;
   auto place = [&](const std::string& name, std::uint32_t ch, std::vector<std::uint8_t> data, std::uint32_t vsize) {
     const std::uint32_t rs = align_up(static_cast<std::uint32_t>(data.size()), file_align);
-    L.sections.push_back({va, vsize != 0 ? vsize : static_cast<std::uint32_t>(data.size()), rs == 0 ? 0 : file_off, rs});
+    const std::uint32_t vs = vsize != 0 ? vsize : static_cast<std::uint32_t>(data.size());
+    L.sections.push_back({va, vs, rs == 0 ? 0 : file_off, rs});
     data.resize(rs, 0);
     headers.emplace_back(name, ch);
     raw.push_back(std::move(data));

@@ -265,7 +265,8 @@ void locate_overlay(PeFile& pe, ByteView file) {
   std::uint64_t end = pe.headers.size_of_headers;
   for (const auto& s : pe.sections) {
     if (s.raw_size == 0) continue;
-    end = std::max<std::uint64_t>(end, std::uint64_t{aligned_raw(s.raw_offset, pe.headers.file_alignment)} + s.raw_size);
+    const std::uint64_t start = aligned_raw(s.raw_offset, pe.headers.file_alignment);
+    end = std::max<std::uint64_t>(end, start + s.raw_size);
   }
   if (end < pe.file_size) {
     pe.overlay_offset = end;
