@@ -452,3 +452,21 @@ TEST(VbaExtract, CountLines) {
 }
 
 }  // namespace
+
+namespace {
+
+// Found by fuzz_vba: find_projects named a storage under an empty-named storage ("/VBA"), and extract trimmed the
+// '/' away and then found no dir stream there.
+TEST(VbaExtract, ProjectUnderEmptyNamedStorage) {
+  VbaSpec v = word_spec();
+  v.storage = "/VBA";
+  Doc d = make_doc(v);
+  const auto projects = vba::find_projects(d.file);
+  ASSERT_EQ(projects, std::vector<std::string>{"/VBA"});
+  auto r = vba::extract(d.file, projects[0]);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->modules.size(), 2u);
+  EXPECT_TRUE(vba::extract(d.file, "VBA").ok() == false);  // no storage "VBA" under the root itself
+}
+
+}  // namespace

@@ -333,8 +333,8 @@ std::vector<std::string> find_projects(const ole2::File& file) {
 }
 
 Result<VbaProject> extract(const ole2::File& file, std::string_view storage) {
-  while (!storage.empty() && storage.front() == '/') storage.remove_prefix(1);
-  while (!storage.empty() && storage.back() == '/') storage.remove_suffix(1);
+  // `storage` is used as given: an empty-named storage makes a leading or trailing '/' part of a real path
+  // (fuzz_vba), and File::find already treats a leading '/' as "from the root" when nothing matches exactly.
   const ole2::DirEntry* dir = file.find(join(storage, "dir"));
   if (dir == nullptr || !dir->is_stream())
     return make_error(ErrorCode::not_this_format, "no VBA dir stream in storage '" + std::string(storage) + "'");
