@@ -58,18 +58,25 @@ TEST(Ole2Corpus, OfficeDocuments) {
     ++t.parsed;
     for (const auto& a : f->anomalies) ++ole2_anoms[ole2::anomaly_name(a.code)];
     int code_modules = 0;
+    std::string module_notes;
     const auto storages = vba::find_projects(*f);
     if (!storages.empty()) ++t.with_project;
     for (const auto& s : storages) {
       auto p = vba::extract(*f, s);
       if (!p.ok()) continue;
       ++t.projects;
-      for (const auto& a : p->anomalies) ++vba_anoms[vba::anomaly_name(a.code)];
+      for (const auto& a : p->anomalies) {
+        ++vba_anoms[vba::anomaly_name(a.code)];
+        module_notes += std::string(" ") + vba::anomaly_name(a.code) + "(" + std::to_string(a.detail) + ")";
+      }
+      module_notes += " dir=" + std::to_string(p->dir_size) + " declared=" + std::to_string(p->declared_modules);
       for (const auto& m : p->modules) {
         ++t.modules;
         if (m.source_status == vba::DecompressStatus::ok) ++t.modules_decompressed;
         if (m.code_lines > 0) ++code_modules;
         if (m.stomp_suspect) ++t.stomp;
+        module_notes += " [pcode=" + std::to_string(m.pcode_size) + " src=" + std::to_string(m.source_raw_size) +
+                        (m.stomp_suspect ? " stomp]" : "]");
       }
     }
     t.modules_with_code += code_modules;
@@ -79,7 +86,13 @@ TEST(Ole2Corpus, OfficeDocuments) {
     if (says_code) {
       ++tagged_code;
       if (code_modules > 0) ++tagged_code_found;
-      else if (missed.size() < 20) missed.push_back(c[0].substr(0, 16) + " " + sub);
+      else if (missed.size() < 20) {
+        std::string why = c[0].substr(0, 16);
+        why += " " + sub + ": projects=" + std::to_string(storages.size()) + " ole2:";
+        for (const auto& a : f->anomalies) why += std::string(" ") + ole2::anomaly_name(a.code);
+        why += " modules:" + module_notes;
+        missed.push_back(why);
+      }
     }
     if (says_none) {
       ++tagged_none;
