@@ -16,6 +16,9 @@
 namespace mamori::features {
 
 inline constexpr int kPeSchemaVersion = 1;
+/// Bump when a parser or extractor fix changes the values (not the layout) of vectors, so that cached training
+/// vectors are recomputed. Models need no retraining check for this; the layout is what they depend on.
+inline constexpr int kExtractorRevision = 2;
 
 struct Schema {
   int version = 0;

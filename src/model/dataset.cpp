@@ -68,13 +68,15 @@ Result<Dataset> build_pe_dataset(std::vector<Row> rows, int threads, const std::
                                  const std::function<void(std::size_t, std::size_t)>& progress) {
   const auto& schema = features::pe_schema();
   const std::size_t nf = schema.features.size();
-  // Cache format: text header "mamori-features <schema hash> <n>", then per record 64 hex chars + n floats.
+  // Cache format: text header "mamori-features <schema hash>.<extractor revision> <n>", then per record 64 hex
+  // chars + n floats. The revision invalidates vectors computed before a parser fix changed what they contain.
+  const std::string key = schema.hash + "." + std::to_string(features::kExtractorRevision);
   std::unordered_map<std::string, std::vector<float>> cache;
   if (!cache_path.empty()) {
     std::ifstream in(cache_path, std::ios::binary);
     std::string magic, hash;
     std::size_t n = 0;
-    if (in >> magic >> hash >> n && magic == "mamori-features" && hash == schema.hash && n == nf) {
+    if (in >> magic >> hash >> n && magic == "mamori-features" && hash == key && n == nf) {
       in.get();
       char sha[64];
       std::vector<float> v(nf);
@@ -125,7 +127,7 @@ Result<Dataset> build_pe_dataset(std::vector<Row> rows, int threads, const std::
   if (!cache_path.empty() && !fresh.empty()) {
     const bool exists = !cache.empty();
     std::ofstream out(cache_path, std::ios::binary | (exists ? std::ios::app : std::ios::trunc));
-    if (!exists) out << "mamori-features " << schema.hash << ' ' << nf << '\n';
+    if (!exists) out << "mamori-features " << key << ' ' << nf << '\n';
     for (const auto& [sha, v] : fresh) {
       if (sha.size() != 64) continue;
       out.write(sha.data(), 64);
