@@ -4,12 +4,18 @@
 
 #include <array>
 
+#include "common/mapped_file.hpp"
+
 namespace mamori {
 
 std::string sha256_hex(ByteView b) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
   unsigned int len = 0;
-  EVP_Digest(b.data(), static_cast<std::size_t>(b.size()), md.data(), &len, EVP_sha256(), nullptr);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for_each_chunk(b, 8u << 20, [&](ByteView c) { EVP_DigestUpdate(ctx, c.data(), static_cast<std::size_t>(c.size())); });
+  EVP_DigestFinal_ex(ctx, md.data(), &len);
+  EVP_MD_CTX_free(ctx);
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(len * 2);

@@ -89,6 +89,19 @@ void unregister_mapping(const void* p) {
 
 }  // namespace
 
+void release_pages(const void* p, std::uint64_t n) noexcept {
+  const auto s = reinterpret_cast<std::uintptr_t>(p);
+  for (std::size_t i = 0; i < MappingRegistry::kSlots; ++i) {
+    const auto ms = g_maps.start[i].load(std::memory_order_acquire);
+    if (ms == 0 || s < ms || s + n > g_maps.end[i].load(std::memory_order_acquire)) continue;
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const std::uintptr_t first = (s + page - 1) & ~(page - 1);
+    const std::uintptr_t last = (s + n) & ~(page - 1);
+    if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    return;
+  }
+}
+
 MappedFile::~MappedFile() { release(); }
 
 MappedFile::MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }

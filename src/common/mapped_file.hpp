@@ -35,4 +35,20 @@ class MappedFile {
   std::vector<std::uint8_t> owned_;
 };
 
+/// Tells the kernel that a pass over [p, p+n) is done with those pages. When the range lies in a file mapping made
+/// by MappedFile, whole pages inside it are dropped from this process's resident set (they are re-read from the
+/// page cache if touched again); for any other memory this does nothing. Long sequential passes call it every few
+/// MB so that scanning a 500 MB file does not make the scanner 500 MB large.
+void release_pages(const void* p, std::uint64_t n) noexcept;
+
+/// Runs `fn(chunk)` over `b` in chunks of `chunk_size` bytes, releasing each chunk's pages after it.
+template <class F>
+void for_each_chunk(ByteView b, std::uint64_t chunk_size, F&& fn) {
+  for (std::uint64_t off = 0; off < b.size(); off += chunk_size) {
+    const ByteView c = b.clamp(off, chunk_size);
+    fn(c);
+    release_pages(c.data(), c.size());
+  }
+}
+
 }  // namespace mamori

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "common/mapped_file.hpp"
+
 namespace mamori {
 
 void add_histogram(ByteView b, ByteHistogram& h) noexcept {
@@ -45,7 +47,7 @@ double entropy_of(const ByteHistogram& h) noexcept {
 
 double entropy(ByteView b) noexcept {
   ByteHistogram h{};
-  add_histogram(b, h);
+  for_each_chunk(b, 8u << 20, [&](ByteView c) { add_histogram(c, h); });
   return entropy_of(h);
 }
 

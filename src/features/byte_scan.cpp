@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/mapped_file.hpp"
+
 namespace mamori::features {
 
 const char* pattern_name(StringPattern p) noexcept {
@@ -221,6 +223,28 @@ void scan_bytes(ByteView b, ByteStats& out) noexcept {
   const std::uint64_t n = b.size();
   std::uint64_t pos = 0;      // next byte to classify
   std::uint64_t pending = 0;  // start of content not yet handed to the scanner
+  // Content is handed over and its pages released every kFlush bytes, so the resident set stays small however
+  // large the file (release_pages is a no-op for memory that is not a file mapping).
+  constexpr std::uint64_t kFlush = 8u << 20;
+  auto hand_over = [&](std::uint64_t upto) {
+    sc.content(p + pending, static_cast<std::size_t>(upto - pending));
+    release_pages(p + pending, upto - pending);
+    pending = upto;
+  };
+  // The extent of a uniform run, released as it goes: a 500 MB run of zeros is read once and never held.
+  auto run_from = [&](std::uint64_t at) {
+    std::uint64_t len = 0;
+    for (;;) {
+      const std::uint64_t chunk = std::min<std::uint64_t>(kFlush, n - (at + len));
+      const std::uint64_t r = uniform_run(p + at + len, chunk);
+      // Compare across the chunk seam: the run continues only with the same byte value.
+      if (len > 0 && r > 0 && p[at + len] != p[at]) break;
+      len += r;
+      if (r < chunk || at + len >= n) break;
+      if (len > kFlush) release_pages(p + at + len - kFlush, kFlush);
+    }
+    return len;
+  };
   // Look for padding only at block-aligned probes: a probe that starts a long uniform run marks padding from the
   // run's true start (found by walking back) to its end. Everything else is content.
   while (pos < n) {
@@ -228,11 +252,12 @@ void scan_bytes(ByteView b, ByteStats& out) noexcept {
     if (uniform_run(p + pos, probe_len) == probe_len) {
       std::uint64_t start = pos;
       while (start > pending && p[start - 1] == p[pos]) --start;
-      const std::uint64_t len = (pos - start) + uniform_run(p + pos, n - pos);
+      const std::uint64_t len = (pos - start) + run_from(pos);
       if (len >= kPaddingRun) {
-        sc.content(p + pending, static_cast<std::size_t>(start - pending));
+        hand_over(start);
         sc.padding(len);
         if (start + len == n) out.tail_padding = len;
+        release_pages(p + start, len);
         pos = start + len;
         pending = pos;
         continue;
@@ -241,8 +266,9 @@ void scan_bytes(ByteView b, ByteStats& out) noexcept {
       continue;
     }
     pos += probe_len;
+    if (pos - pending >= kFlush) hand_over(pos);
   }
-  sc.content(p + pending, static_cast<std::size_t>(n - pending));
+  hand_over(n);
   sc.finish();
   out.content_size = out.file_size - out.padding_bytes;
 }
