@@ -107,4 +107,26 @@ std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page) {
   return out;
 }
 
+std::string utf16le_to_utf8(ByteView b, std::size_t max_units) {
+  std::string out;
+  const std::uint64_t units = b.size() / 2;
+  for (std::uint64_t i = 0; i < units && i < max_units; ++i) {
+    std::uint32_t cp = b.le_or<std::uint16_t>(i * 2, 0);
+    if (cp == 0) break;
+    if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < units) {
+      const std::uint32_t lo = b.le_or<std::uint16_t>((i + 1) * 2, 0);
+      if (lo >= 0xDC00 && lo <= 0xDFFF) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        ++i;
+      } else {
+        cp = 0xFFFD;
+      }
+    } else if (cp >= 0xD800 && cp <= 0xDFFF) {
+      cp = 0xFFFD;
+    }
+    put_utf8(out, cp);
+  }
+  return out;
+}
+
 }  // namespace mamori

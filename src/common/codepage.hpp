@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/bytes.hpp"
+
 namespace mamori {
 
 /// True for the code pages codepage_to_utf8 converts: 1252 (Western), 28591 (Latin-1), 20127 (US-ASCII),
@@ -15,5 +17,8 @@ bool codepage_supported(std::uint32_t code_page) noexcept;
 /// Converts `bytes` from `code_page` to UTF-8. For unsupported code pages the bytes are kept as they are (ASCII
 /// stays readable, and nothing is guessed). For 20127 and 65001, bytes that are not valid become U+FFFD.
 std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page);
+
+/// UTF-16LE to UTF-8, stopping at NUL or after `max_units` code units. Lone surrogates become U+FFFD.
+std::string utf16le_to_utf8(ByteView b, std::size_t max_units);
 
 }  // namespace mamori

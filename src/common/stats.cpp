@@ -51,40 +51,4 @@ double entropy(ByteView b) noexcept {
   return entropy_of(h);
 }
 
-std::string utf16le_to_utf8(ByteView b, std::size_t max_units) {
-  std::string out;
-  const std::uint64_t units = b.size() / 2;
-  for (std::uint64_t i = 0; i < units && i < max_units; ++i) {
-    std::uint32_t cp = b.le_or<std::uint16_t>(i * 2, 0);
-    if (cp == 0) break;
-    if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < units) {
-      const std::uint32_t lo = b.le_or<std::uint16_t>((i + 1) * 2, 0);
-      if (lo >= 0xDC00 && lo <= 0xDFFF) {
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        ++i;
-      } else {
-        cp = 0xFFFD;
-      }
-    } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-      cp = 0xFFFD;
-    }
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
-  return out;
-}
-
 }  // namespace mamori

@@ -21,7 +21,4 @@ double entropy_of(const ByteHistogram& h) noexcept;
 /// Shannon entropy (bits per byte) of a byte range.
 double entropy(ByteView b) noexcept;
 
-/// UTF-16LE to UTF-8, stopping at NUL or after `max_units` code units. Lone surrogates become U+FFFD.
-std::string utf16le_to_utf8(ByteView b, std::size_t max_units);
-
 }  // namespace mamori

@@ -1,6 +1,7 @@
 // Compound file header, DIFAT, FAT, miniFAT, directory tree and stream reading ([MS-CFB] sections 2.2-2.6).
 #include <algorithm>
 
+#include "common/codepage.hpp"
 #include "common/stats.hpp"
 #include "formats/ole2/ole2.hpp"
 

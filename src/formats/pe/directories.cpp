@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "common/codepage.hpp"
 #include "common/stats.hpp"
 #include "formats/pe/parse_internal.hpp"
 
