@@ -5,22 +5,13 @@
 // A broken promise aborts, so the fuzzer keeps the input as a crash.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 #include "formats/ole2/ole2.hpp"
+#include "check.hpp"
 
 namespace {
 
 namespace ole2 = mamori::ole2;
-
-void check_at(bool ok, int line) {
-  if (!ok) {
-    std::fprintf(stderr, "broken promise at %s:%d\n", __FILE__, line);
-    std::abort();
-  }
-}
-#define check(ok) check_at((ok), __LINE__)
 
 }  // namespace
 

@@ -5,24 +5,15 @@
 // respects vba::limits, the anomaly list matches the bit set, and a module's p-code size never exceeds its stream.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 
 #include "formats/ole2/ole2.hpp"
 #include "formats/vba/vba.hpp"
+#include "check.hpp"
 
 namespace {
 
 namespace ole2 = mamori::ole2;
 namespace vba = mamori::vba;
-
-void check_at(bool ok, int line) {
-  if (!ok) {
-    std::fprintf(stderr, "broken promise at %s:%d\n", __FILE__, line);
-    std::abort();
-  }
-}
-#define check(ok) check_at((ok), __LINE__)
 
 }  // namespace
 
