@@ -123,21 +123,17 @@ void walk(const std::string& root, PathQueue& q, const std::function<void(engine
 }
 
 int run_scan(const ScanFlags& f) {
-  std::optional<model::Model> pe_model;
   const std::string model_root = f.model_dir.empty() ? engine::default_model_dir() : f.model_dir;
-  {
-    auto m = model::Model::load(model_root + "/pe", features::pe_schema());
-    if (!m.ok()) {
-      std::cerr << "mamori: cannot load the PE model: " << m.error().message << "\n";
-      return 2;
-    }
-    pe_model = std::move(m).value();
+  auto models = engine::load_models(model_root);
+  if (!models.ok()) {
+    std::cerr << "mamori: " << models.error().message << "\n";
+    return 2;
   }
   engine::Options opt;
   opt.explain = f.json || f.explain;
   opt.alert_suspicious = !f.no_suspicious;
   opt.limits.max_file_size = f.max_filesize;
-  const engine::Scanner scanner(std::move(pe_model), opt);
+  const engine::Scanner scanner(std::move(models).value(), opt);
 
   std::vector<std::string> roots = f.paths;
   if (!f.files_from.empty()) {

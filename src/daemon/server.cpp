@@ -157,13 +157,13 @@ struct Server::Job {
 
 Result<EnginePtr> load_engine(const Config& cfg) {
   const std::string root = cfg.model_dir.empty() ? engine::default_model_dir() : cfg.model_dir;
-  auto m = model::Model::load(root + "/pe", features::pe_schema());
-  if (!m.ok()) return make_error(m.error().code, "cannot load the PE model from " + root + "/pe: " + m.error().message);
+  auto m = engine::load_models(root);
+  if (!m.ok()) return m.error();
   engine::Options opt;
   opt.explain = false;
   opt.alert_suspicious = cfg.alert_suspicious;
   opt.limits.max_file_size = cfg.max_file_size;
-  std::string version = std::string("mamori ") + MAMORI_VERSION + "/" + m->name();
+  std::string version = std::string("mamori ") + MAMORI_VERSION + "/" + m->pe->name();
   struct stat st{};
   if (::stat((root + "/pe/model.json").c_str(), &st) == 0) version += "/" + ctime_text(st.st_mtime);
   return std::make_shared<const Engine>(Engine{engine::Scanner(std::move(m).value(), opt), version});

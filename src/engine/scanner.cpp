@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/hash.hpp"
+#include "engine/handlers.hpp"
 #include "features/pe_features.hpp"
 
 namespace mamori::engine {
@@ -32,7 +33,76 @@ int severity(Verdict v) noexcept {
   return 2;
 }
 
-Scanner::Scanner(std::optional<model::Model> pe_model, Options opt) : pe_model_(std::move(pe_model)), opt_(opt) {}
+void raise_verdict(ScanResult& r, Verdict v, std::string signature) {
+  if (severity(v) <= severity(r.verdict)) return;
+  r.verdict = v;
+  if (v == Verdict::malicious || v == Verdict::suspicious) r.signature = std::move(signature);
+}
+
+void add_member(ScanResult& parent, ScanResult member) {
+  // A member that errored does not make its container an error: the container itself was read, and the member's
+  // error stays visible in the tree. Only detections propagate.
+  if (member.found()) raise_verdict(parent, member.verdict, member.signature);
+  else if (parent.verdict == Verdict::unsupported && member.verdict == Verdict::clean) parent.verdict = Verdict::clean;
+  parent.members.push_back(std::move(member));
+}
+
+const Limits& ScanContext::limits() const noexcept { return scanner_.options().limits; }
+
+void ScanContext::exceeded(ScanResult& r, std::string_view name, const std::string& why) const {
+  r.anomalies.push_back("limit_exceeded." + std::string(name) + ": " + why);
+  if (limits().limits_are_suspicious) raise_verdict(r, Verdict::suspicious, "Mamori.Limits.Exceeded." + std::string(name));
+}
+
+bool ScanContext::charge_bytes(ScanResult& parent, std::uint64_t n) {
+  if (budget_.extracted_bytes + n > limits().max_extracted_bytes) {
+    exceeded(parent, "Size", "more than " + std::to_string(limits().max_extracted_bytes) + " bytes extracted");
+    return false;
+  }
+  budget_.extracted_bytes += n;
+  return true;
+}
+
+bool ScanContext::scan_member(ScanResult& parent, std::string_view name, ByteView data) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (depth_ + 1 > limits().max_depth) {
+    exceeded(parent, "Depth", "members nested deeper than " + std::to_string(limits().max_depth) + " levels");
+    return false;
+  }
+  if (budget_.members + 1 > limits().max_members) {
+    exceeded(parent, "Members", "more than " + std::to_string(limits().max_members) + " members");
+    return false;
+  }
+  if (out_of_time()) {
+    exceeded(parent, "Time", "scan took longer than " + std::to_string(limits().max_seconds) + " s");
+    return false;
+  }
+  ++budget_.members;
+  ScanResult m;
+  m.path = parent.path + "!" + std::string(name);
+  m.size = data.size();
+  m.sha256 = sha256_hex(data);
+  ScanContext child(scanner_, budget_, depth_ + 1);
+  child.passwords_ = passwords_;
+  scanner_.dispatch(data, m, child);
+  m.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  add_member(parent, std::move(m));
+  return true;
+}
+
+Result<Models> load_models(const std::string& root) {
+  Models m;
+  auto pe = model::Model::load(root + "/pe", features::pe_schema());
+  if (!pe.ok()) return make_error(pe.error().code, "cannot load the PE model from " + root + "/pe: " + pe.error().message);
+  m.pe = std::move(pe).value();
+  return m;
+}
+
+Scanner::Scanner(Models models, Options opt) : models_(std::move(models)), opt_(std::move(opt)) {}
+
+Scanner::Scanner(std::optional<model::Model> pe_model, Options opt) : opt_(std::move(opt)) {
+  models_.pe = std::move(pe_model);
+}
 
 ScanResult Scanner::scan_file(const std::string& path) const {
   const auto t0 = std::chrono::steady_clock::now();
@@ -65,47 +135,24 @@ ScanResult Scanner::scan_bytes(ByteView bytes, const std::string& name) const {
   r.path = name;
   r.size = bytes.size();
   r.sha256 = sha256_hex(bytes);
-  r.type = detect_type(bytes);
-  switch (r.type.kind) {
-    case FileKind::pe: scan_pe(bytes, r); break;
-    default: r.verdict = Verdict::unsupported; break;
-  }
+  Budget budget;
+  budget.deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                             std::chrono::duration<double>(opt_.limits.max_seconds));
+  ScanContext ctx(*this, budget, 0);
+  ctx.passwords() = opt_.archive_passwords;
+  dispatch(bytes, r, ctx);
   r.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
 
-void Scanner::scan_pe(ByteView bytes, ScanResult& r) const {
-  auto sample = features::featurize_pe(bytes);
-  if (sample.header_error) r.anomalies.push_back("headers_unreadable: " + sample.header_error->message);
-  for (const auto& a : sample.pe.anomalies) r.anomalies.push_back(pe::anomaly_name(a.code));
-  if (!pe_model_) {
-    r.verdict = Verdict::unsupported;
-    return;
+void Scanner::dispatch(ByteView bytes, ScanResult& r, ScanContext& ctx) const {
+  r.type = detect_type(bytes);
+  handlers::Handler h = nullptr;
+  switch (r.type.kind) {
+    case FileKind::pe: h = handlers::pe; break;
+    default: break;
   }
-  auto score = pe_model_->score(sample.x);
-  if (!score.ok()) {
-    r.verdict = Verdict::error;
-    r.error = score.error().message;
-    return;
-  }
-  r.score = *score;
-  r.model = pe_model_->name();
-  if (*score >= pe_model_->threshold()) {
-    r.verdict = Verdict::malicious;
-    r.signature = "Mamori.PE.Malicious";
-  } else if (opt_.alert_suspicious && *score >= pe_model_->suspicious_threshold()) {
-    r.verdict = Verdict::suspicious;
-    r.signature = "Mamori.PE.Suspicious";
-  } else {
-    r.verdict = Verdict::clean;
-  }
-  if (opt_.explain) {
-    auto c = pe_model_->explain(sample.x, opt_.max_reasons);
-    if (c.ok()) {
-      const auto& names = features::pe_schema().features;
-      for (const auto& x : *c) r.reasons.push_back({names[x.feature].name, x.value, x.contribution});
-    }
-  }
+  if (h) h(bytes, r, ctx);
 }
 
 std::string default_model_dir() {

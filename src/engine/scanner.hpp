@@ -1,22 +1,16 @@
-// The engine: reads a file, types it, runs the format's analysis and model, and returns a ScanResult.
-// It prints nothing and never exits; front ends render results.
+// The engine: reads a file, types it, runs the format's handler and model, recurses into what the file contains,
+// and returns a ScanResult tree. It prints nothing and never exits; front ends render results.
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 
 #include "common/mapped_file.hpp"
+#include "engine/context.hpp"
 #include "engine/verdict.hpp"
 #include "model/model.hpp"
 
 namespace mamori::engine {
-
-struct Limits {
-  /// Files larger than this are not read. They get verdict `suspicious` with signature
-  /// Mamori.Limits.Exceeded.FileSize, never a silent OK. Padding is skipped cheaply, so the default is generous.
-  std::uint64_t max_file_size = 4ull << 30;
-};
 
 struct Options {
   Limits limits;
@@ -25,23 +19,40 @@ struct Options {
   std::size_t max_reasons = 8;
   /// Report suspicious (between the suspicious and malicious thresholds) as found.
   bool alert_suspicious = true;
+  /// Passwords tried on encrypted archives after those found in an enclosing e-mail.
+  std::vector<std::string> archive_passwords = {"infected", "malware", "virus", "password", "1234", "123456"};
+  /// An archive that stays encrypted after every password is suspicious (true) or merely reported (false).
+  bool encrypted_is_suspicious = true;
 };
+
+/// The models the engine scores with, one per family of file kinds. Any may be absent: files of that family are
+/// then typed and parsed but get verdict `unsupported`.
+struct Models {
+  std::optional<model::Model> pe;
+  std::optional<model::Model> office;
+};
+
+/// Loads root/pe (required) and every other model directory that exists under `root`.
+Result<Models> load_models(const std::string& root);
 
 class Scanner {
  public:
-  /// `pe_model` may be empty: PE files are then typed and parsed but get no score (verdict unsupported).
+  Scanner(Models models, Options opt);
+  /// PE-only engine (tests and tools that do not need the document models).
   Scanner(std::optional<model::Model> pe_model, Options opt);
 
   ScanResult scan_file(const std::string& path) const;
   ScanResult scan_bytes(ByteView bytes, const std::string& name) const;
 
   const Options& options() const noexcept { return opt_; }
-  const model::Model* pe_model() const noexcept { return pe_model_ ? &*pe_model_ : nullptr; }
+  const Models& models() const noexcept { return models_; }
+  const model::Model* pe_model() const noexcept { return models_.pe ? &*models_.pe : nullptr; }
+
+  /// Types `bytes` and runs its handler into `r` (path already set). The recursion entry used by ScanContext.
+  void dispatch(ByteView bytes, ScanResult& r, ScanContext& ctx) const;
 
  private:
-  void scan_pe(ByteView bytes, ScanResult& r) const;
-
-  std::optional<model::Model> pe_model_;
+  Models models_;
   Options opt_;
 };
 

@@ -1,0 +1,81 @@
+// What one scan may spend, and the state that recursion into containers carries with it.
+//
+// A container (archive, e-mail, document with embedded objects) hands each member to ScanContext::scan_member,
+// which runs the same dispatch as a top-level file. Limits are counted per top-level file across the whole tree,
+// so that a zip bomb, a deep nest or a slow member cannot blind or stall the scanner. Hitting a limit is never a
+// silent OK: it leaves a result named after the limit (Mamori.Limits.Exceeded.<Name>), suspicious by default.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "engine/verdict.hpp"
+
+namespace mamori::engine {
+
+class Scanner;
+
+struct Limits {
+  /// Files larger than this are not read. They get verdict `suspicious` with signature
+  /// Mamori.Limits.Exceeded.FileSize, never a silent OK. Padding is skipped cheaply, so the default is generous.
+  std::uint64_t max_file_size = 4ull << 30;
+  /// Containers nested deeper than this are not opened (the top-level file is depth 0). Limit name: Depth.
+  unsigned max_depth = 10;
+  /// Members scanned per top-level file, all levels together. Limit name: Members.
+  std::uint64_t max_members = 10000;
+  /// Bytes extracted from containers per top-level file, all levels together, after padding is collapsed.
+  /// Limit name: Size.
+  std::uint64_t max_extracted_bytes = 1ull << 30;
+  /// One member may not expand to more than this many times its compressed size (padding runs excluded).
+  /// Limit name: Ratio.
+  double max_ratio = 1000;
+  /// Wall-clock budget per top-level file; members not reached in time are reported. Limit name: Time.
+  double max_seconds = 60;
+  /// Whether a limit hit counts as suspicious (true) or is only reported in anomalies (false).
+  bool limits_are_suspicious = true;
+};
+
+/// The budget shared by every level of one top-level scan.
+struct Budget {
+  std::uint64_t members = 0;
+  std::uint64_t extracted_bytes = 0;
+  std::chrono::steady_clock::time_point deadline;
+};
+
+class ScanContext {
+ public:
+  ScanContext(const Scanner& scanner, Budget& budget, unsigned depth) : scanner_(scanner), budget_(budget), depth_(depth) {}
+
+  const Scanner& scanner() const noexcept { return scanner_; }
+  const Limits& limits() const noexcept;
+  unsigned depth() const noexcept { return depth_; }
+
+  /// Scans `data` as a member named `name` of `parent` and adds the result to parent.members. Returns false when a
+  /// limit (depth, member count, extracted bytes, time) stops the container's walk; the limit is then recorded on
+  /// `parent`. `data` need only live for the duration of the call.
+  bool scan_member(ScanResult& parent, std::string_view name, ByteView data);
+
+  /// Accounts `n` more extracted bytes before a container materialises them; false (and the limit recorded on
+  /// `parent`) when that would pass max_extracted_bytes.
+  bool charge_bytes(ScanResult& parent, std::uint64_t n);
+  bool out_of_time() const noexcept { return std::chrono::steady_clock::now() > budget_.deadline; }
+
+  /// Records that limit `name` (Depth, Members, Size, Ratio, Time, ...) was hit, with a human-readable why.
+  void exceeded(ScanResult& r, std::string_view name, const std::string& why) const;
+
+  /// Passwords to try on encrypted members, best first: words harvested from an enclosing e-mail, then the
+  /// configured list. Containers push before scanning their members and pop after.
+  std::vector<std::string>& passwords() noexcept { return passwords_; }
+
+ private:
+  const Scanner& scanner_;
+  Budget& budget_;
+  unsigned depth_;
+  std::vector<std::string> passwords_;
+};
+
+}  // namespace mamori::engine

@@ -1,0 +1,18 @@
+// The per-format analyses that the scanner dispatches to, one function per file kind, all with one shape: read the
+// bytes, fill the result (verdict, score, reasons, anomalies, IOCs), and hand anything the file contains to
+// ScanContext::scan_member. A handler never throws for hostile input and never prints.
+//
+// Each lives in engine/handlers/<kind>.cpp and is listed in the dispatch table in engine/scanner.cpp.
+#pragma once
+
+#include "common/bytes.hpp"
+#include "engine/context.hpp"
+#include "engine/verdict.hpp"
+
+namespace mamori::engine::handlers {
+
+using Handler = void (*)(ByteView bytes, ScanResult& r, ScanContext& ctx);
+
+void pe(ByteView bytes, ScanResult& r, ScanContext& ctx);
+
+}  // namespace mamori::engine::handlers
