@@ -6,7 +6,8 @@ pkgs=(
   libssl-dev zlib1g-dev libxgboost-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
-  liblief-dev p7zip-full
+  liblief-dev p7zip-full zip
+  libarchive-dev libgmime-3.0-dev libhivex-dev libsqlite3-dev
   clamdscan  # the mamorid interoperability test drives the real clamd client
 )
 missing=()
