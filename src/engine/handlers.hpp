@@ -14,5 +14,7 @@ namespace mamori::engine::handlers {
 using Handler = void (*)(ByteView bytes, ScanResult& r, ScanContext& ctx);
 
 void pe(ByteView bytes, ScanResult& r, ScanContext& ctx);
+void lnk(ByteView bytes, ScanResult& r, ScanContext& ctx);
+void onenote(ByteView bytes, ScanResult& r, ScanContext& ctx);
 
 }  // namespace mamori::engine::handlers

@@ -150,6 +150,8 @@ void Scanner::dispatch(ByteView bytes, ScanResult& r, ScanContext& ctx) const {
   handlers::Handler h = nullptr;
   switch (r.type.kind) {
     case FileKind::pe: h = handlers::pe; break;
+    case FileKind::lnk: h = handlers::lnk; break;
+    case FileKind::onenote: h = handlers::onenote; break;
     default: break;
   }
   if (h) h(bytes, r, ctx);
