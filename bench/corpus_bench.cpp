@@ -67,5 +67,10 @@ int main(int argc, char** argv) {
   std::printf("latency p50/p99  %.3f / %.3f ms (max %.1f ms)\n", pct(0.5), pct(0.99), lat.empty() ? 0.0 : lat.back());
   std::printf("inference        %.1f us per file (model score only)\n", infer_us);
   std::printf("peak RSS         %.1f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  // CPU time says what one core achieves even when other work shares the machine (wall-clock figures then drop).
+  const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  std::printf("cpu time         %.1f s (user+sys, whole run), %.1f MB per CPU-second\n", cpu,
+              static_cast<double>(bytes) / 1e6 / cpu);
   return 0;
 }

@@ -102,3 +102,96 @@ TEST(ByteScan, EmptyAndTinyInputs) {
   EXPECT_EQ(scan({}).content_size, 0u);
   EXPECT_EQ(scan({0x41}).histogram[0x41], 1u);
 }
+
+namespace {
+
+// The string rules spelled out byte by byte, as plainly as possible, to check the optimised pass against.
+struct ReferenceStrings {
+  std::uint64_t strings = 0, string_bytes = 0, wide_strings = 0, wide_chars = 0;
+  std::array<std::uint64_t, 8> log2{};
+};
+
+ReferenceStrings reference_strings(const std::vector<std::uint8_t>& v) {
+  ReferenceStrings r;
+  auto printable = [](std::uint8_t c) { return c >= 0x20 && c < 0x7f; };
+  std::uint64_t run = 0;
+  auto end_run = [&] {
+    if (run >= 5) {
+      ++r.strings;
+      r.string_bytes += run;
+      std::size_t b = 0;
+      for (std::uint64_t l = run >> 3; l > 0 && b < 7; l >>= 1) ++b;
+      ++r.log2[b];
+    }
+    run = 0;
+  };
+  std::uint64_t wlen = 0;
+  bool expect_zero = false;
+  auto end_wide = [&] {
+    if (wlen >= 5) ++r.wide_strings, r.wide_chars += wlen;
+    wlen = 0;
+    expect_zero = false;
+  };
+  for (std::uint8_t c : v) {
+    if (printable(c)) ++run;
+    else end_run();
+    if (expect_zero) {
+      expect_zero = false;
+      if (c != 0) {
+        end_wide();
+        if (printable(c)) expect_zero = true, wlen = 1;
+      }
+    } else if (printable(c)) {
+      ++wlen;
+      expect_zero = true;
+    } else {
+      end_wide();
+    }
+  }
+  end_run();
+  end_wide();
+  return r;
+}
+
+// Text, UTF-16 text and binary interleaved at random lengths, so that runs cross the 1 KiB blocks and the 8 MiB
+// hand-over boundaries at every phase.
+std::vector<std::uint8_t> mixed_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::uint8_t> v;
+  v.reserve(n);
+  while (v.size() < n) {
+    const std::size_t len = 1 + rng() % 40;
+    switch (rng() % 4) {
+      case 0: for (std::size_t i = 0; i < len; ++i) v.push_back(static_cast<std::uint8_t>(0x20 + rng() % 95)); break;
+      case 1:
+        for (std::size_t i = 0; i < len; ++i) {
+          v.push_back(static_cast<std::uint8_t>(0x20 + rng() % 95));
+          v.push_back(0);
+        }
+        break;
+      case 2: for (std::size_t i = 0; i < len; ++i) v.push_back(static_cast<std::uint8_t>(rng())); break;
+      default: for (std::size_t i = 0; i < len % 7; ++i) v.push_back(0); break;
+    }
+  }
+  v.resize(n);
+  return v;
+}
+
+}  // namespace
+
+TEST(ByteScan, StringStatisticsMatchTheByteByByteRules) {
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    const auto v = mixed_bytes(seed == 6 ? (17u << 20) + 123 : 50000 + seed * 977, seed);
+    const auto s = scan(v);
+    const auto r = reference_strings(v);
+    ASSERT_EQ(s.padding_bytes, 0u) << "the fixture must not contain padding runs";
+    EXPECT_EQ(s.strings, r.strings) << "seed " << seed;
+    EXPECT_EQ(s.string_bytes, r.string_bytes) << "seed " << seed;
+    EXPECT_EQ(s.wide_strings, r.wide_strings) << "seed " << seed;
+    EXPECT_EQ(s.wide_string_chars, r.wide_chars) << "seed " << seed;
+    for (std::size_t b = 0; b < 8; ++b) EXPECT_EQ(s.string_length_log2[b], r.log2[b]) << "seed " << seed << " bucket " << b;
+    std::array<std::uint64_t, 256> h{};
+    for (auto c : v) ++h[c];
+    for (std::size_t c = 0; c < 256; ++c) EXPECT_EQ(s.histogram[c], h[c]);
+  }
+}
