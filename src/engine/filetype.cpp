@@ -109,6 +109,18 @@ const char* script_subtype(ByteView b) {
   return "text";
 }
 
+// Outlook .msg ([MS-OXMSG]): directory entries named "__substg1.0_..." or "__properties_version1.0". Directory
+// entries are 128 bytes and sectors start on 512-byte boundaries, so names can only start at offsets that are
+// multiples of 128; checking those is cheap and does not need the FAT.
+bool ole2_is_msg(ByteView b) {
+  static constexpr char kSubstg[] = "_\0_\0s\0u\0b\0s\0t\0g\0" "1\0.\0" "0\0_\0";
+  static constexpr char kProps[] = "_\0_\0p\0r\0o\0p\0e\0r\0t\0i\0e\0s\0_\0";
+  const std::string_view substg(kSubstg, sizeof kSubstg - 1), props(kProps, sizeof kProps - 1);
+  for (std::uint64_t off = 512; off + 128 <= b.size(); off += 128)
+    if (b.starts_with(substg, off) || b.starts_with(props, off)) return true;
+  return false;
+}
+
 }  // namespace
 
 FileType detect_type(ByteView b) {
@@ -117,7 +129,10 @@ FileType detect_type(ByteView b) {
     if (b.starts_with(std::string_view("PE\0\0", 4), lfanew)) return {FileKind::pe, pe_subtype(b)};
     return {FileKind::unknown, "mz-dos"};
   }
-  if (bytes_at(b, 0, {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})) return {FileKind::ole2, "ole2"};
+  if (bytes_at(b, 0, {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})) {
+    if (ole2_is_msg(b)) return {FileKind::ole2, "ole2-msg"};
+    return {FileKind::ole2, "ole2"};
+  }
   if (b.starts_with("PK\x03\x04") || b.starts_with("PK\x05\x06")) {
     auto st = zip_subtype(b);
     return {st == "zip" ? FileKind::zip : FileKind::ooxml, st};

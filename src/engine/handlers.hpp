@@ -16,5 +16,6 @@ using Handler = void (*)(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void pe(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void lnk(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void onenote(ByteView bytes, ScanResult& r, ScanContext& ctx);
+void msg(ByteView bytes, ScanResult& r, ScanContext& ctx);
 
 }  // namespace mamori::engine::handlers

@@ -148,7 +148,9 @@ ScanResult Scanner::scan_bytes(ByteView bytes, const std::string& name) const {
 void Scanner::dispatch(ByteView bytes, ScanResult& r, ScanContext& ctx) const {
   r.type = detect_type(bytes);
   handlers::Handler h = nullptr;
-  switch (r.type.kind) {
+  // Outlook messages are compound files with a handler of their own, ahead of the generic OLE2 one.
+  if (r.type.subtype == "ole2-msg") h = handlers::msg;
+  else switch (r.type.kind) {
     case FileKind::pe: h = handlers::pe; break;
     case FileKind::lnk: h = handlers::lnk; break;
     case FileKind::onenote: h = handlers::onenote; break;
