@@ -1,0 +1,11 @@
+// Shared between the BIFF and OOXML halves of the xls module; not part of its API.
+#pragma once
+
+#include "formats/xls/xls.hpp"
+
+namespace mamori::xls {
+
+/// Fills Workbook::counts, function_counts, the auto-open flags of names and the sheet anomalies from the model.
+void finalize(Workbook& wb);
+
+}  // namespace mamori::xls
