@@ -106,6 +106,20 @@ TEST(OneNoteScan, OversizedLengthIsCutAtTheEnd) {
   EXPECT_FALSE(r.anomalies.empty());
 }
 
+// A wrong length with the footer further on: the data ends at the footer, not at the end of the file.
+TEST(OneNoteScan, FooterFurtherOnMarksTheEnd) {
+  OneSpec spec;
+  spec.objects = {{text_bytes(kHta), 1ull << 40, true}};
+  auto b = build_one(spec);
+  for (int i = 0; i < 5000; ++i) b.push_back(static_cast<std::uint8_t>(i * 131 + 7));
+  auto s = onenote::scan(ByteView(b.data(), b.size()));
+  ASSERT_EQ(s.files.size(), 1u);
+  EXPECT_TRUE(s.has(Anomaly::file_data_length_mismatch));
+  EXPECT_FALSE(s.has(Anomaly::file_data_footer_missing));
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(s.files[0].data.data()), s.files[0].data.size()), kHta);
+  EXPECT_EQ(scan(b).verdict, engine::Verdict::malicious);
+}
+
 // A bogus object in front does not hide the real one behind it.
 TEST(OneNoteScan, MissingFooterDoesNotSwallowTheNextObject) {
   OneSpec spec;

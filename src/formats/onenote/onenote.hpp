@@ -23,6 +23,8 @@ namespace limits {
 inline constexpr std::uint32_t max_embedded_files = 256;
 // File names (UTF-16 strings ending in an extension) collected from the section for reporting.
 inline constexpr std::uint32_t max_names = 64;
+// Bytes searched for those names, outside the embedded files. The property sets that hold them are a few KiB.
+inline constexpr std::uint64_t max_name_scan_bytes = 16ull << 20;
 }  // namespace limits
 
 enum class Anomaly : std::uint8_t {
@@ -30,6 +32,7 @@ enum class Anomaly : std::uint8_t {
   file_data_truncated,          // a FileDataStoreObject's length runs past the end of the file; detail = offset
   file_data_footer_missing,     // no footer GUID after the data; detail = offset
   embedded_truncated_by_limit,  // more than limits::max_embedded_files
+  file_data_length_mismatch,    // the footer is not where the length says; the data is cut at the footer found
   kCount
 };
 const char* anomaly_name(Anomaly a) noexcept;
@@ -43,7 +46,7 @@ struct EmbeddedFile {
   std::uint64_t offset = 0;        // of the header GUID
   std::uint64_t declared_size = 0; // cbLength as stored
   ByteView data;                   // the file's bytes, cut at the end of the input when the length overruns it
-  bool footer_ok = false;
+  bool footer_ok = false;          // a footer closes the data (where the length says, or further on)
 };
 
 struct Section {

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/mapped_file.hpp"
 #include "formats/onenote/onenote.hpp"
 
 namespace mamori::onenote {
@@ -13,6 +14,7 @@ const char* anomaly_name(Anomaly a) noexcept {
     case Anomaly::file_data_truncated: return "file_data_truncated";
     case Anomaly::file_data_footer_missing: return "file_data_footer_missing";
     case Anomaly::embedded_truncated_by_limit: return "embedded_truncated_by_limit";
+    case Anomaly::file_data_length_mismatch: return "file_data_length_mismatch";
     case Anomaly::kCount: break;
   }
   return "unknown";
@@ -36,13 +38,24 @@ void flag(Section& s, Anomaly a, std::uint64_t detail) {
   s.anomaly_bits |= bit;
 }
 
+// Searches in windows of kWindow bytes and releases each window's pages once passed, so that a search through a
+// large section does not keep the whole file resident (see release_pages).
+constexpr std::uint64_t kWindow = 8u << 20;
+
 const std::uint8_t* find_guid(const std::uint8_t* p, const std::uint8_t* end, const std::uint8_t* guid) {
   while (end - p >= 16) {
-    const void* hit = std::memchr(p, guid[0], static_cast<std::size_t>(end - p - 15));
-    if (!hit) return nullptr;
-    p = static_cast<const std::uint8_t*>(hit);
-    if (std::memcmp(p, guid, 16) == 0) return p;
-    ++p;
+    const std::uint8_t* stop = end - p > static_cast<std::ptrdiff_t>(kWindow) ? p + kWindow : end;
+    const std::uint8_t* q = p;
+    while (stop - q >= 1 && end - q >= 16) {
+      const void* hit = std::memchr(q, guid[0], static_cast<std::size_t>(std::min(stop - q, end - q - 15)));
+      if (!hit) break;
+      q = static_cast<const std::uint8_t*>(hit);
+      if (std::memcmp(q, guid, 16) == 0) return q;
+      ++q;
+    }
+    if (stop == end) return nullptr;
+    release_pages(p, static_cast<std::uint64_t>(stop - p));
+    p = stop;
   }
   return nullptr;
 }
@@ -68,8 +81,12 @@ bool looks_like_file_name(const std::string& s) {
   return letter;
 }
 
-// UTF-16LE names in `v` (ASCII range only: enough to tell the extension), at most limits::max_names in all.
-void collect_names(ByteView v, std::vector<std::string>& out) {
+// UTF-16LE names in `v` (ASCII range only: enough to tell the extension), at most limits::max_names in all, and
+// at most `budget` bytes examined over the whole section (property sets are small; a huge stretch between objects
+// is not worth reading twice).
+void collect_names(ByteView v, std::vector<std::string>& out, std::uint64_t& budget) {
+  v = v.clamp(0, budget);
+  budget -= v.size();
   for (std::uint64_t start = 0; start < 2; ++start) {
     std::string run;
     bool ascii = true;
@@ -104,6 +121,7 @@ Section scan(ByteView b) {
   const std::uint8_t* const end = begin + b.size();
   const std::uint8_t* p = begin;
   std::uint64_t names_from = 0;  // names are collected between the embedded files, not inside them
+  std::uint64_t name_budget = limits::max_name_scan_bytes;
   while (p && p < end) {
     p = find_guid(p, end, kHeaderGuid);
     if (!p) break;
@@ -118,7 +136,7 @@ Section scan(ByteView b) {
     const std::uint64_t data_off = off + kObjectHeader;
     f.data = b.clamp(data_off, f.declared_size);
     if (!b.fits(data_off, f.declared_size)) flag(s, Anomaly::file_data_truncated, off);
-    collect_names(b.clamp(names_from, off - std::min(off, names_from)), s.names);
+    collect_names(b.clamp(names_from, off - std::min(off, names_from)), s.names, name_budget);
     std::uint64_t next = data_off + f.data.size();
     if (f.data.size() == f.declared_size) {
       // The footer follows the data after zero padding to 8 bytes; writers disagree on what the boundary is
@@ -126,7 +144,24 @@ Section scan(ByteView b) {
       for (std::uint64_t pad = 0; pad < 8 && !f.footer_ok; ++pad)
         if (guid_at(b, next + pad, kFooterGuid)) f.footer_ok = true, next += pad + 16;
     }
-    if (!f.footer_ok) flag(s, Anomaly::file_data_footer_missing, off);
+    if (!f.footer_ok) {
+      // The length is wrong. If a footer follows further on (before any other object), it marks where the data
+      // really ends: cut there, without the zero padding in front of it.
+      // Both searches stop at the next object's header, which the main loop finds next anyway: linear overall.
+      const std::uint8_t* const from = begin + std::min<std::uint64_t>(data_off, b.size());
+      const std::uint8_t* next_head = find_guid(from, end, kHeaderGuid);
+      const std::uint8_t* foot = find_guid(from, next_head ? next_head + 15 : end, kFooterGuid);
+      if (foot) {
+        std::uint64_t cut = static_cast<std::uint64_t>(foot - begin) - data_off;
+        while (cut > 0 && b.data()[data_off + cut - 1] == 0) --cut;
+        f.data = b.clamp(data_off, cut);
+        f.footer_ok = true;
+        next = static_cast<std::uint64_t>(foot - begin) + 16;
+        flag(s, Anomaly::file_data_length_mismatch, off);
+      } else {
+        flag(s, Anomaly::file_data_footer_missing, off);
+      }
+    }
     // A header whose length cannot be right is not allowed to swallow the rest of the file: go on searching
     // right after it, so an object hidden behind a bogus one is still found.
     const bool plausible = f.footer_ok;
@@ -134,7 +169,7 @@ Section scan(ByteView b) {
     names_from = plausible ? next : off + 16;
     p = plausible ? begin + next : p + 16;
   }
-  collect_names(b.from(names_from), s.names);
+  collect_names(b.from(names_from), s.names, name_budget);
   return s;
 }
 
