@@ -19,6 +19,7 @@
 
 #include "daemon/config.hpp"
 #include "daemon/protocol.hpp"
+#include "daemon/spool.hpp"
 #include "support/pe_builder.hpp"
 
 namespace fs = std::filesystem;
@@ -87,6 +88,44 @@ TEST(MamoridProtocol, InstreamDecoderHandlesSplitChunksAndTheQuota) {
   StreamDecoder huge(100);
   std::string big_len("\xff\xff\xff\xff"s);
   EXPECT_EQ(huge.feed(big_len, out), StreamDecoder::State::too_large);
+}
+
+TEST(MamoridSpool, KeepsSmallStreamsInMemoryAndSpoolsLargeOnesToAnUnlinkedFile) {
+  const auto dir = fs::temp_directory_path() / ("mamorid-spool-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string a(10, 'a'), b(10, 'b');
+  auto u8 = [](const std::string& s) { return reinterpret_cast<const std::uint8_t*>(s.data()); };
+  StreamSpool small(16, dir.string());
+  ASSERT_TRUE(small.append(u8(a), a.size()).ok());
+  EXPECT_FALSE(small.spooled());
+  auto m = small.take();
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(m->view().data()), m->view().size()), a);
+
+  StreamSpool big(16, dir.string());
+  ASSERT_TRUE(big.append(u8(a), a.size()).ok());
+  ASSERT_TRUE(big.append(u8(b), b.size()).ok());
+  EXPECT_TRUE(big.spooled());
+  EXPECT_EQ(big.size(), 20u);
+  EXPECT_TRUE(fs::is_empty(dir));  // O_TMPFILE: nothing with a name
+  auto mb = big.take();
+  ASSERT_TRUE(mb.ok()) << mb.error().message;
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(mb->view().data()), mb->view().size()), a + b);
+
+  // Past `keep` bytes only the count is kept.
+  StreamSpool capped(16, dir.string(), 15);
+  ASSERT_TRUE(capped.append(u8(a), a.size()).ok());
+  ASSERT_TRUE(capped.append(u8(b), b.size()).ok());
+  EXPECT_FALSE(capped.spooled());
+  EXPECT_EQ(capped.size(), 20u);
+  EXPECT_FALSE(capped.take().ok());
+
+  StreamSpool nowhere(4, (dir / "missing").string());
+  const auto st = nowhere.append(u8(a), a.size());
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("TemporaryDirectory"), std::string::npos) << st.error().message;
+  fs::remove_all(dir);
 }
 
 TEST(MamoridConfig, ReadsClamdOptionsAndWarnsAboutOthers) {
@@ -237,7 +276,8 @@ class Mamorid : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("mamorid-suite-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     // Small limits so the limit paths are cheap to reach; short timeouts so the timeout test is quick.
-    d_ = new Daemon(dir_, "StreamMaxLength 200K\nMaxFileSize 100K\nCommandReadTimeout 2\nReadTimeout 2\n");
+    // StreamSpoolThreshold 16K: streams above it go through a temporary file.
+    d_ = new Daemon(dir_, "StreamMaxLength 200K\nMaxFileSize 100K\nCommandReadTimeout 2\nReadTimeout 2\nStreamSpoolThreshold 16K\n");
   }
   static void TearDownTestSuite() {
     delete d_;
@@ -438,6 +478,42 @@ TEST_F(Mamorid, PeVerdictMatchesTheCli) {
   EXPECT_EQ(d_->ask(instream(std::string(bytes.begin(), bytes.end()), 'n')), "stream" + verdict);
 }
 
+TEST_F(Mamorid, SpooledStreamsGetTheSameVerdictAsFiles) {
+  // A PE padded past StreamSpoolThreshold (16K): spooled to a temporary file, mapped, scanned like the file.
+  mamori::test::PeSpec s;
+  s.sections.push_back({".text", mamori::test::scn_code, std::vector<std::uint8_t>(40 * 1024, 0x90)});
+  s.imports.push_back({"KERNEL32.dll", {mamori::test::ImportFn::by_name("ExitProcess")}});
+  const auto bytes = mamori::test::build_pe(s).bytes;
+  const std::string pe(bytes.begin(), bytes.end());
+  ASSERT_GT(pe.size(), 16u * 1024);
+  const auto p = write("spooled.exe", pe);
+  const auto file_reply = d_->ask("nSCAN " + p.string() + "\n");
+  ASSERT_EQ(file_reply.rfind(p.string() + ": ", 0), 0u) << file_reply;
+  EXPECT_EQ(d_->ask(instream(pe, 'n', 5000)), "stream" + file_reply.substr(p.string().size()));
+  EXPECT_EQ(d_->ask(instream(std::string(90 * 1024, 't'), 'z', 7000)), "stream: OK\0"s);
+  EXPECT_NE(d_->log().find("INSTREAM spooled to a temporary file"), std::string::npos);
+}
+
+TEST_F(Mamorid, BadStreamsGetTheirRepliesWhileOthersAreServed) {
+  // Three misbehaving clients at once: a chunk length too short (the surplus data is read as the next length,
+  // 0x41414141, over StreamMaxLength), a chunk length too long (the daemon waits for data that never comes until
+  // ReadTimeout), and a stream over StreamMaxLength; good clients keep getting answers meanwhile.
+  auto start = [&](const std::string& bytes) {
+    const int fd = d_->connect();
+    ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    return fd;
+  };
+  const int too_short = start("zINSTREAM\0"s + be32(4) + "AAAA" + "AAAA" + "AAAA" + be32(0));
+  const int too_long = start("zINSTREAM\0"s + be32(100) + "only ten b" + be32(0));
+  const int over = start(instream(std::string(250 * 1024, 'o'), 'z', 50 * 1024));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(d_->ask(instream("fine " + std::to_string(i))), "stream: OK\0"s);
+  EXPECT_EQ(read_all(too_short), "INSTREAM size limit exceeded. ERROR\0"s);
+  EXPECT_EQ(read_all(over), "INSTREAM size limit exceeded. ERROR\0"s);
+  EXPECT_EQ(read_all(too_long), "COMMAND READ TIMED OUT\n");
+  for (int fd : {too_short, too_long, over}) ::close(fd);
+  EXPECT_EQ(d_->ask("zPING\0"s), "PONG\0"s);
+}
+
 TEST_F(Mamorid, StatsHasClamdShape) {
   const auto s = d_->ask("nSTATS\n");
   EXPECT_EQ(s.rfind("POOLS: 1\n\nSTATE: VALID PRIMARY\nTHREADS: live 4  idle ", 0), 0u) << s;
@@ -467,6 +543,17 @@ TEST(MamoridProcess, ReloadKeepsConnectionsAndShutdownStops) {
   EXPECT_EQ(d.ask("zSHUTDOWN\0"s), "");
   EXPECT_EQ(d.wait_exit(), 0);
   EXPECT_FALSE(fs::exists(d.socket()));  // the socket file is removed
+  fs::remove_all(dir);
+}
+
+TEST(MamoridProcess, UnusableTemporaryDirectoryFailsOnlyLargeStreams) {
+  const auto dir = test_dir();
+  fs::remove_all(dir);
+  Daemon d(dir, "StreamSpoolThreshold 1K\nTemporaryDirectory " + (dir / "missing").string() + "\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  EXPECT_EQ(d.ask(instream(std::string(4096, 'x'))), "Error writing to temporary file. ERROR\0"s);
+  EXPECT_EQ(d.ask(instream("small")), "stream: OK\0"s);
+  EXPECT_NE(d.log().find("TemporaryDirectory"), std::string::npos) << d.log();
   fs::remove_all(dir);
 }
 

@@ -151,13 +151,17 @@ struct Fd {
 Result<MappedFile> MappedFile::open(const std::string& path, std::uint64_t max_read) {
   Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
   if (f.fd < 0) return make_error(ErrorCode::io, path + ": " + std::strerror(errno));
+  return from_fd(f.fd, path, max_read);
+}
+
+Result<MappedFile> MappedFile::from_fd(int fd, const std::string& path, std::uint64_t max_read) {
   struct stat st{};
-  if (::fstat(f.fd, &st) != 0) return make_error(ErrorCode::io, path + ": " + std::strerror(errno));
+  if (::fstat(fd, &st) != 0) return make_error(ErrorCode::io, path + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return make_error(ErrorCode::io, path + ": is a directory");
 
   MappedFile m;
   if (S_ISREG(st.st_mode) && st.st_size > 0) {
-    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, f.fd, 0);
+    void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
     if (p != MAP_FAILED) {
       // Sequential hint: the byte pass reads each page once, so readahead is all that matters.
       ::madvise(p, static_cast<std::size_t>(st.st_size), MADV_SEQUENTIAL);
@@ -172,7 +176,7 @@ Result<MappedFile> MappedFile::open(const std::string& path, std::uint64_t max_r
   std::vector<std::uint8_t> buf;
   std::uint8_t chunk[65536];
   for (;;) {
-    ssize_t n = ::read(f.fd, chunk, sizeof chunk);
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
     if (n < 0) {
       if (errno == EINTR) continue;
       return make_error(ErrorCode::io, path + ": " + std::strerror(errno));

@@ -22,6 +22,9 @@ class MappedFile {
 
   /// Maps `path` read-only. Files that cannot be mapped (pipes, procfs) are read into memory up to `max_read` bytes.
   static Result<MappedFile> open(const std::string& path, std::uint64_t max_read = 1ull << 32);
+  /// Maps (or reads) an already open descriptor, which stays the caller's: the daemon scans descriptors it was
+  /// handed (FILDES, fanotify events, spooled INSTREAM data) without opening the file again. `name` is for errors.
+  static Result<MappedFile> from_fd(int fd, const std::string& name, std::uint64_t max_read = 1ull << 32);
   static MappedFile from_vector(std::vector<std::uint8_t> v);
 
   ByteView view() const noexcept { return ByteView(data_, size_); }

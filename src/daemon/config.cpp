@@ -80,6 +80,13 @@ Setter size(std::uint64_t Config::*m) {
   };
 }
 
+Setter append(std::vector<std::string> Config::*m) {
+  return [m](Config& c, const std::string& v) -> Status {
+    (c.*m).push_back(v);
+    return {};
+  };
+}
+
 const std::map<std::string, Setter>& setters() {
   static const std::map<std::string, Setter> t = {
       {"localsocket", str(&Config::local_socket)},
@@ -105,6 +112,16 @@ const std::map<std::string, Setter>& setters() {
       {"readtimeout", integer(&Config::read_timeout, 1, 86400)},
       {"commandreadtimeout", integer(&Config::command_read_timeout, 1, 86400)},
       {"idletimeout", integer(&Config::idle_timeout, 0, 86400)},
+      {"streamspoolthreshold", size(&Config::stream_spool_threshold)},
+      {"temporarydirectory", str(&Config::temporary_directory)},
+      {"onaccessincludepath", append(&Config::onaccess_include)},
+      {"onaccessexcludepath", append(&Config::onaccess_exclude)},
+      {"onaccessprevention", boolean(&Config::onaccess_prevention)},
+      {"onaccessextrascanning", boolean(&Config::onaccess_extra_scanning)},
+      {"onaccesstimeout", integer(&Config::onaccess_timeout_ms, 1, 600000)},
+      {"onaccessmaxthreads", integer(&Config::onaccess_max_threads, 1, 64)},
+      {"onaccessmaxfilesize", size(&Config::onaccess_max_file_size)},
+      {"onaccesstestdelayms", integer(&Config::onaccess_test_delay_ms, 0, 600000)},
       {"allowallmatchscan", boolean(&Config::allow_all_match_scan)},
       {"enableshutdowncommand", boolean(&Config::enable_shutdown_command)},
       {"enablereloadcommand", boolean(&Config::enable_reload_command)},
@@ -189,6 +206,15 @@ Result<ParsedConfig> parse_config(const std::string& text) {
     out.config.max_queue = out.config.max_threads;
   }
   out.config.send_timeout = out.config.read_timeout;
+  for (auto* paths : {&out.config.onaccess_include, &out.config.onaccess_exclude})
+    for (auto& p : *paths) {
+      if (p.empty() || p[0] != '/')
+        return make_error(ErrorCode::invalid_argument, "OnAccess paths must be absolute, got '" + p + "'");
+      while (p.size() > 1 && p.back() == '/') p.pop_back();
+    }
+  if (out.config.onaccess_include.empty() &&
+      (out.config.onaccess_prevention || out.config.onaccess_extra_scanning || !out.config.onaccess_exclude.empty()))
+    out.warnings.push_back("OnAccess options are set but no OnAccessIncludePath: on-access protection stays off");
   return out;
 }
 

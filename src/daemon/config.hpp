@@ -29,6 +29,10 @@ struct Config {
   int command_read_timeout = 30;   // CommandReadTimeout (s): waiting for the first command after connecting
   int send_timeout = 120;          // SendBufTimeout is in ms in clamd; mamori uses ReadTimeout for sends too
   int idle_timeout = 30;           // IdleTimeout: accepted for compatibility (workers are a fixed pool)
+  // INSTREAM data beyond this many bytes goes to an unlinked file in TemporaryDirectory instead of memory, so
+  // MaxQueue clients streaming StreamMaxLength each cannot exhaust RAM.
+  std::uint64_t stream_spool_threshold = 8ull << 20;  // StreamSpoolThreshold (mamori)
+  std::string temporary_directory = "/tmp";           // TemporaryDirectory
 
   // Commands.
   bool allow_all_match_scan = true;     // AllowAllMatchScan
@@ -41,6 +45,16 @@ struct Config {
   // Engine.
   std::string model_dir;        // DatabaseDirectory: folder holding pe/ (default: the installed models)
   bool alert_suspicious = true; // HeuristicAlerts: report suspicious scores as FOUND
+
+  // On-access protection (fanotify; see docs/onaccess.md). Off unless an OnAccessIncludePath is given.
+  std::vector<std::string> onaccess_include;  // OnAccessIncludePath (repeatable; absolute folders or mount points)
+  std::vector<std::string> onaccess_exclude;  // OnAccessExcludePath (repeatable)
+  bool onaccess_prevention = false;            // OnAccessPrevention: deny opens of detected files
+  bool onaccess_extra_scanning = false;        // OnAccessExtraScanning: also scan files when closed after writing
+  int onaccess_timeout_ms = 5000;              // OnAccessTimeout (mamori, ms): allow when the scan takes longer
+  int onaccess_max_threads = 2;                // OnAccessMaxThreads: on-access scanning workers
+  std::uint64_t onaccess_max_file_size = 5ull << 20;  // OnAccessMaxFileSize: larger files are allowed unscanned
+  int onaccess_test_delay_ms = 0;  // OnAccessTestDelayMs: TEST ONLY, honoured only with MAMORI_TEST_HOOKS=1
 
   // Process.
   bool foreground = false;   // Foreground

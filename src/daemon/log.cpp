@@ -65,12 +65,19 @@ std::string Log::open(const Options& o) {
 }
 
 void Log::reopen() {
-  std::lock_guard lk(m_);
-  if (!f_ || o_.file.empty()) return;
-  if (std::FILE* f = std::fopen(o_.file.c_str(), "a")) {
-    std::fclose(f_);
-    f_ = f;
+  // The new file is opened without holding the lock: with on-access protection over the log's folder, the open
+  // waits for the event thread, which may itself be waiting to log.
+  std::string file;
+  {
+    std::lock_guard lk(m_);
+    if (!f_ || o_.file.empty()) return;
+    file = o_.file;
   }
+  std::FILE* f = std::fopen(file.c_str(), "a");
+  if (!f) return;
+  std::lock_guard lk(m_);
+  if (f_) std::fclose(f_);
+  f_ = f;
 }
 
 void Log::write(LogLevel level, const std::string& msg) {

@@ -12,10 +12,12 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 
 #include "daemon/config.hpp"
 #include "daemon/log.hpp"
+#include "daemon/onaccess.hpp"
 #include "daemon/server.hpp"
 
 namespace {
@@ -40,6 +42,9 @@ void usage(std::ostream& o) {
        "Commands served: PING, VERSION, VERSIONCOMMANDS, SCAN, CONTSCAN, MULTISCAN (scans sequentially),\n"
        "ALLMATCHSCAN, INSTREAM, FILDES (UNIX socket only), STATS, IDSESSION/END, RELOAD, SHUTDOWN; with the z\n"
        "(NUL-terminated) or n (newline-terminated) prefix, or bare where clamd allows it.\n"
+       "On-access protection (fanotify; needs CAP_SYS_ADMIN): OnAccessIncludePath, OnAccessExcludePath,\n"
+       "OnAccessPrevention, OnAccessExtraScanning, OnAccessTimeout (ms, fail-open), OnAccessMaxFileSize,\n"
+       "OnAccessMaxThreads in the config; see docs/onaccess.md.\n"
        "Signals: SIGTERM/SIGINT stop, SIGHUP re-opens the log file, SIGUSR2 reloads the models.\n"
        "Exit status: 0 after a clean stop, 1 when it cannot start (bad config, models, sockets), 2 on bad usage.\n";
 }
@@ -168,6 +173,16 @@ int main(int argc, char** argv) {
     if (!write_pid_file(cfg.pid_file, err)) return fail(err);
   }
   if (auto st = server.start(); !st.ok()) return fail(st.error().message);
+  // On-access protection shares the server's engine (and its RELOADs). Configured but impossible is fatal: a
+  // machine believed protected must not silently run unprotected.
+  std::unique_ptr<OnAccess> onaccess;
+  if (!cfg.onaccess_include.empty()) {
+    onaccess = std::make_unique<OnAccess>(cfg, log, [&server] { return server.engine(); });
+    if (auto st = onaccess->start(); !st.ok()) {
+      server.shutdown();
+      return fail(st.error().message);
+    }
+  }
 
   if (ready_fd >= 0) {
     [[maybe_unused]] const ssize_t w = ::write(ready_fd, "OK", 2);
@@ -194,6 +209,7 @@ int main(int argc, char** argv) {
       server.request_reload();
     }
   }
+  if (onaccess) onaccess->stop();
   server.shutdown();
   if (!cfg.pid_file.empty()) ::unlink(cfg.pid_file.c_str());
   return 0;

@@ -118,6 +118,13 @@ std::string format_reply(unsigned id, const std::string& body, char term) {
 }
 
 StreamDecoder::State StreamDecoder::feed(std::string& buf, std::vector<std::uint8_t>& out) {
+  return feed(buf, [&out](const std::uint8_t* d, std::size_t n) {
+    out.insert(out.end(), d, d + n);
+    return true;
+  });
+}
+
+StreamDecoder::State StreamDecoder::feed(std::string& buf, const Sink& sink) {
   std::size_t pos = 0;
   State st = State::need_more;
   while (pos < buf.size()) {
@@ -141,7 +148,10 @@ StreamDecoder::State StreamDecoder::feed(std::string& buf, std::vector<std::uint
     }
     const std::size_t take = std::min<std::size_t>(chunk_left_, buf.size() - pos);
     const auto* d = reinterpret_cast<const std::uint8_t*>(buf.data() + pos);
-    out.insert(out.end(), d, d + take);
+    if (take > 0 && !sink(d, take)) {
+      st = State::sink_failed;
+      break;
+    }
     pos += take;
     chunk_left_ -= static_cast<std::uint32_t>(take);
     if (chunk_left_ == 0) in_chunk_ = false;

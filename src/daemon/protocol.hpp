@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -70,9 +71,13 @@ std::string format_reply(unsigned id, const std::string& body, char term);
 /// quota before their data is read, so an oversized stream is refused at its first oversized chunk.
 class StreamDecoder {
  public:
-  enum class State : std::uint8_t { need_more, done, too_large };
+  enum class State : std::uint8_t { need_more, done, too_large, sink_failed };
+  /// Takes chunk data; false stops decoding with State::sink_failed (the daemon's spool could not store it).
+  using Sink = std::function<bool(const std::uint8_t* data, std::size_t n)>;
   explicit StreamDecoder(std::uint64_t quota) : quota_(quota) {}
-  /// Consumes what it can from the front of `buf`, appending chunk data to `out`.
+  /// Consumes what it can from the front of `buf`, handing chunk data to `sink`.
+  State feed(std::string& buf, const Sink& sink);
+  /// The same, appending to `out`.
   State feed(std::string& buf, std::vector<std::uint8_t>& out);
 
  private:

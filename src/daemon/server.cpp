@@ -18,6 +18,7 @@
 #include <filesystem>
 
 #include "daemon/protocol.hpp"
+#include "daemon/spool.hpp"
 #include "features/pe_features.hpp"
 
 namespace mamori::daemon {
@@ -127,7 +128,8 @@ struct Server::Conn {
 
   bool streaming = false;
   StreamDecoder dec{0};
-  std::vector<std::uint8_t> data;
+  StreamSpool data;
+  std::string spool_error;
   unsigned stream_id = 0;
   char stream_term = '\n';
 
@@ -150,7 +152,7 @@ struct Server::Job {
   unsigned id = 0;
   char term = '\n';
   std::string reply;  // Cmd::unknown: send this body
-  std::vector<std::uint8_t> data;
+  StreamSpool data;
   Fd fd;
   bool close_after = true;
 };
@@ -516,13 +518,23 @@ void Server::process(const std::shared_ptr<Conn>& c) {
   };
   while (!c->busy && !c->close_now) {
     if (c->streaming) {
-      const auto st = c->dec.feed(c->in, c->data);
+      const auto st = c->dec.feed(c->in, [&c](const std::uint8_t* d, std::size_t n) {
+        auto r = c->data.append(d, n);
+        if (!r.ok()) c->spool_error = r.error().message;
+        return r.ok();
+      });
       if (st == StreamDecoder::State::need_more) return;
       c->streaming = false;
       if (st == StreamDecoder::State::too_large) {
         log_.warning("Client " + c->peer + ": INSTREAM size limit (" + std::to_string(cfg_.stream_max_length) + ") exceeded");
-        std::vector<std::uint8_t>().swap(c->data);
+        c->data = StreamSpool();
         reply_and_close(c->stream_id, c->stream_term, "INSTREAM size limit exceeded. ERROR");
+        return;
+      }
+      if (st == StreamDecoder::State::sink_failed) {
+        log_.error("Client " + c->peer + ": INSTREAM: " + c->spool_error);
+        c->data = StreamSpool();
+        reply_and_close(c->stream_id, c->stream_term, "Error writing to temporary file. ERROR");
         return;
       }
       auto j = std::make_unique<Job>();
@@ -531,7 +543,6 @@ void Server::process(const std::shared_ptr<Conn>& c) {
       j->id = c->stream_id;
       j->term = c->stream_term;
       j->data = std::move(c->data);
-      c->data = {};
       j->close_after = !c->session;
       dispatch(std::move(j));
       return;
@@ -605,7 +616,7 @@ void Server::process(const std::shared_ptr<Conn>& c) {
       case Cmd::instream:
         c->streaming = true;
         c->dec = StreamDecoder(cfg_.stream_max_length);
-        c->data.clear();
+        c->data = StreamSpool(cfg_.stream_spool_threshold, cfg_.temporary_directory, engine()->scanner.options().limits.max_file_size);
         c->stream_id = id;
         c->stream_term = raw.term;
         continue;
@@ -735,8 +746,22 @@ void Server::run_job(Job& j) {
       break;
     case Cmd::instream: {
       const std::string name = "stream";
-      const auto r = j.data.size() > max_size ? over_limit(j.data.size(), max_size, name)
-                                              : scanner.scan_bytes(ByteView(j.data.data(), j.data.size()), name);
+      const std::uint64_t size = j.data.size();
+      if (size > max_size) {
+        const auto r = over_limit(size, max_size, name);
+        log_result("instream(" + j.conn->peer + ")", r);
+        send(result_body(name, r));
+        break;
+      }
+      if (j.data.spooled())
+        log_.debug("Client " + j.conn->peer + ": INSTREAM spooled to a temporary file (" + std::to_string(size) + " bytes)");
+      auto bytes = j.data.take();
+      if (!bytes.ok()) {
+        log_.error("Client " + j.conn->peer + ": INSTREAM: " + bytes.error().message);
+        send("Error writing to temporary file. ERROR");
+        break;
+      }
+      const auto r = scanner.scan_bytes(bytes->view(), name);
       log_result("instream(" + j.conn->peer + ")", r);
       send(result_body(name, r));
       break;
@@ -759,13 +784,12 @@ void Server::run_job(Job& j) {
       } else if (size == 0) {
         r = scanner.scan_bytes(ByteView(), name);
       } else {
-        void* p = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_PRIVATE, j.fd.get(), 0);
-        if (p == MAP_FAILED) {
-          send(name + ": " + errno_text(errno) + " ERROR");
+        auto file = MappedFile::from_fd(j.fd.get(), name, max_size);
+        if (!file.ok()) {
+          send(name + ": " + file.error().message + " ERROR");
           break;
         }
-        r = scanner.scan_bytes(ByteView(p, static_cast<std::size_t>(size)), name);
-        ::munmap(p, static_cast<std::size_t>(size));
+        r = scanner.scan_bytes(file->view(), name);
       }
       log_result(name, r);
       send(result_body(name, r));

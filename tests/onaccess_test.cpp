@@ -1,0 +1,403 @@
+// mamorid on-access protection: the pieces in-process (verdict cache, path rules, mark planning, config), then the
+// real daemon marking a temporary folder while this process opens files in it. Opens that could block are made
+// from a helper thread with a watchdog that kills the daemon (closing its fanotify group allows every waiting open),
+// so a broken daemon fails these tests instead of hanging them. The daemon tests skip, with the reason, where
+// fanotify permission events are unavailable (no CAP_SYS_ADMIN, a kernel without them).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/fanotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "daemon/config.hpp"
+#include "daemon/onaccess.hpp"
+
+namespace fs = std::filesystem;
+using namespace mamori::daemon;
+using namespace std::string_literals;
+
+// ---- in-process ----
+
+TEST(OnAccessCache, HitsNeedTheSameStampAndCloseWriteInvalidates) {
+  VerdictCache c(2);
+  const VerdictCache::Key a{1, 10}, b{1, 11}, d{1, 12};
+  const VerdictCache::Stamp s{100, 100, 5};
+  EXPECT_FALSE(c.is_clean(a, s));
+  c.put_clean(a, s);
+  EXPECT_TRUE(c.is_clean(a, s));
+  EXPECT_FALSE(c.is_clean(a, {101, 100, 5}));  // modified behind our back: a miss, and the entry is dropped
+  EXPECT_FALSE(c.is_clean(a, s));
+  c.put_clean(a, s);
+  c.invalidate(a);
+  EXPECT_FALSE(c.is_clean(a, s));
+  EXPECT_EQ(c.size(), 0u);
+  // Least recently used goes first.
+  c.put_clean(a, s);
+  c.put_clean(b, s);
+  EXPECT_TRUE(c.is_clean(a, s));
+  c.put_clean(d, s);
+  EXPECT_EQ(c.size(), 2u);
+  EXPECT_TRUE(c.is_clean(a, s));
+  EXPECT_FALSE(c.is_clean(b, s));
+  EXPECT_TRUE(c.is_clean(d, s));
+  c.clear();
+  EXPECT_FALSE(c.is_clean(a, s));
+}
+
+TEST(OnAccessPaths, UnderMatchesWholeComponents) {
+  EXPECT_TRUE(path_under("/data/x", "/data"));
+  EXPECT_TRUE(path_under("/data", "/data"));
+  EXPECT_FALSE(path_under("/database", "/data"));
+  EXPECT_FALSE(path_under("/dat", "/data"));
+  EXPECT_TRUE(path_under("/anything", "/"));
+}
+
+TEST(OnAccessPaths, PlanWalksSubfoldersSkipsExcludedAndSymlinksAndIsBounded) {
+  const auto root = fs::temp_directory_path() / ("onaccess-plan-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "a" / "b");
+  fs::create_directories(root / "skip" / "deep");
+  fs::create_directories(root / "c");
+  fs::create_directory_symlink("/usr", root / "link");
+  std::ofstream(root / "file.txt") << "x";
+  const auto plan = plan_marks({root.string(), (root / "a").string(), "/no/such/folder"}, {(root / "skip").string()}, 100);
+  EXPECT_TRUE(plan.mounts.empty());
+  const std::vector<std::string> want = {root.string(), (root / "a").string(), (root / "a" / "b").string(),
+                                         (root / "c").string()};
+  EXPECT_EQ(plan.dirs, want);
+  ASSERT_EQ(plan.errors.size(), 1u);
+  EXPECT_NE(plan.errors[0].find("/no/such/folder"), std::string::npos);
+  EXPECT_FALSE(plan.truncated);
+
+  const auto small = plan_marks({root.string()}, {}, 3);
+  EXPECT_TRUE(small.truncated);
+  EXPECT_EQ(small.dirs.size(), 3u);
+  EXPECT_EQ(small.dirs.front(), root.string());  // breadth-first: the include path itself is always kept
+  // A mount point gets one mount mark instead of a walk.
+  const auto proc = plan_marks({"/proc"}, {}, 10);
+  EXPECT_EQ(proc.mounts, std::vector<std::string>{"/proc"});
+  EXPECT_TRUE(proc.dirs.empty());
+  fs::remove_all(root);
+}
+
+TEST(OnAccessConfig, ReadsTheOnAccessOptions) {
+  auto r = parse_config(
+      "LocalSocket /tmp/x.ctl\nOnAccessIncludePath /home\nOnAccessIncludePath /srv/\nOnAccessExcludePath /home/big\n"
+      "OnAccessPrevention yes\nOnAccessExtraScanning yes\nOnAccessTimeout 1500\nOnAccessMaxFileSize 2M\n"
+      "OnAccessMaxThreads 3\nStreamSpoolThreshold 1M\nTemporaryDirectory /var/tmp\n");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  const auto& c = r->config;
+  EXPECT_EQ(c.onaccess_include, (std::vector<std::string>{"/home", "/srv"}));  // trailing slash dropped
+  EXPECT_EQ(c.onaccess_exclude, std::vector<std::string>{"/home/big"});
+  EXPECT_TRUE(c.onaccess_prevention);
+  EXPECT_TRUE(c.onaccess_extra_scanning);
+  EXPECT_EQ(c.onaccess_timeout_ms, 1500);
+  EXPECT_EQ(c.onaccess_max_file_size, 2ull << 20);
+  EXPECT_EQ(c.onaccess_max_threads, 3);
+  EXPECT_EQ(c.stream_spool_threshold, 1ull << 20);
+  EXPECT_EQ(c.temporary_directory, "/var/tmp");
+  EXPECT_TRUE(r->warnings.empty());
+
+  EXPECT_FALSE(parse_config("OnAccessIncludePath relative/dir\n").ok());
+  EXPECT_FALSE(parse_config("OnAccessTimeout 0\n").ok());
+  auto w = parse_config("LocalSocket /tmp/x.ctl\nOnAccessPrevention yes\n");
+  ASSERT_TRUE(w.ok());
+  ASSERT_EQ(w->warnings.size(), 1u);
+  EXPECT_NE(w->warnings[0].find("no OnAccessIncludePath"), std::string::npos);
+}
+
+// ---- the real daemon ----
+
+namespace {
+
+// Empty when this process can use fanotify permission events on `dir`, else why not.
+std::string fanotify_unavailable(const fs::path& dir) {
+  const int fd = ::fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC, O_RDONLY);
+  if (fd < 0) return "fanotify_init(FAN_CLASS_CONTENT) failed: "s + std::strerror(errno);
+  std::string why;
+  if (::fanotify_mark(fd, FAN_MARK_ADD, FAN_OPEN_PERM | FAN_EVENT_ON_CHILD, AT_FDCWD, dir.c_str()) != 0)
+    why = "fanotify_mark(FAN_OPEN_PERM) failed: "s + std::strerror(errno);
+  ::close(fd);
+  return why;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+std::size_t count(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+class OnAccessDaemon {
+ public:
+  OnAccessDaemon(const fs::path& dir, const std::string& extra, bool hooks = false)
+      : dir_(dir), socket_((dir / "mamorid.ctl").string()) {
+    std::ofstream(dir / "mamorid.conf") << "LocalSocket " << socket_ << "\nForeground yes\nLogFile " << (dir / "log").string()
+                                        << "\nLogVerbose yes\nMaxThreads 2\n" << extra;
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (hooks) ::setenv("MAMORI_TEST_HOOKS", "1", 1);
+      else ::unsetenv("MAMORI_TEST_HOOKS");
+      const std::string conf = (dir / "mamorid.conf").string();
+      ::execl(MAMORID_BINARY, MAMORID_BINARY, "--config", conf.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Ready once the marks are in place (logged after the sockets and the models).
+    for (int i = 0; i < 300; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      int st;
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      if (log().find("On-access: protecting") != std::string::npos) {
+        ready_ = true;
+        return;
+      }
+    }
+  }
+  ~OnAccessDaemon() { stop(); }
+  bool ready() const { return ready_; }
+  std::string log() const { return slurp(dir_ / "log"); }
+  pid_t pid() const { return pid_; }
+
+  std::string ask(const std::string& request) const {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::strncpy(sa.sun_path, socket_.c_str(), sizeof sa.sun_path - 1);
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+      ::close(fd);
+      return "<connect failed>";
+    }
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return out;
+  }
+
+  void kill_now() {
+    if (pid_ > 0) ::kill(pid_, SIGKILL);
+  }
+  int stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int st = 0;
+    for (int i = 0; i < 100; ++i) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &st, 0);
+    pid_ = -1;
+    return -1;
+  }
+
+ private:
+  fs::path dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+struct Opened {
+  int fd = -1;
+  int err = 0;
+  bool hung = false;  // the daemon had to be killed to release the open
+  double ms = 0;
+};
+
+// open(2) from another thread; if the daemon has not answered within 20 s it is killed, which releases the open.
+Opened guarded_open(OnAccessDaemon& d, const fs::path& p, int flags = O_RDONLY) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto f = std::async(std::launch::async, [p, flags] {
+    Opened o;
+    o.fd = ::open(p.c_str(), flags | O_CLOEXEC, 0644);
+    o.err = o.fd < 0 ? errno : 0;
+    return o;
+  });
+  bool hung = false;
+  if (f.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    hung = true;
+    d.kill_now();
+  }
+  Opened o = f.get();
+  o.hung = hung;
+  o.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (o.fd >= 0) ::close(o.fd);
+  return o;
+}
+
+void write_file(const fs::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary) << bytes;
+}
+
+class OnAccessLive : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("onaccess-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "guarded" / "sub");
+    fs::create_directories(dir_ / "guarded" / "excluded");
+    if (const auto why = fanotify_unavailable(dir_ / "guarded"); !why.empty())
+      GTEST_SKIP() << "fanotify permission events are unavailable here: " << why;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+// Over MaxFileSize (100K in these configs): reported Mamori.Limits.Exceeded.FileSize by the engine, a verdict
+// that needs no model score.
+const std::string kFlagged(150 * 1024, 'b');
+const std::string kBenign = "minutes of the weekly meeting\n";
+
+}  // namespace
+
+TEST_F(OnAccessLive, DeniesDetectedFilesAllowsCleanOnesAndCachesCleanVerdicts) {
+  const auto g = dir_ / "guarded";
+  write_file(g / "bad.bin", kFlagged);
+  write_file(g / "sub" / "bad.bin", kFlagged);
+  write_file(g / "excluded" / "bad.bin", kFlagged);
+  write_file(g / "notes.txt", kBenign);
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessExcludePath " +
+                             (g / "excluded").string() + "\nOnAccessPrevention yes\nOnAccessExtraScanning yes\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+
+  const auto bad = guarded_open(d, g / "bad.bin");
+  EXPECT_FALSE(bad.hung);
+  EXPECT_EQ(bad.fd, -1);
+  EXPECT_EQ(bad.err, EPERM) << std::strerror(bad.err);
+  const auto sub = guarded_open(d, g / "sub" / "bad.bin");  // a subfolder marked by the walk
+  EXPECT_EQ(sub.err, EPERM) << std::strerror(sub.err);
+  const auto excluded = guarded_open(d, g / "excluded" / "bad.bin");
+  EXPECT_GE(excluded.fd, 0) << std::strerror(excluded.err);
+  EXPECT_NE(d.log().find((g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (access denied)"),
+            std::string::npos)
+      << d.log();
+
+  // Clean: allowed, scanned once, then answered from the cache until the file is written.
+  const auto notes = (g / "notes.txt").string();
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
+  EXPECT_EQ(count(d.log(), notes + ": OK (scanned"), 1u) << d.log();
+  EXPECT_EQ(count(d.log(), notes + ": OK (cached)"), 1u) << d.log();
+  write_file(g / "notes.txt", kBenign + "and a second line\n");  // an open for writing (cached), then CLOSE_WRITE
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
+  EXPECT_EQ(count(d.log(), notes + ": OK (scanned"), 2u) << d.log();
+
+  // A clean file overwritten with flagged content is denied at its next open, and OnAccessExtraScanning reports it
+  // when it is closed.
+  write_file(g / "notes.txt", kFlagged);
+  const auto now_bad = guarded_open(d, g / "notes.txt");
+  EXPECT_EQ(now_bad.err, EPERM);
+  for (int i = 0; i < 50 && d.log().find(notes + ": Mamori.Limits.Exceeded.FileSize FOUND (written)") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(d.log().find(notes + ": Mamori.Limits.Exceeded.FileSize FOUND (written)"), std::string::npos) << d.log();
+
+  // Executing a detected file is refused as well.
+  write_file(g / "run.sh", "#!/bin/sh\nexit 0\n" + std::string(150 * 1024, '#') + "\n");
+  fs::permissions(g / "run.sh", fs::perms::owner_all);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::execl((g / "run.sh").c_str(), "run.sh", static_cast<char*>(nullptr));
+    ::_exit(errno == EPERM ? 42 : 43);
+  }
+  int st = 0;
+  for (int i = 0; i < 200 && ::waitpid(child, &st, WNOHANG) != child; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (i == 199) {
+      d.kill_now();
+      ::waitpid(child, &st, 0);
+    }
+  }
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 42) << "exec status " << st;
+
+  // mamorid's own reads of protected files are never held (a SCAN would otherwise wait on itself).
+  EXPECT_EQ(d.ask("nSCAN " + (g / "bad.bin").string() + "\n"),
+            (g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND\n");
+  EXPECT_EQ(d.stop(), 0);
+  // Once the daemon is gone nothing is denied any more.
+  const int after = ::open((g / "bad.bin").c_str(), O_RDONLY | O_CLOEXEC);
+  EXPECT_GE(after, 0);
+  if (after >= 0) ::close(after);
+}
+
+TEST_F(OnAccessLive, ScanSlowerThanTheTimeoutFailsOpen) {
+  const auto g = dir_ / "guarded";
+  write_file(g / "bad.bin", kFlagged);
+  // Every scan is held 3 s by the test hook; the timeout is 300 ms.
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
+                             "\nOnAccessPrevention yes\nOnAccessTimeout 300\nOnAccessTestDelayMs 3000\n",
+                   true);
+  ASSERT_TRUE(d.ready()) << d.log();
+  const auto o = guarded_open(d, g / "bad.bin");
+  EXPECT_FALSE(o.hung);
+  EXPECT_GE(o.fd, 0) << std::strerror(o.err);  // allowed although the file is flagged: the scan came too late
+  EXPECT_GE(o.ms, 250.0);
+  EXPECT_LT(o.ms, 2500.0);
+  const auto path = (g / "bad.bin").string();
+  EXPECT_NE(d.log().find(path + ": not scanned within OnAccessTimeout (300 ms), access allowed (fail-open)"), std::string::npos)
+      << d.log();
+  // The late verdict is still logged.
+  for (int i = 0; i < 60 && d.log().find(path + ": Mamori.Limits.Exceeded.FileSize FOUND") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(d.log().find(path + ": Mamori.Limits.Exceeded.FileSize FOUND (already allowed: the scan timed out)"),
+            std::string::npos)
+      << d.log();
+  EXPECT_EQ(d.stop(), 0);
+}
+
+TEST_F(OnAccessLive, TestDelayNeedsTheHooksVariable) {
+  const auto g = dir_ / "guarded";
+  write_file(g / "bad.bin", kFlagged);
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
+                             "\nOnAccessPrevention yes\nOnAccessTimeout 300\nOnAccessTestDelayMs 3000\n",
+                   false);
+  ASSERT_TRUE(d.ready()) << d.log();
+  EXPECT_NE(d.log().find("OnAccessTestDelayMs is a test hook, ignored without MAMORI_TEST_HOOKS=1"), std::string::npos);
+  EXPECT_EQ(guarded_open(d, g / "bad.bin").err, EPERM);  // scanned in time: denied
+}
+
+TEST_F(OnAccessLive, WithoutPreventionDetectionsAreLoggedNotDenied) {
+  const auto g = dir_ / "guarded";
+  write_file(g / "bad.bin", kFlagged);
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  EXPECT_GE(guarded_open(d, g / "bad.bin").fd, 0);
+  const auto want = (g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (access allowed: OnAccessPrevention no)";
+  for (int i = 0; i < 50 && d.log().find(want) == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_NE(d.log().find(want), std::string::npos) << d.log();
+}
+
+TEST_F(OnAccessLive, AnIncludePathThatCannotBeMarkedStopsTheDaemon) {
+  OnAccessDaemon d(dir_, "OnAccessIncludePath " + (dir_ / "missing").string() + "\n");
+  EXPECT_FALSE(d.ready());
+  EXPECT_NE(d.log().find("On-access: nothing could be marked"), std::string::npos) << d.log();
+}
