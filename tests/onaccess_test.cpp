@@ -253,6 +253,15 @@ Opened guarded_open(OnAccessDaemon& d, const fs::path& p, int flags = O_RDONLY) 
   return o;
 }
 
+// Waits up to 5 s for `needle` to appear `n` times in the daemon's log.
+bool wait_for(const OnAccessDaemon& d, const std::string& needle, std::size_t n) {
+  for (int i = 0; i < 50; ++i) {
+    if (count(d.log(), needle) >= n) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
 void write_file(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
@@ -301,24 +310,25 @@ TEST_F(OnAccessLive, DeniesDetectedFilesAllowsCleanOnesAndCachesCleanVerdicts) {
             std::string::npos)
       << d.log();
 
-  // Clean: allowed, scanned once, then answered from the cache until the file is written.
+  // Clean: allowed, scanned once, then answered from the cache. Written (the open for writing is a cache hit),
+  // the file is scanned again when closed (OnAccessExtraScanning), and that verdict serves the next open.
   const auto notes = (g / "notes.txt").string();
   EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
   EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
-  EXPECT_EQ(count(d.log(), notes + ": OK (scanned"), 1u) << d.log();
+  EXPECT_EQ(count(d.log(), notes + ": OK (scanned in"), 1u) << d.log();
   EXPECT_EQ(count(d.log(), notes + ": OK (cached)"), 1u) << d.log();
-  write_file(g / "notes.txt", kBenign + "and a second line\n");  // an open for writing (cached), then CLOSE_WRITE
+  write_file(g / "notes.txt", kBenign + "and a second line\n");
+  EXPECT_TRUE(wait_for(d, notes + ": OK (scanned after writing in", 1)) << d.log();
   EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
-  EXPECT_EQ(count(d.log(), notes + ": OK (scanned"), 2u) << d.log();
+  EXPECT_EQ(count(d.log(), notes + ": OK (scanned in"), 1u) << d.log();
+  EXPECT_EQ(count(d.log(), notes + ": OK (cached)"), 3u) << d.log();
 
   // A clean file overwritten with flagged content is denied at its next open, and OnAccessExtraScanning reports it
   // when it is closed.
   write_file(g / "notes.txt", kFlagged);
   const auto now_bad = guarded_open(d, g / "notes.txt");
   EXPECT_EQ(now_bad.err, EPERM);
-  for (int i = 0; i < 50 && d.log().find(notes + ": Mamori.Limits.Exceeded.FileSize FOUND (written)") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_NE(d.log().find(notes + ": Mamori.Limits.Exceeded.FileSize FOUND (written)"), std::string::npos) << d.log();
+  EXPECT_TRUE(wait_for(d, notes + ": Mamori.Limits.Exceeded.FileSize FOUND (written)", 1)) << d.log();
 
   // Executing a detected file is refused as well.
   write_file(g / "run.sh", "#!/bin/sh\nexit 0\n" + std::string(150 * 1024, '#') + "\n");
@@ -348,6 +358,25 @@ TEST_F(OnAccessLive, DeniesDetectedFilesAllowsCleanOnesAndCachesCleanVerdicts) {
   if (after >= 0) ::close(after);
 }
 
+TEST_F(OnAccessLive, WritingAFileDropsItsCachedVerdict) {
+  const auto g = dir_ / "guarded";
+  write_file(g / "notes.txt", kBenign);
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessPrevention yes\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  const auto notes = (g / "notes.txt").string();
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
+  EXPECT_EQ(count(d.log(), notes + ": OK (scanned in"), 1u) << d.log();
+  EXPECT_EQ(count(d.log(), notes + ": OK (cached)"), 1u) << d.log();
+  write_file(g / "notes.txt", kBenign + "and a second line\n");  // the open for writing is a cache hit
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
+  EXPECT_EQ(count(d.log(), notes + ": OK (scanned in"), 2u) << d.log();
+  EXPECT_EQ(count(d.log(), notes + ": OK (cached)"), 2u) << d.log();
+  // Flagged content written into the cached file is denied at the next open.
+  write_file(g / "notes.txt", kFlagged);
+  EXPECT_EQ(guarded_open(d, g / "notes.txt").err, EPERM);
+}
+
 TEST_F(OnAccessLive, ScanSlowerThanTheTimeoutFailsOpen) {
   const auto g = dir_ / "guarded";
   write_file(g / "bad.bin", kFlagged);
@@ -365,11 +394,7 @@ TEST_F(OnAccessLive, ScanSlowerThanTheTimeoutFailsOpen) {
   EXPECT_NE(d.log().find(path + ": not scanned within OnAccessTimeout (300 ms), access allowed (fail-open)"), std::string::npos)
       << d.log();
   // The late verdict is still logged.
-  for (int i = 0; i < 60 && d.log().find(path + ": Mamori.Limits.Exceeded.FileSize FOUND") == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_NE(d.log().find(path + ": Mamori.Limits.Exceeded.FileSize FOUND (already allowed: the scan timed out)"),
-            std::string::npos)
-      << d.log();
+  EXPECT_TRUE(wait_for(d, path + ": Mamori.Limits.Exceeded.FileSize FOUND (already allowed: the scan timed out)", 1)) << d.log();
   EXPECT_EQ(d.stop(), 0);
 }
 
@@ -390,10 +415,8 @@ TEST_F(OnAccessLive, WithoutPreventionDetectionsAreLoggedNotDenied) {
   OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\n");
   ASSERT_TRUE(d.ready()) << d.log();
   EXPECT_GE(guarded_open(d, g / "bad.bin").fd, 0);
-  const auto want = (g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (access allowed: OnAccessPrevention no)";
-  for (int i = 0; i < 50 && d.log().find(want) == std::string::npos; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_NE(d.log().find(want), std::string::npos) << d.log();
+  EXPECT_TRUE(wait_for(d, (g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (access allowed: OnAccessPrevention no)", 1))
+      << d.log();
 }
 
 TEST_F(OnAccessLive, AnIncludePathThatCannotBeMarkedStopsTheDaemon) {

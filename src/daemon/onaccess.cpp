@@ -449,7 +449,8 @@ void OnAccess::handle_done(const Done& d) {
   } else if (d.error) {
     log_.info("On-access: " + s.path + ": " + d.signature + " ERROR (access allowed)");
   } else {
-    log_.debug("On-access: " + s.path + ": OK (scanned in " + std::to_string(static_cast<long long>(d.ms)) + " ms)");
+    log_.debug("On-access: " + s.path + ": OK (scanned " + (s.on_close ? "after writing " : "") + "in " +
+               std::to_string(static_cast<long long>(d.ms)) + " ms)");
     if (d.cacheable) cache_.put_clean(s.key, s.stamp);
   }
   for (const auto& w : s.waiters) {
@@ -463,20 +464,17 @@ void OnAccess::handle_done(const Done& d) {
 void OnAccess::expire(std::int64_t now) {
   for (auto& [id, s] : scans_) {
     auto& ws = s->waiters;
-    const auto before = ws.size();
-    ws.erase(std::remove_if(ws.begin(), ws.end(),
-                            [&](const Scan::Waiter& w) {
-                              if (w.deadline > now) return false;
-                              respond(w.fd, true);
-                              ::close(w.fd);
-                              return true;
-                            }),
-             ws.end());
-    if (ws.size() != before) {
-      pending_events_ -= before - ws.size();
-      log_.warning("On-access: " + s->path + ": not scanned within OnAccessTimeout (" + std::to_string(cfg_.onaccess_timeout_ms) +
-                   " ms), access allowed (fail-open)");
+    const auto late = std::partition(ws.begin(), ws.end(), [&](const Scan::Waiter& w) { return w.deadline > now; });
+    if (late == ws.end()) continue;
+    // Logged before answering, so the line exists once the open returns.
+    log_.warning("On-access: " + s->path + ": not scanned within OnAccessTimeout (" + std::to_string(cfg_.onaccess_timeout_ms) +
+                 " ms), access allowed (fail-open)");
+    for (auto w = late; w != ws.end(); ++w) {
+      respond(w->fd, true);
+      ::close(w->fd);
     }
+    pending_events_ -= static_cast<std::size_t>(ws.end() - late);
+    ws.erase(late, ws.end());
   }
 }
 
