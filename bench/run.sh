@@ -4,6 +4,8 @@
 #   2. peak RSS and wall time of `mamori scan` (one thread) over the same files
 #   3. the 547 MB zero-padded Emotet DLL, when the corpus has it
 #   4. micro benchmarks (byte pass, inference, SHAP explanation) on synthetic data
+#   5. mamorid under load: 64 concurrent INSTREAM clients for 60 s over the manifest's PE and document files
+#      (requests/s, latency percentiles, bad replies, daemon RSS/fds at start, every 10 s and at the end)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 manifest=${1:-/tmp/mamori-corpus/manifest.tsv}
@@ -23,3 +25,12 @@ if [ -n "$padded" ] && [ -f "$padded" ]; then
 fi
 echo "== micro benchmarks"
 build-release/bench/mamori_microbench --benchmark_min_time=0.2
+echo "== mamorid: 64 INSTREAM clients for 60 s (PE + documents of $manifest), MaxThreads 2"
+tmp=$(mktemp -d)
+printf 'LocalSocket %s/mamorid.ctl\nForeground yes\nMaxThreads 2\nMaxQueue 100\nLogFile %s/log\n' "$tmp" "$tmp" > "$tmp/mamorid.conf"
+build-release/mamorid --config "$tmp/mamorid.conf" & pid=$!
+for _ in $(seq 300); do [ -S "$tmp/mamorid.ctl" ] && break; sleep 0.1; done
+build-release/bench/mamorid_bench "$tmp/mamorid.ctl" --manifest "$manifest" --kinds pe,office,pdf,rtf --max-files 400 \
+  --clients 64 --duration 60 --pid "$pid" || true
+kill "$pid"; wait "$pid" || true
+rm -rf "$tmp"

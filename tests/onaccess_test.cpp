@@ -377,6 +377,18 @@ TEST_F(OnAccessLive, WritingAFileDropsItsCachedVerdict) {
   EXPECT_EQ(guarded_open(d, g / "notes.txt").err, EPERM);
 }
 
+TEST_F(OnAccessLive, FoldersCreatedLaterAreProtectedToo) {
+  const auto g = dir_ / "guarded";
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessPrevention yes\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  fs::create_directories(g / "new" / "deeper");
+  ASSERT_TRUE(wait_for(d, "On-access: new folder " + (g / "new").string() + " protected", 1)) << d.log();
+  write_file(g / "new" / "deeper" / "bad.bin", kFlagged);
+  EXPECT_EQ(guarded_open(d, g / "new" / "deeper" / "bad.bin").err, EPERM);
+  write_file(g / "new" / "ok.txt", kBenign);
+  EXPECT_GE(guarded_open(d, g / "new" / "ok.txt").fd, 0);
+}
+
 TEST_F(OnAccessLive, ScanSlowerThanTheTimeoutFailsOpen) {
   const auto g = dir_ / "guarded";
   write_file(g / "bad.bin", kFlagged);

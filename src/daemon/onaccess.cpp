@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/fanotify.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -218,11 +219,12 @@ Status OnAccess::start() {
       log_.warning("On-access: cannot mark the mount " + m + ": " + errno_text(errno));
     }
   }
-  std::size_t dirs = 0;
-  for (const auto& d : plan.dirs) {
-    if (mark(FAN_MARK_ONLYDIR, d, mask | FAN_EVENT_ON_CHILD) == 0) ++dirs;
-    else log_.warning("On-access: cannot mark " + d + ": " + errno_text(errno));
-  }
+  dir_mask_ = mask | FAN_EVENT_ON_CHILD;
+  ino_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (ino_ < 0 && !plan.dirs.empty())
+    log_.warning("On-access: inotify_init1: " + errno_text(errno) + "; folders created later will not be protected");
+  for (const auto& d : plan.dirs) mark_dir(d);
+  const std::size_t dirs = marked_dirs_;
   marked += dirs;
   if (marked == 0) {
     ::close(fan_);
@@ -240,6 +242,50 @@ Status OnAccess::start() {
             ", timeout " + std::to_string(cfg_.onaccess_timeout_ms) + " ms" +
             (cfg_.onaccess_extra_scanning ? ", scanning files closed after writing" : ""));
   return {};
+}
+#pragma GCC diagnostic pop
+
+// Marks one folder for fanotify and watches it with inotify for new subfolders.
+bool OnAccess::mark_dir(const std::string& dir) {
+  if (::fanotify_mark(fan_, FAN_MARK_ADD | FAN_MARK_ONLYDIR, dir_mask_, AT_FDCWD, dir.c_str()) != 0) {
+    log_.warning("On-access: cannot mark " + dir + ": " + errno_text(errno));
+    return false;
+  }
+  ++marked_dirs_;
+  if (ino_ >= 0) {
+    const int wd = ::inotify_add_watch(ino_, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+    if (wd >= 0) watch_dirs_[wd] = dir;
+    else log_.warning("On-access: cannot watch " + dir + " for new folders: " + errno_text(errno));
+  }
+  return true;
+}
+
+// Folders created (or moved) under a marked folder: mark them and what they already hold. Walking them opens
+// only directories, which raise no events here (the marks do not ask for FAN_ONDIR).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-align"
+void OnAccess::read_new_dirs() {
+  alignas(inotify_event) char buf[16 * 1024];
+  for (int round = 0; round < 16; ++round) {
+    const ssize_t n = ::read(ino_, buf, sizeof buf);
+    if (n <= 0) return;
+    for (ssize_t off = 0; off + static_cast<ssize_t>(sizeof(inotify_event)) <= n;) {
+      const auto* e = reinterpret_cast<const inotify_event*>(buf + off);
+      off += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+      if (e->mask & IN_Q_OVERFLOW) log_.warning("On-access: the inotify queue overflowed; some new folders may be unprotected");
+      if (!(e->mask & IN_ISDIR) || e->len == 0) continue;
+      const auto it = watch_dirs_.find(e->wd);
+      if (it == watch_dirs_.end()) continue;
+      const std::string sub = it->second + "/" + e->name;
+      if (marked_dirs_ >= kMaxMarkedDirs) {
+        log_.warning("On-access: " + sub + " is not protected: " + std::to_string(kMaxMarkedDirs) + " folders are marked");
+        continue;
+      }
+      const MarkPlan plan = plan_marks({sub}, cfg_.onaccess_exclude, kMaxMarkedDirs - marked_dirs_);
+      for (const auto& d : plan.dirs) mark_dir(d);
+      if (!plan.dirs.empty()) log_.debug("On-access: new folder " + sub + " protected");
+    }
+  }
 }
 #pragma GCC diagnostic pop
 
@@ -261,6 +307,8 @@ void OnAccess::stop() {
     }
   scans_.clear();
   if (fan_ >= 0) ::close(fan_);
+  if (ino_ >= 0) ::close(ino_);
+  ino_ = -1;
   if (wake_r_ >= 0) ::close(wake_r_);
   if (wake_w_ >= 0) ::close(wake_w_);
   fan_ = wake_r_ = wake_w_ = -1;
@@ -297,8 +345,8 @@ void OnAccess::event_loop() {
   while (!stop_.load()) {
     try {
       const auto wait = std::clamp<std::int64_t>(next_deadline() - now_ms(), 0, 1000);
-      pollfd pfds[2] = {{fan_, POLLIN, 0}, {wake_r_, POLLIN, 0}};
-      if (::poll(pfds, 2, static_cast<int>(wait)) < 0 && errno != EINTR) {
+      pollfd pfds[3] = {{fan_, POLLIN, 0}, {wake_r_, POLLIN, 0}, {ino_, POLLIN, 0}};
+      if (::poll(pfds, ino_ >= 0 ? 3 : 2, static_cast<int>(wait)) < 0 && errno != EINTR) {
         log_.error("On-access: poll: " + errno_text(errno));
         continue;
       }
@@ -307,6 +355,7 @@ void OnAccess::event_loop() {
         while (::read(wake_r_, sink, sizeof sink) > 0) {
         }
       }
+      if (ino_ >= 0 && (pfds[2].revents & POLLIN)) read_new_dirs();
       // Reloaded models: verdicts of the previous ones no longer count.
       if (const EnginePtr e = engine_(); e.get() != cache_engine_) {
         cache_.clear();

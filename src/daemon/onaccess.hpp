@@ -125,6 +125,8 @@ class OnAccess {
 
   void event_loop();
   void worker_loop();
+  bool mark_dir(const std::string& dir);
+  void read_new_dirs();
   void handle_event(int fd, std::uint64_t mask, pid_t pid);
   void handle_done(const Done& d);
   void expire(std::int64_t now_ms);
@@ -138,6 +140,10 @@ class OnAccess {
   bool test_delay_ = false;
   pid_t self_ = 0;
   int fan_ = -1;
+  int ino_ = -1;                 // inotify: folders created under marked folders get marked too
+  std::uint64_t dir_mask_ = 0;   // what directory marks ask for
+  std::size_t marked_dirs_ = 0;
+  std::unordered_map<int, std::string> watch_dirs_;  // inotify watch -> folder
   int wake_r_ = -1, wake_w_ = -1;
   bool prevention_ = false;
 
