@@ -21,6 +21,7 @@ struct DataFlags {
   int threads = 2;
   std::vector<std::string> exclude_groups;
   std::string exclude_file;
+  std::vector<std::string> drop_features, only_features;
 };
 
 void add_data_flags(CLI::App* cmd, DataFlags& d) {
@@ -31,6 +32,30 @@ void add_data_flags(CLI::App* cmd, DataFlags& d) {
   cmd->add_option("--exclude-group", d.exclude_groups, "Leave out rows whose source group matches this glob; repeatable");
   cmd->add_option("--exclude-groups-from", d.exclude_file,
                   "Leave out groups matching the globs in FILE (one a line, # comments), e.g. models/reserved-groups.txt");
+  cmd->add_option("--drop-features", d.drop_features,
+                  "Blank the features whose schema name matches this glob (e.g. 'rich.*'), so no tree can split on "
+                  "them; repeatable");
+  cmd->add_option("--only-features", d.only_features,
+                  "Blank every feature except those matching this glob (a chance check: e.g. 'general.is_*'); repeatable");
+}
+
+// Blanking a column (constant zero in every row) removes it from the model: a tree only splits on values that
+// differ. Scoring later still computes the column, and the model ignores it.
+void mask_features(model::Dataset& ds, const DataFlags& d) {
+  if (d.drop_features.empty() && d.only_features.empty()) return;
+  const auto& names = features::pe_schema().features;
+  auto matches = [&](const std::vector<std::string>& globs, const std::string& name) {
+    return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return ::fnmatch(g.c_str(), name.c_str(), 0) == 0; });
+  };
+  std::size_t blanked = 0;
+  for (std::size_t f = 0; f < ds.n_features && f < names.size(); ++f) {
+    const bool blank = matches(d.drop_features, names[f].name) ||
+                       (!d.only_features.empty() && !matches(d.only_features, names[f].name));
+    if (!blank) continue;
+    ++blanked;
+    for (std::size_t r = 0; r < ds.rows.size(); ++r) ds.x[r * ds.n_features + f] = 0.0f;
+  }
+  std::cerr << "blanked " << blanked << " of " << ds.n_features << " features\n";
 }
 
 Result<model::Dataset> load_data(const DataFlags& d) {
@@ -59,6 +84,7 @@ Result<model::Dataset> load_data(const DataFlags& d) {
   if (ds.ok()) {
     std::cerr << "\n";
     for (const auto& [row, why] : ds->skipped) std::cerr << "skipped " << row.path << ": " << why << "\n";
+    mask_features(*ds, d);
   }
   return ds;
 }
