@@ -11,12 +11,14 @@
 #include <iomanip>
 #include <iostream>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/render.hpp"
 #include "engine/scanner.hpp"
 #include "features/pe_features.hpp"
+#include "quarantine/quarantine.hpp"
 
 namespace mamori::cli {
 
@@ -33,6 +35,8 @@ struct ScanFlags {
   bool no_suspicious = false;
   int threads = 1;
   std::uint64_t max_filesize = 4ull << 30;
+  bool quarantine = false;
+  std::string quarantine_dir;
 };
 
 // A bounded hand-off from the folder walker to the workers, so a huge tree never sits in memory at once.
@@ -69,9 +73,37 @@ class PathQueue {
 };
 
 struct Totals {
-  std::size_t scanned = 0, found = 0, suspicious = 0, unsupported = 0, errors = 0;
+  std::size_t scanned = 0, found = 0, suspicious = 0, unsupported = 0, errors = 0, quarantined = 0;
   std::uint64_t bytes = 0;
 };
+
+// What --quarantine did with one found file.
+struct Moved {
+  bool ok = false;
+  std::int64_t id = 0;
+  std::string vault_file;
+  std::string error;
+  std::vector<std::string> warnings;
+};
+
+// The detection recorded with a quarantined file, with what the scanner read so a swapped file is refused.
+quarantine::Detection detection_of(const engine::ScanResult& r) {
+  quarantine::Detection d;
+  d.verdict = engine::verdict_name(r.verdict);
+  d.signature = r.signature;
+  d.sha256 = r.sha256;
+  d.size = r.size;
+  for (const auto& x : r.reasons) {
+    std::ostringstream s;
+    s << x.feature << "=" << x.value << " (" << (x.contribution >= 0 ? "+" : "") << x.contribution << ")";
+    d.reasons.push_back(s.str());
+  }
+  for (const auto& a : r.anomalies) d.reasons.push_back("anomaly: " + a);
+  engine::for_each_result(r, [&](const engine::ScanResult& m) {
+    if (&m != &r && m.found()) d.reasons.push_back("member " + m.path + ": " + m.signature);
+  });
+  return d;
+}
 
 engine::ScanResult error_result(const std::string& path, const std::string& why) {
   engine::ScanResult r;
@@ -134,6 +166,17 @@ int run_scan(const ScanFlags& f) {
   opt.alert_suspicious = !f.no_suspicious;
   opt.limits.max_file_size = f.max_filesize;
   const engine::Scanner scanner(std::move(models).value(), opt);
+  std::unique_ptr<quarantine::Vault> vault;
+  if (f.quarantine || !f.quarantine_dir.empty()) {
+    // Opened before scanning, so a vault that cannot be used stops the run instead of failing file by file.
+    auto v = quarantine::Vault::open(f.quarantine_dir.empty() ? quarantine::default_dir() : f.quarantine_dir);
+    if (!v.ok()) {
+      std::cerr << "mamori: quarantine: " << v.error().message << "\n";
+      return 2;
+    }
+    vault = std::move(v).value();
+    for (const auto& n : vault->last_recovery().notes) std::cerr << "mamori: quarantine recovery: " << n << "\n";
+  }
 
   std::vector<std::string> roots = f.paths;
   if (!f.files_from.empty()) {
@@ -155,7 +198,7 @@ int run_scan(const ScanFlags& f) {
   std::mutex out_m;
   Totals tot;
   auto last_progress = t0;
-  auto emit = [&](const engine::ScanResult& r) {
+  auto emit = [&](const engine::ScanResult& r, const Moved* moved = nullptr) {
     std::lock_guard lk(out_m);
     ++tot.scanned;
     tot.bytes += r.size;
@@ -163,12 +206,22 @@ int run_scan(const ScanFlags& f) {
     if (r.verdict == engine::Verdict::unsupported) ++tot.unsupported;
     if (r.found()) ++tot.found;
     if (r.verdict == engine::Verdict::suspicious) ++tot.suspicious;
+    if (moved && moved->ok) ++tot.quarantined;
+    if (moved && !moved->ok) ++tot.errors;
     if (progress) std::cerr << "\r\033[K" << std::flush;
     if (f.json) {
-      std::cout << to_json(r).dump() << "\n";
+      auto j = to_json(r);
+      if (moved && moved->ok) j["quarantine"] = {{"id", moved->id}, {"vault_file", moved->vault_file}, {"warnings", moved->warnings}};
+      if (moved && !moved->ok) j["quarantine"] = {{"error", moved->error}};
+      std::cout << j.dump() << "\n";
     } else if (!f.infected_only || r.found() || r.verdict == engine::Verdict::error) {
       print_line(r, std::cout);
       if (f.explain) print_explanation(r, std::cout);
+      if (moved && moved->ok) {
+        std::cout << r.path << ": quarantined as entry " << moved->id << " (" << moved->vault_file << ")\n";
+        for (const auto& w : moved->warnings) std::cout << r.path << ": quarantine warning: " << w << "\n";
+      }
+      if (moved && !moved->ok) std::cout << r.path << ": quarantine failed: " << moved->error << " ERROR\n";
     }
     std::cout.flush();
     const auto now = std::chrono::steady_clock::now();
@@ -183,10 +236,27 @@ int run_scan(const ScanFlags& f) {
   for (int t = 0; t < std::max(1, f.threads); ++t) {
     workers.emplace_back([&] {
       std::string p;
-      while (q.pop(p)) emit(scanner.scan_file(p));
+      while (q.pop(p)) {
+        const auto r = scanner.scan_file(p);
+        if (!vault || !r.found()) {
+          emit(r);
+          continue;
+        }
+        Moved m;
+        auto done = vault->quarantine(p, detection_of(r));
+        if (done.ok()) {
+          m.ok = true;
+          m.id = done->entry.id;
+          m.vault_file = done->vault_file;
+          m.warnings = done->warnings;
+        } else {
+          m.error = done.error().message;
+        }
+        emit(r, &m);
+      }
     });
   }
-  for (const auto& r : roots) walk(r, q, emit);
+  for (const auto& r : roots) walk(r, q, [&](const engine::ScanResult& x) { emit(x); });
   q.close();
   for (auto& w : workers) w.join();
   if (progress) std::cerr << "\r\033[K" << std::flush;
@@ -200,6 +270,7 @@ int run_scan(const ScanFlags& f) {
               << "Scanned files: " << tot.scanned << "\n"
               << "Infected files: " << tot.found << "\n";
     if (tot.suspicious) std::cout << "  of which suspicious: " << tot.suspicious << "\n";
+    if (vault) std::cout << "Quarantined files: " << tot.quarantined << " (in " << vault->dir() << ")\n";
     std::cout << "Not scored (no model for the type): " << tot.unsupported << "\n";
     if (tot.errors) std::cout << "Total errors: " << tot.errors << "\n";
     std::cout << "Data scanned: " << std::fixed << std::setprecision(2) << static_cast<double>(tot.bytes) / 1e6 << " MB\n"
@@ -215,7 +286,8 @@ Runner add_scan_command(CLI::App& app) {
   auto f = std::make_shared<ScanFlags>();
   auto* cmd = app.add_subcommand("scan", "Scan files and folders (folders recursively). Prints `path: OK` or "
                                          "`path: <Name> FOUND` per file, then a summary.\n"
-                                         "Exit code: 0 nothing found, 1 something found, 2 errors occurred.");
+                                         "Exit code: 0 nothing found, 1 something found, 2 errors occurred (including a "
+                                         "file --quarantine could not move).");
   cmd->add_option("paths", f->paths, "Files or folders to scan");
   cmd->add_option("--files-from", f->files_from, "Read paths to scan from FILE, one a line ('-' for stdin)");
   cmd->add_flag("--json", f->json, "Write one JSON object per file (path, sha256, size, type, verdict, score, model, "
@@ -231,6 +303,11 @@ Runner add_scan_command(CLI::App& app) {
                   "Files larger than this many bytes are not read and are reported as "
                   "Mamori.Limits.Exceeded.FileSize FOUND (never silently OK)")
       ->default_val(f->max_filesize);
+  cmd->add_flag("--quarantine", f->quarantine,
+                "Move each file found into the quarantine vault (neutered, restorable with `mamori quarantine "
+                "restore`); prints where. A file that changed since it was scanned is refused, not moved");
+  cmd->add_option("--quarantine-dir", f->quarantine_dir,
+                  "Vault folder for --quarantine, which it implies (default: $MAMORI_QUARANTINE_DIR, else /var/lib/mamori/quarantine)");
   cmd->add_option("--model-dir", f->model_dir, "Folder holding the models (default: $MAMORI_MODELS or the installed models)");
   return [f] { return run_scan(*f); };
 }

@@ -130,6 +130,8 @@ const std::map<std::string, Setter>& setters() {
       {"followfilesymlinks", boolean(&Config::follow_file_symlinks)},
       {"databasedirectory", str(&Config::model_dir)},
       {"heuristicalerts", boolean(&Config::alert_suspicious)},
+      {"mamoriquarantine", boolean(&Config::quarantine)},
+      {"mamoriquarantinedir", str(&Config::quarantine_dir)},
       {"foreground", boolean(&Config::foreground)},
       {"pidfile", str(&Config::pid_file)},
       {"logfile", str(&Config::log_file)},

@@ -56,6 +56,10 @@ struct Config {
   std::uint64_t onaccess_max_file_size = 5ull << 20;  // OnAccessMaxFileSize: larger files are allowed unscanned
   int onaccess_test_delay_ms = 0;  // OnAccessTestDelayMs: TEST ONLY, honoured only with MAMORI_TEST_HOOKS=1
 
+  // Quarantine (mamori's own options; docs/quarantine.md).
+  bool quarantine = false;                                     // MamoriQuarantine: move files found by SCAN & co.
+  std::string quarantine_dir = "/var/lib/mamori/quarantine";   // MamoriQuarantineDir
+
   // Process.
   bool foreground = false;   // Foreground
   std::string pid_file;      // PidFile

@@ -255,6 +255,12 @@ Status Server::listen() {
 }
 
 Status Server::start() {
+  if (cfg_.quarantine && !vault_) {
+    auto v = quarantine::Vault::open(cfg_.quarantine_dir);
+    if (!v.ok()) return make_error(v.error().code, "MamoriQuarantineDir: " + v.error().message);
+    vault_ = std::move(v).value();
+    for (const auto& n : vault_->last_recovery().notes) log_.info("quarantine recovery: " + n);
+  }
   int p[2];
   if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return make_error(ErrorCode::io, "pipe: " + errno_text(errno));
   wake_r_ = p[0];
@@ -701,6 +707,23 @@ std::string Server::stats_text() const {
          "pools_used N/A pools_total N/A\nEND";
 }
 
+void Server::quarantine_found(const std::string& path, const engine::ScanResult& r) {
+  if (!vault_ || !r.found()) return;
+  quarantine::Detection d;
+  d.verdict = engine::verdict_name(r.verdict);
+  d.signature = r.signature;
+  d.sha256 = r.sha256;
+  d.size = r.size;
+  for (const auto& a : r.anomalies) d.reasons.push_back("anomaly: " + a);
+  for (const auto& x : r.reasons) d.reasons.push_back(x.feature + "=" + std::to_string(x.value));
+  d.via = "mamorid";
+  auto moved = vault_->quarantine(path, d);
+  if (moved.ok())
+    log_.info(path + ": quarantined as entry " + std::to_string(moved->entry.id) + " (" + moved->vault_file + ")");
+  else
+    log_.info(path + ": quarantine failed: " + moved.error().message);
+}
+
 void Server::run_job(Job& j) {
   const int sock = j.conn->fd.get();
   bool ok = true;
@@ -820,6 +843,7 @@ void Server::run_job(Job& j) {
         const auto r = scanner.scan_file(path);
         log_result(path, r);
         send(result_body(path, r));
+        quarantine_found(path, r);
         break;
       }
       if (!S_ISDIR(st.st_mode)) {
@@ -852,6 +876,7 @@ void Server::run_job(Job& j) {
         if (r.found()) {
           ++infected;
           send(result_body(file, r));
+          quarantine_found(file, r);
           if (stop_at_first) break;
         } else if (r.verdict == engine::Verdict::error) {
           send(result_body(file, r));

@@ -29,6 +29,7 @@
 #include "daemon/config.hpp"
 #include "daemon/log.hpp"
 #include "engine/scanner.hpp"
+#include "quarantine/quarantine.hpp"
 
 namespace mamori::daemon {
 
@@ -83,6 +84,8 @@ class Server {
   void give_back(const std::shared_ptr<Conn>& c);
   void wake();
   void run_job(Job& j);
+  /// MamoriQuarantine: moves a file found by a path scan into the vault and logs where (or why not).
+  void quarantine_found(const std::string& path, const engine::ScanResult& r);
   std::string stats_text() const;
 
   Config cfg_;
@@ -90,6 +93,7 @@ class Server {
   Loader loader_;
   mutable std::mutex engine_m_;
   EnginePtr engine_;
+  std::unique_ptr<quarantine::Vault> vault_;  // set when MamoriQuarantine is on
 
   struct Listener {
     int fd;
