@@ -261,7 +261,11 @@ Status recover_one(Vault::Impl& v, Entry e) {
     case State::restoring: {
       auto parent = detail::open_parent(e.restore_tmp);
       const std::string tmp_leaf = parent.ok() ? parent->leaf : std::string();
-      if (parent.ok() && exists_at(parent->dir.get(), tmp_leaf)) {
+      // Only a name restore() makes is ever removed: a damaged row must not be able to name any other file.
+      const std::string suffix = ".mamori-restore-" + e.vault_name.substr(0, 8);
+      const bool ours = tmp_leaf.size() > suffix.size() && tmp_leaf[0] == '.' &&
+                        tmp_leaf.compare(tmp_leaf.size() - suffix.size(), suffix.size(), suffix) == 0;
+      if (parent.ok() && ours && exists_at(parent->dir.get(), tmp_leaf)) {
         ::unlinkat(parent->dir.get(), tmp_leaf.c_str(), 0);
         MAMORI_TRY(fsync_fd(parent->dir.get(), dirname_of(e.restore_tmp)));
       } else {
