@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 
 #include "common/hash.hpp"
@@ -391,6 +392,8 @@ TEST_F(QuarantineVault, TruncatedOrScribbledDatabaseNeverCrashes) {
     for (int k = 0; k < flips; ++k) b[g() % b.size()] = static_cast<char>(g() & 0xff);
     attempt(b);
   }
+  std::cout << "[ figures  ] " << errors + opened << " damaged databases: " << errors << " refused with an error, "
+            << opened << " opened and read without a crash\n";
   EXPECT_GT(errors, 0);
   EXPECT_GT(opened, 0);
 }
