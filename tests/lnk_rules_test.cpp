@@ -76,6 +76,7 @@ TEST(LnkRules, EncodedPowerShellDownloadCradle) {
                            "lnk.obfuscation", "lnk.icon_spoof"})
     EXPECT_TRUE(has_rule(r, rule)) << rule;
   EXPECT_EQ(ctx(r, "lnk.decoded_command"), script);
+  EXPECT_EQ(ctx(r, "lnk.encoded_command").rfind("+45: ", 0), 0u);
   EXPECT_TRUE(has_ioc(r, "url", "http://198.51.100.7/stage2.ps1"));
   EXPECT_TRUE(has_ioc(r, "ip", "198.51.100.7"));
   EXPECT_TRUE(has_ioc(r, "path", kPowerShell));

@@ -90,6 +90,8 @@ TEST(OneNoteScan, PayloadNameWithoutPayloadIsSuspicious) {
   auto r = scan(build_one(spec));
   EXPECT_EQ(r.verdict, engine::Verdict::suspicious);
   EXPECT_EQ(r.signature, "Mamori.OneNote.PayloadName");
+  ASSERT_FALSE(r.context.empty());
+  EXPECT_EQ(r.context[0], (std::pair<std::string, std::string>{"onenote.file_names", "open-me.wsf"}));
 }
 
 TEST(OneNoteScan, OversizedLengthIsCutAtTheEnd) {

@@ -35,7 +35,7 @@ void lnk(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   for (const auto& a : l.anomalies) r.anomalies.push_back(std::string(lnk::anomaly_name(a.code)) + ":" + std::to_string(a.detail));
 
   const lnk::Assessment as = lnk::assess(l);
-  auto put = [&](const char* key, const std::string& v) {
+  auto put = [&](const std::string& key, const std::string& v) {
     if (!v.empty()) r.context.emplace_back(key, clip(v));
   };
   put("lnk.target", l.target());
@@ -47,10 +47,12 @@ void lnk(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   put("lnk.machine_id", l.tracker_machine_id);
   put("lnk.network_path", l.link_info.net_name);
   put("lnk.known_folder", l.known_folder_id);
-  for (const auto& d : as.decoded) put("lnk.decoded_command", d);
+  // Context keys are unique (the JSON renderer keeps one value per key): one per decoded command and per rule.
+  for (std::size_t i = 0; i < as.decoded.size(); ++i)
+    put(i == 0 ? std::string("lnk.decoded_command") : "lnk.decoded_command." + std::to_string(i + 1), as.decoded[i]);
   for (const auto& f : as.findings) {
     r.reasons.push_back({f.rule, 1, static_cast<double>(f.points)});
-    put("lnk.rule", f.rule + " +" + std::to_string(f.points) + ": " + f.detail);
+    put(f.rule, "+" + std::to_string(f.points) + ": " + f.detail);
   }
   for (const auto& i : as.indicators) r.iocs.push_back({i.type, i.value, i.where});
 

@@ -118,7 +118,7 @@ void scan_message(const msg::Message& m, ScanResult& r, ScanContext& ctx, unsign
   pw = saved;
   if (!risky.empty()) {
     r.reasons.push_back({"msg.risky_attachment", 1, 50});
-    r.context.emplace_back("msg.rule", "msg.risky_attachment: " + risky);
+    r.context.emplace_back("msg.risky_attachment", "+50: " + risky);
     if (ctx.scanner().options().alert_suspicious) raise_verdict(r, Verdict::suspicious, "Mamori.MSG.RiskyAttachment");
   }
 }

@@ -85,9 +85,9 @@ void onenote(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   r.verdict = Verdict::clean;
   r.score = 0;
   for (const auto& a : s.anomalies) r.anomalies.push_back(std::string(onenote::anomaly_name(a.code)) + ":" + std::to_string(a.detail));
-  std::string dangerous_names;
+  std::string dangerous_names, all_names;
   for (const auto& n : s.names) {
-    r.context.emplace_back("onenote.file_name", n);
+    all_names += all_names.empty() ? n : ", " + n;
     const std::string ln = lower(n);
     for (const char* e : kDangerousExts) {
       const std::string_view ext(e);
@@ -97,6 +97,7 @@ void onenote(ByteView bytes, ScanResult& r, ScanContext& ctx) {
       }
     }
   }
+  if (!all_names.empty()) r.context.emplace_back("onenote.file_names", all_names);
   std::string payloads;
   std::size_t index = 0;
   for (const auto& f : s.files) {
@@ -114,12 +115,12 @@ void onenote(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   }
   if (!payloads.empty()) {
     r.reasons.push_back({"onenote.embedded_payload", 1, 100});
-    r.context.emplace_back("onenote.rule", "onenote.embedded_payload +100: " + payloads);
+    r.context.emplace_back("onenote.embedded_payload", "+100: " + payloads);
     r.score = 1.0;
     raise_verdict(r, Verdict::malicious, "Mamori.OneNote.EmbeddedPayload");
   } else if (!dangerous_names.empty()) {
     r.reasons.push_back({"onenote.payload_name", 1, 50});
-    r.context.emplace_back("onenote.rule", "onenote.payload_name +50: " + dangerous_names);
+    r.context.emplace_back("onenote.payload_name", "+50: " + dangerous_names);
     r.score = 0.5;
     if (ctx.scanner().options().alert_suspicious) raise_verdict(r, Verdict::suspicious, "Mamori.OneNote.PayloadName");
   }
