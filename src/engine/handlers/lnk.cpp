@@ -1,5 +1,9 @@
 // Windows shortcuts: our [MS-SHLLINK] parser and the transparent rule score of formats/lnk/rules.hpp (no model:
 // the corpus holds ten malicious links). Bytes appended after the link's terminal block are scanned as a member.
+#include <algorithm>
+#include <cctype>
+
+#include "analysis/iocs.hpp"
 #include "engine/handlers.hpp"
 #include "engine/scanner.hpp"
 #include "formats/lnk/lnk.hpp"
@@ -34,7 +38,15 @@ void lnk(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   const lnk::Link& l = *parsed;
   for (const auto& a : l.anomalies) r.anomalies.push_back(std::string(lnk::anomaly_name(a.code)) + ":" + std::to_string(a.detail));
 
-  const lnk::Assessment as = lnk::assess(l);
+  // The shared PowerShell decoder peels what the rules' own -EncodedCommand decoding does not (FromBase64String,
+  // compressed payloads, char arithmetic); its layers are searched by the rules and for IOCs.
+  // Only commands that involve PowerShell are peeled: on a cmd.exe line the decoder has nothing to undo.
+  std::string cmd_lower = l.target() + " " + l.arguments;
+  std::transform(cmd_lower.begin(), cmd_lower.end(), cmd_lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::vector<std::string> layers;
+  if (cmd_lower.find("powershell") != std::string::npos || cmd_lower.find("pwsh") != std::string::npos)
+    layers = analysis::decode_powershell(l.arguments);
+  const lnk::Assessment as = lnk::assess(l, layers);
   auto put = [&](const std::string& key, const std::string& v) {
     if (!v.empty()) r.context.emplace_back(key, clip(v));
   };
@@ -54,7 +66,14 @@ void lnk(ByteView bytes, ScanResult& r, ScanContext& ctx) {
     r.reasons.push_back({f.rule, 1, static_cast<double>(f.points)});
     put(f.rule, "+" + std::to_string(f.points) + ": " + f.detail);
   }
+  std::size_t shown = as.decoded.size();
+  for (const auto& layer : layers) {
+    if (std::find(as.decoded.begin(), as.decoded.end(), layer) != as.decoded.end()) continue;
+    put("lnk.decoded_layer." + std::to_string(++shown), layer);
+  }
   for (const auto& i : as.indicators) r.iocs.push_back({i.type, i.value, i.where});
+  analysis::merge_iocs(r.iocs, analysis::iocs_from_text(l.arguments, "lnk:arguments"));
+  for (const auto& layer : layers) analysis::merge_iocs(r.iocs, analysis::iocs_from_text(layer, "lnk:decoded"));
 
   r.score = std::min(as.points, 100) / 100.0;
   bool cpl = false;

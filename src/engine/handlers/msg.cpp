@@ -6,10 +6,10 @@
 #include <array>
 #include <cctype>
 
+#include "analysis/iocs.hpp"
 #include "engine/handlers.hpp"
 #include "engine/passwords.hpp"
 #include "engine/scanner.hpp"
-#include "formats/lnk/rules.hpp"
 #include "formats/msg/msg.hpp"
 #include "formats/ole2/ole2.hpp"
 
@@ -68,10 +68,11 @@ void describe(const msg::Message& m, ScanResult& r) {
 void scan_message(const msg::Message& m, ScanResult& r, ScanContext& ctx, unsigned level) {
   describe(m, r);
   const std::string text = body_text(m);
-  std::vector<lnk::Indicator> ind;
-  lnk::text_indicators(text, "msg:body", ind, 256);
-  for (auto& i : ind)
-    if (i.type != "path") r.iocs.push_back({i.type, i.value, i.where});
+  auto iocs = analysis::iocs_from_text(text, "msg:body");
+  // Paths and command lines in prose are mostly noise; links and hosts are what a message points to.
+  iocs.erase(std::remove_if(iocs.begin(), iocs.end(), [](const Ioc& i) { return i.type == "path" || i.type == "command"; }),
+             iocs.end());
+  analysis::merge_iocs(r.iocs, iocs);
 
   // Passwords from this message go first for its attachments and are dropped afterwards.
   auto& pw = ctx.passwords();

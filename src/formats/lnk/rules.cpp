@@ -327,7 +327,7 @@ void text_indicators(std::string_view text, std::string_view where, std::vector<
   }
 }
 
-Assessment assess(const Link& l) {
+Assessment assess(const Link& l, const std::vector<std::string>& more_text) {
   Assessment a;
   const std::string target = l.target();
   const std::string target_l = lower(target);
@@ -372,6 +372,8 @@ Assessment assess(const Link& l) {
     if (a.decoded.size() >= 4) break;
   }
   if (!a.decoded.empty()) add(a, "lnk.encoded_command", 45, "-EncodedCommand decodes to " + std::to_string(decoded_all.size()) + " bytes of text");
+  for (const auto& t : more_text)
+    if (decoded_all.size() < kMaxDecoded) decoded_all += t + "\n";
 
   const std::string text = args_l + "\n" + lower(decoded_all);
   std::string matched;

@@ -39,7 +39,9 @@ struct Assessment {
   bool launcher = false;               // the target is a command interpreter / LOLBin
 };
 
-Assessment assess(const Link& link);
+/// `more_text`: further decoded layers of the command (a caller's PowerShell decoder, say), searched by the
+/// cradle, obfuscation and LOLBin rules like the -EncodedCommand payload is.
+Assessment assess(const Link& link, const std::vector<std::string>& more_text = {});
 
 /// Decodes standard base64 (whitespace ignored); nullopt-like empty result when the text is not base64.
 std::vector<std::uint8_t> base64_decode(std::string_view text);
