@@ -146,14 +146,15 @@ void add(DocumentStrings& d, std::string form, std::string control, std::string 
 }
 
 // An [MS-OFORMS] fmString is padded to 4 bytes and followed by other fields, so a printable run can overrun the
-// string by a few bytes. The control's DataBlock, before the string, holds the string's size with the
-// "compressed" top bit set for 8-bit text: when such a size slightly shorter than the run is there, it wins.
-std::string trim_to_declared_size(const std::vector<std::uint8_t>& data, const Run& run) {
+// string by a few bytes. The control's DataBlock, before the strings, holds each string's size with the
+// "compressed" top bit set for 8-bit text. A run that such a size fits (equal, or the run longer by at most the
+// padding) is cut to it; nullopt when no declared size fits the run.
+std::optional<std::string> fit_declared_size(const std::vector<std::uint8_t>& data, const Run& run) {
   const ByteView v(data.data(), data.size());
   const std::size_t len = run.text.size();
   const bool ascii = run.offset + len <= data.size() &&
                      std::equal(run.text.begin(), run.text.end(), data.begin() + static_cast<std::ptrdiff_t>(run.offset));
-  if (!ascii || len < 2) return run.text;
+  if (!ascii) return std::nullopt;
   const std::uint64_t limit = std::min<std::uint64_t>(run.offset, 512);
   for (std::uint64_t o = 0; o + 4 <= limit; o += 4) {
     const std::uint32_t x = v.le_or<std::uint32_t>(o, 0);
@@ -161,7 +162,7 @@ std::string trim_to_declared_size(const std::vector<std::uint8_t>& data, const R
     const std::uint32_t n = x & 0x7FFFFFFFu;
     if (n >= 1 && n <= len && len - n <= 3) return run.text.substr(0, n);
   }
-  return run.text;
+  return std::nullopt;
 }
 
 // The text of one control's data stream: RTF text, or the longest printable run, plus other long runs.
@@ -182,11 +183,26 @@ void control_strings(DocumentStrings& d, const std::string& form, const std::str
   auto runs = printable_runs(data, 1);
   runs.erase(std::remove_if(runs.begin(), runs.end(), [](const Run& r) { return font_name(r.text); }), runs.end());
   if (runs.empty()) return;
-  const auto best = std::max_element(runs.begin(), runs.end(),
-                                     [](const Run& a, const Run& b) { return a.text.size() < b.text.size(); });
-  add(d, form, name, "", trim_to_declared_size(data, *best));
+  // The control's text: the longest run a declared string size fits (later wins a tie: strings follow the
+  // header), else the longest run.
+  const Run* best = nullptr;
+  std::string best_text;
+  for (const auto& r : runs) {
+    auto fitted = fit_declared_size(data, r);
+    if (!fitted || font_name(*fitted)) continue;
+    if (best == nullptr || fitted->size() >= best_text.size()) {
+      best = &r;
+      best_text = std::move(*fitted);
+    }
+  }
+  if (best == nullptr) {
+    best = &*std::max_element(runs.begin(), runs.end(),
+                              [](const Run& a, const Run& b) { return a.text.size() < b.text.size(); });
+    best_text = best->text;
+  }
+  add(d, form, name, "", best_text);
   for (const auto& r : runs)
-    if (&r != &*best && r.text.size() >= 16) add(d, form, name, "Other", r.text);
+    if (&r != best && r.text.size() >= 16) add(d, form, name, "Other", r.text);
 }
 
 // "Caption = "text"" lines of a \x03VBFrame stream describe the form itself.

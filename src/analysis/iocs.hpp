@@ -30,6 +30,10 @@
 #include "formats/ole2/ole2.hpp"
 #include "formats/vba/vba.hpp"
 
+namespace mamori::xls {
+struct Workbook;
+}
+
 namespace mamori::analysis {
 
 namespace limits {
@@ -117,6 +121,14 @@ Evaluation evaluate_vba(const vba::VbaProject& project, const DocumentStrings& e
 
 /// evaluate_vba(project, extra).iocs.
 std::vector<engine::Ioc> iocs_from_vba(const vba::VbaProject& project, const DocumentStrings& extra = {});
+
+/// Evaluates the XLM (Excel 4.0) formulas of a workbook (formats/xls): CHAR()/CODE() arithmetic, & and
+/// CONCATENATE, string functions, cell references, FORMULA()/SET.VALUE() writes (a formula written into a cell is
+/// evaluated in turn). `where` is "xlm:Sheet!A1".
+Evaluation evaluate_xlm(const xls::Workbook& workbook);
+
+/// evaluate_xlm(workbook).iocs.
+std::vector<engine::Ioc> iocs_from_xlm(const xls::Workbook& workbook);
 
 /// Form control strings of the forms next to the VBA storage `vba_storage` ("Macros/VBA" -> "Macros/<form>/o"),
 /// and the document variables of a Word file when they can be read. Bounded by limits::max_form_strings.

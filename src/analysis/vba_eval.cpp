@@ -21,11 +21,14 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "analysis/candidates.hpp"
 #include "analysis/iocs.hpp"
 #include "analysis/text_util.hpp"
 #include "common/codepage.hpp"
 
 namespace mamori::analysis {
+
+using detail::Candidate;
 
 namespace {
 
@@ -330,12 +333,6 @@ struct Cursor {
     const std::size_t j = i + k;
     return j < t->size() ? (*t)[j] : t->back();
   }
-};
-
-struct Candidate {
-  std::string value;
-  std::string where;
-  bool partial = false;  // built with unknown pieces left out: an IOC in it may be cut short
 };
 
 class Evaluator {
@@ -1813,15 +1810,22 @@ void drop_redundant(std::vector<engine::Ioc>& iocs, const std::set<std::pair<std
 
 }  // namespace
 
+namespace detail {
+
+void finish_evaluation(std::vector<Candidate> cands, const std::unordered_set<std::string>& literals, Evaluation& out) {
+  std::set<std::pair<std::string, std::string>> from_partial;
+  scan_candidates(std::move(cands), literals, out, from_partial);
+  drop_redundant(out.iocs, from_partial);
+}
+
+}  // namespace detail
+
 Evaluation evaluate_vba(std::string_view source, std::string_view name, const DocumentStrings& extra) {
   Evaluation out;
   Evaluator ev(extra, out);
   ev.add_module(std::string(name), source);
   ev.run();
-  auto cands = ev.take_candidates();
-  std::set<std::pair<std::string, std::string>> from_partial;
-  scan_candidates(std::move(cands), ev.literal_values(), out, from_partial);
-  drop_redundant(out.iocs, from_partial);
+  detail::finish_evaluation(ev.take_candidates(), ev.literal_values(), out);
   out.statements = ev.statements();
   out.work = ev.work();
   out.limits_hit += ev.limits_hit();
@@ -1833,10 +1837,7 @@ Evaluation evaluate_vba(const vba::VbaProject& project, const DocumentStrings& e
   Evaluator ev(extra, out);
   for (const auto& m : project.modules) ev.add_module(m.name.empty() ? m.stream_name : m.name, m.source);
   ev.run();
-  auto cands = ev.take_candidates();
-  std::set<std::pair<std::string, std::string>> from_partial;
-  scan_candidates(std::move(cands), ev.literal_values(), out, from_partial);
-  drop_redundant(out.iocs, from_partial);
+  detail::finish_evaluation(ev.take_candidates(), ev.literal_values(), out);
   out.statements = ev.statements();
   out.work = ev.work();
   out.limits_hit += ev.limits_hit();

@@ -1,0 +1,233 @@
+// extract_document: OLE2 and OOXML documents taken apart for `mamori extract`.
+#include "analysis/extract.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <algorithm>
+#include <string>
+
+#include "analysis/text_util.hpp"
+#include "common/hash.hpp"
+#include "formats/ole2/ole2.hpp"
+#include "formats/rtf/rtf.hpp"
+#include "formats/vba/vba.hpp"
+#include "formats/xls/xls.hpp"
+
+namespace mamori::analysis {
+
+namespace {
+
+bool starts_with(ByteView b, std::string_view magic) {
+  return b.size() >= magic.size() && std::equal(magic.begin(), magic.end(), b.data(),
+                                                [](char c, std::uint8_t x) { return static_cast<std::uint8_t>(c) == x; });
+}
+
+// A stream that holds a whole file of its own: an executable, an archive or package, a PDF, RTF or a nested OLE2.
+bool looks_like_file(ByteView b) {
+  return starts_with(b, "MZ") || starts_with(b, "PK\x03\x04") || starts_with(b, "%PDF") || starts_with(b, "{\\rt") ||
+         starts_with(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") || starts_with(b, "7z\xBC\xAF") || starts_with(b, "Rar!") ||
+         starts_with(b, "\x7F" "ELF") || starts_with(b, "MSCF");
+}
+
+class Extractor {
+ public:
+  explicit Extractor(Extraction& x) : x_(x) {}
+
+  void add_object(std::string origin, std::string kind, std::string label, ByteView data) {
+    if (x_.objects.size() >= limits::max_objects) {
+      note("embedded objects beyond " + std::to_string(limits::max_objects) + " not kept");
+      return;
+    }
+    EmbeddedObject o;
+    o.origin = std::move(origin);
+    o.kind = std::move(kind);
+    o.label = std::move(label);
+    std::uint64_t n = std::min<std::uint64_t>(data.size(), limits::max_object_bytes);
+    if (total_object_bytes_ + n > limits::max_total_object_bytes) n = limits::max_total_object_bytes - total_object_bytes_;
+    o.truncated = n < data.size();
+    o.data.assign(data.data(), data.data() + n);
+    o.sha256 = sha256_hex(ByteView(o.data.data(), o.data.size()));
+    total_object_bytes_ += n;
+    if (o.truncated) note("object from " + o.origin + " truncated to " + std::to_string(n) + " bytes");
+    x_.objects.push_back(std::move(o));
+  }
+
+  void note(std::string s) {
+    if (x_.notes.size() < 256) x_.notes.push_back(std::move(s));
+  }
+
+  void ole2_document(ByteView bytes, const std::string& prefix, unsigned depth) {
+    auto f = ole2::parse(bytes);
+    if (!f) {
+      note(prefix + "not readable as a compound file: " + f.error().message);
+      return;
+    }
+    const ole2::File& file = *f;
+    // VBA projects.
+    for (const auto& storage : vba::find_projects(file)) {
+      auto p = vba::extract(file, storage);
+      if (!p) {
+        note(prefix + storage + ": " + p.error().message);
+        continue;
+      }
+      for (const auto& m : p->modules) {
+        ExtractedModule em;
+        em.project = prefix + storage;
+        em.name = m.name.empty() ? m.stream_name : m.name;
+        em.source = m.source;
+        em.pcode_size = m.pcode_size;
+        em.pcode_without_source = m.stomp_suspect;
+        x_.modules.push_back(std::move(em));
+      }
+      DocumentStrings ds = document_strings(file, storage);
+      Evaluation ev = evaluate_vba(*p, ds);
+      if (ev.limits_hit) note(prefix + storage + ": the evaluator reached a limit " + std::to_string(ev.limits_hit) + " times");
+      for (auto& fs : ds.forms)
+        if (x_.form_strings.size() < limits::max_form_strings) x_.form_strings.push_back(std::move(fs));
+      take(ev, prefix);
+    }
+    // Excel 4.0 macros.
+    if (file.find("Workbook") != nullptr || file.find("Book") != nullptr) {
+      auto wb = xls::parse_ole2(file);
+      if (wb) workbook(*wb, prefix);
+    }
+    // Embedded objects.
+    for (const auto& e : file.entries) {
+      if (!e.reachable || !e.is_stream()) continue;
+      const bool native = iequals(e.name, "\x01Ole10Native");
+      const bool package = iequals(e.name, "Package");
+      auto s = file.read_stream(e);
+      const ByteView b(s.bytes.data(), s.bytes.size());
+      if (native) {
+        // A 4-byte size, then the Packager layout; other classes keep their native data as it is.
+        const std::uint32_t size = b.le_or<std::uint32_t>(0, 0);
+        const ByteView body = b.from(4).clamp(0, size);
+        if (auto pkg = rtf::parse_package(body)) {
+          add_object(prefix + e.path, "ole10native", pkg->file_name,
+                     ByteView(pkg->payload.data(), pkg->payload.size()));
+        } else {
+          add_object(prefix + e.path, "ole10native", "", body);
+        }
+      } else if (package || (looks_like_file(b) && !iequals(e.name, "WordDocument"))) {
+        add_object(prefix + e.path, package ? "package" : "stream", "", b);
+        if (depth + 1 < limits::max_extract_depth && starts_with(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"))
+          ole2_document(b, prefix + e.path + ":", depth + 1);
+        else if (depth + 1 < limits::max_extract_depth && starts_with(b, "PK\x03\x04"))
+          zip_document(b, prefix + e.path + ":", depth + 1);
+      }
+    }
+  }
+
+  void workbook(const xls::Workbook& wb, const std::string& prefix) {
+    for (const auto& f : wb.formulas) {
+      if (x_.xlm.size() >= xls::limits::max_formulas) break;
+      const std::string sheet = f.sheet < wb.sheets.size() ? wb.sheets[f.sheet].name : std::string("?");
+      x_.xlm.push_back({prefix + sheet + "!" + xls::a1(f.row, f.col), f.text});
+    }
+    Evaluation ev = evaluate_xlm(wb);
+    take(ev, prefix);
+  }
+
+  void zip_document(ByteView bytes, const std::string& prefix, unsigned depth) {
+    archive* a = archive_read_new();
+    archive_read_support_format_zip(a);
+    if (archive_read_open_memory(a, bytes.data(), static_cast<std::size_t>(bytes.size())) != ARCHIVE_OK) {
+      note(prefix + "not readable as a zip: " + std::string(archive_error_string(a) ? archive_error_string(a) : ""));
+      archive_read_free(a);
+      return;
+    }
+    std::string workbook_xml, workbook_rels;
+    std::vector<std::pair<std::string, std::string>> macro_sheets;
+    archive_entry* e = nullptr;
+    std::size_t n = 0;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+      if (++n > limits::max_zip_entries) {
+        note(prefix + "zip entries beyond " + std::to_string(limits::max_zip_entries) + " not read");
+        break;
+      }
+      const char* name_c = archive_entry_pathname(e);
+      const std::string name = name_c ? name_c : "";
+      const std::string lname = to_lower(name);
+      const bool vba_bin = lname.size() >= 14 && lname.compare(lname.size() - 14, 14, "vbaproject.bin") == 0;
+      const bool embedding = lname.find("/embeddings/") != std::string::npos;
+      const bool wb_xml = lname == "xl/workbook.xml";
+      const bool wb_rels = lname == "xl/_rels/workbook.xml.rels";
+      const bool macro = lname.rfind("xl/macrosheets/", 0) == 0 && lname.size() > 4 &&
+                         lname.compare(lname.size() - 4, 4, ".xml") == 0;
+      if (!vba_bin && !embedding && !wb_xml && !wb_rels && !macro) continue;
+      std::string data;
+      char buf[65536];
+      la_ssize_t got;
+      bool capped = false;
+      while ((got = archive_read_data(a, buf, sizeof buf)) > 0) {
+        if (data.size() + static_cast<std::size_t>(got) > limits::max_zip_entry_bytes) {
+          capped = true;
+          break;
+        }
+        data.append(buf, static_cast<std::size_t>(got));
+      }
+      if (got < 0) note(prefix + name + ": " + std::string(archive_error_string(a) ? archive_error_string(a) : "read error"));
+      if (capped) note(prefix + name + ": larger than " + std::to_string(limits::max_zip_entry_bytes) + " bytes, cut");
+      const ByteView b(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
+      if (vba_bin) {
+        if (depth + 1 < limits::max_extract_depth) ole2_document(b, prefix + name + ":", depth + 1);
+      } else if (embedding) {
+        if (starts_with(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") && depth + 1 < limits::max_extract_depth) {
+          // oleObject*.bin: its Ole10Native payload is the object; the compound file itself is a wrapper.
+          const std::size_t before = x_.objects.size();
+          ole2_document(b, prefix + name + ":", depth + 1);
+          if (x_.objects.size() == before) add_object(prefix + name, "zip-entry", "", b);
+        } else {
+          add_object(prefix + name, "zip-entry", "", b);
+        }
+      } else if (wb_xml) {
+        workbook_xml = std::move(data);
+      } else if (wb_rels) {
+        workbook_rels = std::move(data);
+      } else if (macro && macro_sheets.size() < 256) {
+        macro_sheets.emplace_back(name, std::move(data));
+      }
+    }
+    archive_read_free(a);
+    if (!macro_sheets.empty()) {
+      std::vector<xls::OoxmlPart> parts;
+      for (const auto& [p, d] : macro_sheets)
+        parts.push_back({p, ByteView(reinterpret_cast<const std::uint8_t*>(d.data()), d.size())});
+      const auto wb = xls::parse_ooxml(ByteView(reinterpret_cast<const std::uint8_t*>(workbook_xml.data()), workbook_xml.size()),
+                                       ByteView(reinterpret_cast<const std::uint8_t*>(workbook_rels.data()), workbook_rels.size()),
+                                       parts);
+      workbook(wb, prefix);
+    }
+  }
+
+ private:
+  void take(Evaluation& ev, const std::string& prefix) {
+    for (auto& s : ev.strings)
+      if (x_.strings.size() < limits::max_decoded_strings) x_.strings.push_back({std::move(s.value), prefix + s.where});
+    for (auto& i : ev.iocs) i.where = prefix + i.where;
+    merge_iocs(x_.iocs, ev.iocs);
+  }
+
+  Extraction& x_;
+  std::uint64_t total_object_bytes_ = 0;
+};
+
+}  // namespace
+
+Result<Extraction> extract_document(ByteView bytes) {
+  Extraction x;
+  Extractor ex(x);
+  if (ole2::sniff(bytes)) {
+    x.format = "ole2";
+    ex.ole2_document(bytes, "", 0);
+  } else if (starts_with(bytes, "PK\x03\x04")) {
+    x.format = "ooxml";
+    ex.zip_document(bytes, "", 0);
+  } else {
+    return make_error(ErrorCode::not_this_format, "not a compound file (OLE2) or an OOXML package");
+  }
+  return x;
+}
+
+}  // namespace mamori::analysis
