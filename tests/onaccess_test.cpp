@@ -383,6 +383,7 @@ TEST_F(OnAccessLive, FoldersCreatedLaterAreProtectedToo) {
   ASSERT_TRUE(d.ready()) << d.log();
   fs::create_directories(g / "new" / "deeper");
   ASSERT_TRUE(wait_for(d, "On-access: new folder " + (g / "new").string() + " protected", 1)) << d.log();
+  ASSERT_TRUE(wait_for(d, "On-access: new folder " + (g / "new" / "deeper").string() + " protected", 1)) << d.log();
   write_file(g / "new" / "deeper" / "bad.bin", kFlagged);
   EXPECT_EQ(guarded_open(d, g / "new" / "deeper" / "bad.bin").err, EPERM);
   write_file(g / "new" / "ok.txt", kBenign);

@@ -245,26 +245,29 @@ Status OnAccess::start() {
 }
 #pragma GCC diagnostic pop
 
-// Marks one folder for fanotify and watches it with inotify for new subfolders.
+// Marks one folder for fanotify and watches it with inotify for new subfolders. False when it cannot be marked or
+// was already watched (reached twice: reported by inotify and found by a walk).
 bool OnAccess::mark_dir(const std::string& dir) {
   if (::fanotify_mark(fan_, FAN_MARK_ADD | FAN_MARK_ONLYDIR, dir_mask_, AT_FDCWD, dir.c_str()) != 0) {
     log_.warning("On-access: cannot mark " + dir + ": " + errno_text(errno));
     return false;
   }
-  ++marked_dirs_;
   if (ino_ >= 0) {
     const int wd = ::inotify_add_watch(ino_, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
-    if (wd >= 0) watch_dirs_[wd] = dir;
-    else log_.warning("On-access: cannot watch " + dir + " for new folders: " + errno_text(errno));
+    if (wd >= 0 && !watch_dirs_.emplace(wd, dir).second) return false;
+    if (wd < 0) log_.warning("On-access: cannot watch " + dir + " for new folders: " + errno_text(errno));
   }
+  ++marked_dirs_;
   return true;
 }
 
-// Folders created (or moved) under a marked folder: mark them and what they already hold. Walking them opens
-// only directories, which raise no events here (the marks do not ask for FAN_ONDIR).
+// Folders created (or moved) under a marked folder: each is marked and watched before it is listed, so a subfolder
+// made meanwhile is either listed or reported. Listing opens only directories, which raise no events here (the
+// marks do not ask for FAN_ONDIR).
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wcast-align"
 void OnAccess::read_new_dirs() {
+  namespace fs = std::filesystem;
   alignas(inotify_event) char buf[16 * 1024];
   for (int round = 0; round < 16; ++round) {
     const ssize_t n = ::read(ino_, buf, sizeof buf);
@@ -276,14 +279,26 @@ void OnAccess::read_new_dirs() {
       if (!(e->mask & IN_ISDIR) || e->len == 0) continue;
       const auto it = watch_dirs_.find(e->wd);
       if (it == watch_dirs_.end()) continue;
-      const std::string sub = it->second + "/" + e->name;
-      if (marked_dirs_ >= kMaxMarkedDirs) {
-        log_.warning("On-access: " + sub + " is not protected: " + std::to_string(kMaxMarkedDirs) + " folders are marked");
-        continue;
+      std::deque<std::string> todo{it->second + "/" + e->name};
+      while (!todo.empty()) {
+        const std::string dir = std::move(todo.front());
+        todo.pop_front();
+        if (std::any_of(cfg_.onaccess_exclude.begin(), cfg_.onaccess_exclude.end(),
+                        [&](const std::string& x) { return path_under(dir, x); }))
+          continue;
+        if (marked_dirs_ >= kMaxMarkedDirs) {
+          log_.warning("On-access: " + dir + " is not protected: " + std::to_string(kMaxMarkedDirs) + " folders are marked");
+          break;
+        }
+        if (!mark_dir(dir)) continue;
+        log_.debug("On-access: new folder " + dir + " protected");
+        std::error_code ec;
+        fs::directory_iterator di(dir, fs::directory_options::skip_permission_denied, ec), end;
+        for (; !ec && di != end; di.increment(ec)) {
+          std::error_code e2;
+          if (!di->is_symlink(e2) && di->is_directory(e2)) todo.push_back(di->path().string());
+        }
       }
-      const MarkPlan plan = plan_marks({sub}, cfg_.onaccess_exclude, kMaxMarkedDirs - marked_dirs_);
-      for (const auto& d : plan.dirs) mark_dir(d);
-      if (!plan.dirs.empty()) log_.debug("On-access: new folder " + sub + " protected");
     }
   }
 }
@@ -322,6 +337,7 @@ void OnAccess::wake() {
 }
 
 void OnAccess::respond(int fd, bool allow) {
+  if (fan_ < 0) return;
   fanotify_response r{};
   r.fd = fd;
   r.response = allow ? FAN_ALLOW : FAN_DENY;
@@ -374,9 +390,11 @@ void OnAccess::event_loop() {
         auto* m = reinterpret_cast<const fanotify_event_metadata*>(buf);
         for (ssize_t len = n; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
           if (m->vers != FANOTIFY_METADATA_VERSION) {
-            log_.error("On-access: fanotify metadata version mismatch; stopping on-access protection");
-            stop_.store(true);
-            break;
+            // Events we cannot read cannot be answered: closing the group releases every waiting open.
+            log_.error("On-access: fanotify metadata version mismatch; on-access protection stops");
+            ::close(fan_);
+            fan_ = -1;
+            return;
           }
           if (m->mask & FAN_Q_OVERFLOW) {
             log_.warning("On-access: the fanotify queue overflowed; some events were lost");
