@@ -337,7 +337,7 @@ struct Cursor {
 
 class Evaluator {
  public:
-  Evaluator(const DocumentStrings& extra, Evaluation& out) : extra_(extra), out_(out) {}
+  explicit Evaluator(const DocumentStrings& extra) : extra_(extra) {}
 
   void add_module(std::string name, std::string_view source) {
     const std::size_t mi = modules_.size();
@@ -572,7 +572,7 @@ class Evaluator {
   void exec_range(const Proc& p, std::size_t begin, std::size_t end, Frame& f) {
     std::size_t pc = begin;
     while (pc < end && pc < p.body.size()) {
-      if (exhausted()) return;
+      if (exhausted() || !charge(16)) return;  // a statement costs more than its tokens: frames, lookups
       ++statements_;
       const Stmt& st = p.body[pc];
       const auto& t = st.toks;
@@ -638,7 +638,10 @@ class Evaluator {
         const auto elems = *coll.a;
         std::uint32_t n = 0;
         for (const auto& e : elems) {
-          if (++n > limits::max_loop_iterations) { ++limits_hit_; break; }
+          if (++n > limits::max_loop_iterations || ++loop_iterations_ > limits::max_total_loop_iterations) {
+            ++limits_hit_;
+            break;
+          }
           assign(var, e, f);
           exec_range(p, pc + 1, next, f);
           if (exhausted()) return;
@@ -673,8 +676,10 @@ class Evaluator {
     const auto a = as_number(from), b = as_number(to), s = as_number(step);
     if (a && b && s && *s != 0 && from.known() && to.known()) {
       const double count = std::floor((*b - *a) / *s) + 1;
-      if (count >= 0 && count <= limits::max_loop_iterations) {
+      if (count >= 0 && count <= limits::max_loop_iterations &&
+          loop_iterations_ + static_cast<std::uint64_t>(count) <= limits::max_total_loop_iterations) {
         for (double x = *a; (*s > 0 ? x <= *b : x >= *b); x += *s) {
+          if (++loop_iterations_ > limits::max_total_loop_iterations) break;
           assign(var, Value::number(x), f);
           exec_range(p, pc + 1, next, f);
           if (exhausted()) return;
@@ -1701,7 +1706,6 @@ class Evaluator {
   }
 
   const DocumentStrings& extra_;
-  Evaluation& out_;
   std::vector<Module> modules_;
   std::vector<Proc> procs_;
   std::unordered_map<std::string, std::size_t> proc_index_;
@@ -1711,7 +1715,7 @@ class Evaluator {
   std::unordered_set<std::string> seen_, literal_set_;
   std::set<std::pair<std::string, std::string>> replaces_;
   std::set<std::string> splits_;
-  std::uint64_t work_ = 0, statements_ = 0;
+  std::uint64_t work_ = 0, statements_ = 0, loop_iterations_ = 0;
   std::uint32_t limits_hit_ = 0;
   std::uint32_t call_depth_ = 0;
   std::uint32_t depth_ = 0;
@@ -1822,7 +1826,7 @@ void finish_evaluation(std::vector<Candidate> cands, const std::unordered_set<st
 
 Evaluation evaluate_vba(std::string_view source, std::string_view name, const DocumentStrings& extra) {
   Evaluation out;
-  Evaluator ev(extra, out);
+  Evaluator ev(extra);
   ev.add_module(std::string(name), source);
   ev.run();
   detail::finish_evaluation(ev.take_candidates(), ev.literal_values(), out);
@@ -1834,7 +1838,7 @@ Evaluation evaluate_vba(std::string_view source, std::string_view name, const Do
 
 Evaluation evaluate_vba(const vba::VbaProject& project, const DocumentStrings& extra) {
   Evaluation out;
-  Evaluator ev(extra, out);
+  Evaluator ev(extra);
   for (const auto& m : project.modules) ev.add_module(m.name.empty() ? m.stream_name : m.name, m.source);
   ev.run();
   detail::finish_evaluation(ev.take_candidates(), ev.literal_values(), out);
