@@ -46,9 +46,9 @@ inline constexpr std::size_t max_string = 1u << 20;
 // Elements of one Array()/Split() value.
 inline constexpr std::size_t max_array = 1u << 16;
 // Statements evaluated for one project, across all procedures and calls.
-inline constexpr std::uint64_t max_statements = 100000;
+inline constexpr std::uint64_t max_statements = 50000;
 // Loop iterations unrolled for one project, all loops together (nested loops multiply; fuzz_vba_eval finding).
-inline constexpr std::uint64_t max_total_loop_iterations = 65536;
+inline constexpr std::uint64_t max_total_loop_iterations = 16384;
 // Total work (characters built + tokens read) for one project: the budget that bounds everything else.
 inline constexpr std::uint64_t max_work = 64ull << 20;
 // Iterations of a simple counted For loop that the evaluator unrolls (string-building loops).

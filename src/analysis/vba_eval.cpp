@@ -1045,7 +1045,7 @@ class Evaluator {
       ++limits_hit_;
       return Value::unknown();
     }
-    if (!charge((r.size() + rb.size()) / 16)) return Value::unknown();
+    if (!charge(r.size() + rb.size())) return Value::unknown();
     r += rb;
     return Value::string(std::move(r), !sa || !sb || a.partial || b.partial);
   }
@@ -1147,7 +1147,7 @@ class Evaluator {
     const Tk& t = c.peek();
     if (t.k == Tk::str) {
       c.i++;
-      if (!charge(t.t.size() / 16)) return Value::unknown();
+      if (!charge(t.t.size())) return Value::unknown();
       return Value::string(t.t);
     }
     if (t.k == Tk::num) {
@@ -1488,7 +1488,7 @@ class Evaluator {
         ++done;
       }
       if (i < src.size()) r.append(src.substr(i));
-      if (!charge(r.size() / 16)) return Value::unknown();
+      if (!charge(r.size())) return Value::unknown();
       return Value::string(std::move(r), partial(0));
     }
     if (name == "split") {
@@ -1513,7 +1513,7 @@ class Evaluator {
           i = p + d.size();
         }
       }
-      if (!charge(s->size() / 16 + parts.size())) return Value::unknown();
+      if (!charge(s->size() + parts.size())) return Value::unknown();
       return Value::array(std::move(parts));
     }
     if (name == "join") {

@@ -275,7 +275,10 @@ class XlmEvaluator {
         l = {};
         continue;
       }
-      charge((a->size() + b->size()) / 16);
+      if (!charge(a->size() + b->size())) {
+        l = {};
+        continue;
+      }
       l = XValue::str(*a + *b);
     }
     return l;
