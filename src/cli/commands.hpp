@@ -15,5 +15,6 @@ Runner add_eval_command(CLI::App& app);
 Runner add_features_command(CLI::App& app);
 Runner add_quarantine_command(CLI::App& app);
 Runner add_extract_command(CLI::App& app);
+Runner add_emocheck_command(CLI::App& app);
 
 }  // namespace mamori::cli

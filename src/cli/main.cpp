@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   reg(mamori::cli::add_features_command(app));
   reg(mamori::cli::add_quarantine_command(app));
   reg(mamori::cli::add_extract_command(app));
+  reg(mamori::cli::add_emocheck_command(app));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
