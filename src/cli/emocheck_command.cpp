@@ -74,7 +74,8 @@ int run_emocheck(const EmocheckFlags& f) {
     opt.scanner = &*scanner;
   }
   const emocheck::Report report = emocheck::run_check(**ev, opt);
-  const std::string json = report_json(report).dump(2) + "\n";
+  // File names in an evidence tree are bytes, not necessarily UTF-8: replace what is not rather than throw.
+  const std::string json = report_json(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   const std::string text = report_text(report);
   std::cout << (f.json ? json : text);
 

@@ -143,6 +143,17 @@ struct Csv {
     std::string field;
     bool quoted = false, any = false, field_cut = false;
     auto push = [&] {
+      // A cut may have split a UTF-8 sequence: drop its lead bytes so every field stays valid UTF-8.
+      if (field_cut) {
+        std::size_t back = 0;
+        while (back < 4 && back < field.size() && (static_cast<unsigned char>(field[field.size() - 1 - back]) & 0xC0) == 0x80)
+          ++back;
+        if (back < field.size()) {
+          const auto lead = static_cast<unsigned char>(field[field.size() - 1 - back]);
+          const std::size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+          if (need != back + 1) field.resize(field.size() - 1 - back);
+        }
+      }
       if (fields.size() < process_list_limits::max_fields) {
         fields.push_back(std::move(field));
       } else {
