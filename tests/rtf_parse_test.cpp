@@ -128,6 +128,26 @@ TEST(RtfParse, BinRunAndOddNibbles) {
   EXPECT_TRUE(doc->has(rtf::Anomaly::objdata_odd_nibbles));
 }
 
+TEST(RtfParse, QuoteTakesBackTheDigitBeforeIt) {
+  // The interleaving exploit kits use: each real byte's digits, then a junk digit, then \'hh.
+  const std::vector<std::uint8_t> native(16, 0x5A);
+  const auto data = ole1_embedded("Equation.3", native);
+  std::string hex;
+  static const char* digits = "0123456789abcdef";
+  for (auto b : data) {
+    hex += digits[b >> 4];
+    hex += digits[b & 0xF];
+    hex += "f\\'cc";
+  }
+  const auto doc = parse("{\\rtf1{\\object\\objemb{\\*\\objdata {\\hlsrc 414243}" + hex + "}}}");
+  ASSERT_TRUE(doc.ok());
+  ASSERT_EQ(doc->objects.size(), 1u);
+  EXPECT_TRUE(doc->objects[0].ole1);
+  EXPECT_EQ(doc->objects[0].class_name, "Equation.3");
+  EXPECT_EQ(doc->objects[0].native, native);
+  EXPECT_TRUE(doc->objects[0].equation_editor);
+}
+
 TEST(RtfParse, NotOle1DataIsKeptRaw) {
   const auto doc = parse("{\\rtf1{\\object{\\*\\objdata 4d5a9000zz}}}");
   ASSERT_TRUE(doc.ok());

@@ -69,11 +69,11 @@ std::string rtf_hex(const std::vector<std::uint8_t>& data, HexStyle style) {
       switch (k % 7) {
         case 0: out += " \r\n\t"; break;
         case 1: out += "\\par "; break;
-        case 2: out += "\\'41"; break;
+        case 2: out += "7\\'41"; break;  // Word takes back the digit before \' ("7")
         case 3: out += "{\\*\\junk 4142434445}"; break;
         case 4: out += "\\abcdef0123 "; break;  // a control word made of hex-looking letters and digits
         case 5: out += "\\bin0 "; break;
-        default: out += "{}"; break;
+        default: out += "{\\hlsrc 0102}{}"; break;  // a destination group inside the data is not data
       }
     }
     out += digits[data[k] & 0xF];

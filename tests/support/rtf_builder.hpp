@@ -17,7 +17,8 @@ std::vector<std::uint8_t> package_native(const std::string& label, const std::st
 
 enum class HexStyle {
   plain,          // lowercase hex, a newline every 64 digits
-  obfuscated,     // whitespace, \par, \'41, {\*\junk 414243}, a control word swallowing hex letters, \bin0
+  obfuscated,     // whitespace, \par, 7\'41 (the 7 is taken back), {\*\junk 41}, {\hlsrc 0102}, a control word
+                  // swallowing hex letters (\abcdef0123), \bin0
   odd,            // plain with one stray trailing nibble
 };
 std::string rtf_hex(const std::vector<std::uint8_t>& data, HexStyle style);

@@ -171,45 +171,67 @@ std::optional<Package> parse_package(ByteView v) {
   return p;
 }
 
+namespace {
+
+// An OLE1 ObjectHeader at `at`: FormatID 1 or 2 and a ClassName that is short, printable text. Word ignores
+// OLEVersion (kits put random bytes there), so it is recorded, not required.
+bool ole1_at(ByteView v, std::uint64_t at, Object& obj, Document& doc) {
+  const std::uint32_t format = v.le_or<std::uint32_t>(at + 4, 0);
+  if (format != 1 && format != 2) return false;
+  const std::uint32_t clen = v.le_or<std::uint32_t>(at + 8, 0);
+  if (clen < 2 || clen > limits::max_class_name || !v.fits(at + 12, clen)) return false;
+  for (std::uint32_t k = 0; k + 1 < clen; ++k) {
+    const std::uint8_t c = v.data()[at + 12 + k];
+    if (c < 0x20 || c > 0x7E) return false;
+  }
+  std::uint64_t off = at + 8;
+  auto cls = lpas(v, off);
+  auto topic = cls ? lpas(v, off) : std::nullopt;
+  auto item = topic ? lpas(v, off) : std::nullopt;
+  if (!cls) return false;
+  obj.ole1 = true;
+  obj.ole_version = v.le_or<std::uint32_t>(at, 0);
+  obj.format_id = format;
+  obj.class_name = std::move(*cls);
+  if ((obj.ole_version & 0xFFFFu) != 0x0501u || at != 0) doc.add(Anomaly::ole1_header_invalid, obj.offset);
+  if (!topic || !item) {
+    doc.add(Anomaly::ole1_truncated, obj.offset);
+    return true;
+  }
+  obj.topic_name = std::move(*topic);
+  obj.item_name = std::move(*item);
+  if (format == 1) {
+    obj.link = true;
+    doc.add(Anomaly::ole_link, obj.offset);
+    return true;
+  }
+  const auto size = v.u32(off);
+  if (!size) {
+    doc.add(Anomaly::ole1_truncated, obj.offset);
+    return true;
+  }
+  obj.native_size_declared = *size;
+  const ByteView nat = v.clamp(off + 4, *size);
+  if (nat.size() < *size) doc.add(Anomaly::native_size_mismatch, obj.offset);
+  obj.native.assign(nat.data(), nat.data() + nat.size());
+  return true;
+}
+
+}  // namespace
+
 void unwrap_object_data(std::vector<std::uint8_t> data, Object& obj, Document& doc) {
   const ByteView v(data.data(), data.size());
-  const std::uint32_t version = v.le_or<std::uint32_t>(0, 0);
-  const std::uint32_t format = v.le_or<std::uint32_t>(4, 0);
-  bool unwrapped = false;
-  if ((version & 0xFFFFu) == 0x0501u && (format == 1 || format == 2)) {
-    obj.ole1 = true;
-    obj.ole_version = version;
-    obj.format_id = format;
-    std::uint64_t off = 8;
-    auto cls = lpas(v, off);
-    auto topic = cls ? lpas(v, off) : std::nullopt;
-    auto item = topic ? lpas(v, off) : std::nullopt;
-    if (!cls || !topic || !item) {
-      doc.add(Anomaly::ole1_truncated, obj.offset);
-    } else {
-      obj.class_name = std::move(*cls);
-      obj.topic_name = std::move(*topic);
-      obj.item_name = std::move(*item);
-      if (format == 1) {
-        obj.link = true;
-        doc.add(Anomaly::ole_link, obj.offset);
-        unwrapped = true;
-      } else {
-        const auto size = v.u32(off);
-        if (!size) {
-          doc.add(Anomaly::ole1_truncated, obj.offset);
-        } else {
-          obj.native_size_declared = *size;
-          const ByteView nat = v.clamp(off + 4, *size);
-          if (nat.size() < *size) doc.add(Anomaly::native_size_mismatch, obj.offset);
-          obj.native.assign(nat.data(), nat.data() + nat.size());
-          unwrapped = true;
-        }
-      }
-    }
-  }
-  if (!unwrapped && !obj.ole1) {
+  // The header where it belongs, else a little further in (kits prepend junk bytes Word skips).
+  bool found = false;
+  for (std::uint64_t at = 0; at <= 64 && at + 12 <= v.size() && !found; ++at) found = ole1_at(v, at, obj, doc);
+  if (!found) {
     doc.add(Anomaly::ole1_header_invalid, obj.offset);
+    // Raw data: keep it, starting at a compound file signature when one is near the start.
+    static constexpr std::uint8_t kCfb[] = {0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1};
+    const ByteView head = v.clamp(0, 512);
+    const auto* p = std::search(head.data(), head.data() + head.size(), std::begin(kCfb), std::end(kCfb));
+    const std::size_t skip = p == head.data() + head.size() ? 0 : static_cast<std::size_t>(p - head.data());
+    data.erase(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(skip));
     obj.native = std::move(data);
   }
   analyse_ole2(obj, doc);
@@ -230,6 +252,33 @@ void unwrap_object_data(std::vector<std::uint8_t> data, Object& obj, Document& d
 namespace {
 
 enum class Dest : std::uint8_t { normal, objclass, objdata, ignored };
+
+// RTF destination control words (RTF 1.9.1 spec, "destination" entries) that exploit documents nest inside
+// \objdata; a group opened with one of them is not object data.
+bool is_destination(std::string_view w) {
+  static constexpr std::string_view kDest[] = {
+      "aftncn", "aftnsep", "aftnsepc", "annotation", "atnauthor", "atndate", "atnicn", "atnid", "atnparent",
+      "atnref", "atntime", "atrfend", "atrfstart", "author", "background", "bkmkend", "bkmkstart", "blipuid",
+      "buptim", "category", "colorschememapping", "colortbl", "comment", "company", "creatim", "datafield",
+      "datastore", "defchp", "defpap", "do", "doccomm", "docvar", "dptxbxtext", "ebcend", "ebcstart", "factoidname",
+      "falt", "fchars", "ffdeftext", "ffentrymcr", "ffexitmcr", "ffformat", "ffhelptext", "ffl", "ffname",
+      "ffstattext", "field", "file", "filetbl", "fldinst", "fldrslt", "fldtype", "fname", "fontemb", "fontfile",
+      "fonttbl", "footer", "footerf", "footerl", "footerr", "footnote", "formfield", "ftncn", "ftnsep", "ftnsepc",
+      "g", "generator", "gridtbl", "header", "headerf", "headerl", "headerr", "hl", "hlfr", "hlinkbase", "hlloc",
+      "hlsrc", "hsv", "htmltag", "info", "keycode", "keywords", "latentstyles", "lchars", "levelnumbers",
+      "leveltext", "lfolevel", "linkval", "list", "listlevel", "listname", "listoverride", "listoverridetable",
+      "listpicture", "liststylename", "listtable", "listtext", "lsdlockedexcept", "macc", "maccPr", "mailmerge",
+      "manager", "mhtmltag", "mmath", "mmathPr", "mmathPict", "nesttableprops", "nextfile", "nonesttables",
+      "nonshppict", "objalias", "objclass", "objdata", "object", "objname", "objsect", "objtime", "oldcprops",
+      "oldpprops", "oldsprops", "oldtprops", "oleclsid", "operator", "panose", "password", "passwordhash", "pgp",
+      "pgptbl", "picprop", "pict", "pn", "pnseclvl", "pntext", "pntxta", "pntxtb", "printim", "private",
+      "propname", "protend", "protstart", "protusertbl", "pxe", "result", "revtbl", "revtim", "rsidtbl", "rxe",
+      "shp", "shpgrp", "shpinst", "shppict", "shprslt", "shptxt", "sn", "sp", "staticval", "stylesheet", "subject",
+      "sv", "svb", "tc", "template", "themedata", "title", "txe", "ud", "upr", "userprops", "wgrffmtfilter",
+      "windowcaption", "writereservation", "writereservhash", "xe", "xform", "xmlattrname", "xmlattrvalue",
+      "xmlclose", "xmlname", "xmlnstbl", "xmlopen"};
+  return std::find(std::begin(kDest), std::end(kDest), w) != std::end(kDest);
+}
 
 struct Frame {
   Dest dest = Dest::normal;
@@ -335,6 +384,7 @@ class Parser {
     int pending = -1;  // high nibble waiting for its low one
     std::uint64_t total = 0;
     bool capped = false;
+    bool last_from_hex = false;  // the last byte came from two hex digits (not from \bin)
   };
 
   void put_byte(Hex& h, std::uint8_t b) {
@@ -345,6 +395,18 @@ class Parser {
     }
     h.bytes.push_back(b);
     ++total_kept_;
+  }
+
+  void unread_nibble(Hex& h) {
+    if (h.pending >= 0) {
+      h.pending = -1;
+    } else if (h.last_from_hex && !h.bytes.empty()) {
+      h.pending = h.bytes.back() >> 4;
+      h.bytes.pop_back();
+      --h.total;
+      --total_kept_;
+      h.last_from_hex = false;
+    }
   }
 
   void finish_objdata(int idx) {
@@ -366,10 +428,11 @@ class Parser {
     const bool fresh = f.fresh;
     f.fresh = false;
     if (f.dest == Dest::objdata) {
-      if (word == "bin") return;  // handled by the caller
-      // Inside object data any control word is noise Word skips; a nested group opened with \* is ignored whole.
+      // Inside object data a control word is noise Word skips, except that a nested group opened with a
+      // destination ({\hlsrc ...}, {\datastore ...}) takes its text away from the object data.
       note_interruption();
-      (void)fresh;
+      if (fresh && frames_.size() > 1 && frames_[frames_.size() - 2].dest == Dest::objdata && is_destination(word))
+        f.dest = Dest::ignored;
       return;
     }
     if (f.dest == Dest::ignored) return;
@@ -423,6 +486,7 @@ class Parser {
           h.pending = v;
         } else {
           put_byte(h, static_cast<std::uint8_t>((h.pending << 4) | v));
+          h.last_from_hex = !h.capped;
           h.pending = -1;
         }
       } else if (!(c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == 0)) {
@@ -510,8 +574,14 @@ class Parser {
         const int h1 = i + 1 < n ? hexval(p[i + 1]) : -1, h2 = i + 2 < n ? hexval(p[i + 2]) : -1;
         if (h1 >= 0 && h2 >= 0) v = static_cast<std::uint8_t>(h1 * 16 + h2);
         i += 1 + (h1 >= 0 ? 1 : 0) + (h1 >= 0 && h2 >= 0 ? 1 : 0);
-        if (f.dest == Dest::objdata) note_interruption();
-        else if (f.dest == Dest::objclass) text_char(v);
+        if (f.dest == Dest::objdata) {
+          // Word takes back the hex digit read just before \' (exploit kits interleave "0f\'cc1f\'cc..."; the
+          // data is 01...), and ignores the two digits after it.
+          note_interruption();
+          unread_nibble(hex_[static_cast<std::size_t>(f.object)]);
+        } else if (f.dest == Dest::objclass) {
+          text_char(v);
+        }
         continue;
       }
       if (c1 == '*') {
@@ -554,6 +624,7 @@ class Parser {
       note_interruption();
       Hex& h = hex_[static_cast<std::size_t>(f.object)];
       for (std::uint64_t k = 0; k < len; ++k) put_byte(h, in_.data()[i + k]);
+      if (len > 0) h.last_from_hex = false;
     }
     return i + len;
   }
