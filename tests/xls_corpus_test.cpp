@@ -42,18 +42,20 @@ bool read_zip(mamori::ByteView bytes, Parts& out) {
   int n = 0;
   while (archive_read_next_header(a, &e) == ARCHIVE_OK && ++n < 10000) {
     const std::string name = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
-    const bool want = name == "xl/workbook.xml" || name == "xl/_rels/workbook.xml.rels" ||
-                      (name.rfind("xl/macrosheets/", 0) == 0 && name.size() > 4 && name.substr(name.size() - 4) == ".xml");
-    if (name.rfind("xl/macrosheets/", 0) == 0 && name.size() > 4 && name.substr(name.size() - 4) == ".bin")
-      ++out.bin_macrosheets;
+    const bool sheet = name.rfind("xl/macrosheets/", 0) == 0 && name.find('/', 15) == std::string::npos &&
+                       name.size() > 4 && (name.substr(name.size() - 4) == ".xml" || name.substr(name.size() - 4) == ".bin") &&
+                       name.find("binaryIndex") == std::string::npos;
+    const bool want = name == "xl/workbook.xml" || name == "xl/workbook.bin" || name == "xl/_rels/workbook.xml.rels" ||
+                      name == "xl/_rels/workbook.bin.rels" || sheet;
+    if (sheet && name.substr(name.size() - 4) == ".bin") ++out.bin_macrosheets;
     if (!want) continue;
     std::vector<std::uint8_t> buf;
     std::uint8_t chunk[65536];
     la_ssize_t got;
     while ((got = archive_read_data(a, chunk, sizeof chunk)) > 0 && buf.size() < (64u << 20))
       buf.insert(buf.end(), chunk, chunk + got);
-    if (name == "xl/workbook.xml") out.workbook = std::move(buf);
-    else if (name == "xl/_rels/workbook.xml.rels") out.rels = std::move(buf);
+    if (name == "xl/workbook.xml" || name == "xl/workbook.bin") out.workbook = std::move(buf);
+    else if (name == "xl/_rels/workbook.xml.rels" || name == "xl/_rels/workbook.bin.rels") out.rels = std::move(buf);
     else out.sheets.emplace_back(name, std::move(buf));
   }
   archive_read_free(a);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -419,6 +420,131 @@ TEST(XlsOoxml, MacroSheetWorkbookAndNames) {
   EXPECT_EQ(wb2.counts.exec, 1u);
   ASSERT_EQ(wb2.formulas.size(), 2u);
   EXPECT_EQ(wb2.formulas[1].text, "=HALT(");
+}
+
+}  // namespace
+
+namespace {
+
+// [MS-XLSB] records: varint type and size.
+Buf brt(std::uint32_t type, const Buf& body) {
+  Buf b;
+  if (type < 0x80) {
+    b.push_back(static_cast<std::uint8_t>(type));
+  } else {
+    b.push_back(static_cast<std::uint8_t>((type & 0x7F) | 0x80));
+    b.push_back(static_cast<std::uint8_t>(type >> 7));
+  }
+  std::uint32_t n = static_cast<std::uint32_t>(body.size());
+  do {
+    std::uint8_t x = n & 0x7F;
+    n >>= 7;
+    if (n) x |= 0x80;
+    b.push_back(x);
+  } while (n);
+  b.insert(b.end(), body.begin(), body.end());
+  return b;
+}
+void le32(Buf& b, std::uint32_t v) {
+  for (int k = 0; k < 4; ++k) b.push_back(static_cast<std::uint8_t>(v >> (8 * k)));
+}
+void wide(Buf& b, const std::string& s) {
+  le32(b, static_cast<std::uint32_t>(s.size()));
+  for (char c : s) {
+    b.push_back(static_cast<std::uint8_t>(c));
+    b.push_back(0);
+  }
+}
+Buf str12(const std::string& s) {
+  Buf b{0x17, static_cast<std::uint8_t>(s.size()), 0};
+  for (char c : s) {
+    b.push_back(static_cast<std::uint8_t>(c));
+    b.push_back(0);
+  }
+  return b;
+}
+
+TEST(XlsOoxml, XlsbWorkbookAndMacroSheet) {
+  Buf book;
+  for (auto [state, rid, name] : {std::tuple<std::uint32_t, std::string, std::string>{0, "rId1", "Sheet1"},
+                                  {2, "rId2", "Macro1"}}) {
+    Buf b;
+    le32(b, state);
+    le32(b, 1);
+    wide(b, rid);
+    wide(b, name);
+    book = ptg::cat({book, brt(0x9C, b)});
+  }
+  {
+    Buf xs;
+    le32(xs, 1);
+    le32(xs, 0);
+    le32(xs, 1);
+    le32(xs, 1);
+    book = ptg::cat({book, brt(0x16A, xs)});
+    Buf n;
+    le32(n, 1);  // hidden
+    n.push_back(0);
+    le32(n, 0xFFFFFFFF);
+    wide(n, "_xlnm.Auto_Open");
+    const Buf rgce{0x3A, 0, 0, 0, 0, 0, 0, 0, 0};  // ptgRef3d ixti 0, row 0, col 0
+    le32(n, static_cast<std::uint32_t>(rgce.size()));
+    n.insert(n.end(), rgce.begin(), rgce.end());
+    le32(n, 0);
+    book = ptg::cat({book, brt(0x27, n)});
+  }
+  Buf sheet;
+  {
+    Buf row;
+    le32(row, 0);
+    sheet = ptg::cat({sheet, brt(0x00, row)});
+    Buf c;
+    le32(c, 0);
+    le32(c, 0);
+    wide(c, "cached");
+    c.push_back(0);
+    c.push_back(0);
+    const Buf rgce = ptg::cat({str12("cmd /c calc"), ptg::funcvar(110, 1)});
+    le32(c, static_cast<std::uint32_t>(rgce.size()));
+    c.insert(c.end(), rgce.begin(), rgce.end());
+    le32(c, 0);
+    sheet = ptg::cat({sheet, brt(0x08, c)});
+    Buf row2;
+    le32(row2, 1);
+    sheet = ptg::cat({sheet, brt(0x00, row2)});
+    Buf d;
+    le32(d, 2);
+    le32(d, 0);
+    for (int k = 0; k < 8; ++k) d.push_back(0);
+    d.push_back(0);
+    d.push_back(0);
+    const Buf rgce2 = ptg::cat({ptg::integer(65), ptg::func(111), Buf{0x44, 2, 0, 0, 0, 1, 0xC0}, ptg::op(0x08)});
+    le32(d, static_cast<std::uint32_t>(rgce2.size()));
+    d.insert(d.end(), rgce2.begin(), rgce2.end());
+    le32(d, 0);
+    sheet = ptg::cat({sheet, brt(0x09, d)});
+  }
+  const std::string rels = R"(<Relationships><Relationship Id="rId1" Type="x/worksheet" Target="worksheets/sheet1.bin"/>
+<Relationship Id="rId2" Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.bin"/></Relationships>)";
+  const xls::OoxmlPart parts[] = {{"xl/macrosheets/sheet1.bin", mamori::ByteView(sheet.data(), sheet.size())}};
+  const auto wb = xls::parse_ooxml(mamori::ByteView(book.data(), book.size()), mamori::ByteView(rels.data(), rels.size()), parts);
+  ASSERT_EQ(wb.sheets.size(), 2u);
+  EXPECT_EQ(wb.sheets[1].name, "Macro1");
+  EXPECT_EQ(wb.sheets[1].type, xls::SheetType::macro_sheet);
+  EXPECT_EQ(wb.sheets[1].visibility, xls::Visibility::very_hidden);
+  ASSERT_EQ(wb.names.size(), 1u);
+  EXPECT_TRUE(wb.names[0].auto_open);
+  EXPECT_TRUE(wb.names[0].hidden);
+  EXPECT_EQ(wb.names[0].formula, "Macro1!$A$1");
+  ASSERT_EQ(wb.formulas.size(), 2u);
+  EXPECT_EQ(wb.formulas[0].text, "=EXEC(\"cmd /c calc\")");
+  EXPECT_EQ(wb.formulas[0].cached, "cached");
+  EXPECT_EQ(wb.formulas[1].row, 1u);
+  EXPECT_EQ(wb.formulas[1].col, 2u);
+  EXPECT_EQ(wb.formulas[1].text, "=CHAR(65)&B3");
+  EXPECT_EQ(wb.counts.exec, 1u);
+  EXPECT_EQ(wb.counts.macro_formulas, 2u);
+  EXPECT_EQ(wb.counts.auto_open_names, 1u);
 }
 
 }  // namespace

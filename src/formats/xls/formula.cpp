@@ -142,6 +142,10 @@ class Decoder {
 
   // BIFF5 keeps the relative flags in the row field's top bits and the column in one byte.
   std::string ref_at(std::uint64_t p, bool relative_offsets) const {
+    if (ctx_.biff12) {
+      const std::uint32_t rw = in_.le_or<std::uint32_t>(p, 0);
+      return ref_text(rw & 0xFFFFFu, in_.le_or<std::uint16_t>(p + 4, 0), relative_offsets);
+    }
     if (ctx_.biff5) {
       const std::uint16_t rw = in_.le_or<std::uint16_t>(p, 0);
       const std::uint8_t col = in_.le_or<std::uint8_t>(p + 2, 0);
@@ -151,6 +155,11 @@ class Decoder {
     return ref_text(in_.le_or<std::uint16_t>(p, 0), in_.le_or<std::uint16_t>(p + 2, 0), relative_offsets);
   }
   std::string area_at(std::uint64_t p, bool relative_offsets) const {
+    if (ctx_.biff12) {
+      const std::uint32_t r1 = in_.le_or<std::uint32_t>(p, 0), r2 = in_.le_or<std::uint32_t>(p + 4, 0);
+      const std::uint16_t c1 = in_.le_or<std::uint16_t>(p + 8, 0), c2 = in_.le_or<std::uint16_t>(p + 10, 0);
+      return ref_text(r1 & 0xFFFFFu, c1, relative_offsets) + ":" + ref_text(r2 & 0xFFFFFu, c2, relative_offsets);
+    }
     if (ctx_.biff5) {
       const std::uint16_t r1 = in_.le_or<std::uint16_t>(p, 0), r2 = in_.le_or<std::uint16_t>(p + 2, 0);
       const std::uint8_t c1 = in_.le_or<std::uint8_t>(p + 4, 0), c2 = in_.le_or<std::uint8_t>(p + 5, 0);
@@ -270,6 +279,14 @@ class Decoder {
   }
 
   bool read_short_string(std::uint64_t& pos, std::uint8_t ptg, std::string& out) {
+    if (ctx_.biff12) {  // cch u16, then UTF-16LE
+      if (!need(pos, 2, ptg)) return false;
+      const std::uint16_t cch = in_.le_or<std::uint16_t>(pos, 0);
+      if (!need(pos + 2, std::uint64_t{cch} * 2, ptg)) return false;
+      out = utf16le_to_utf8(in_.sub(pos + 2, std::uint64_t{cch} * 2).value_or(ByteView{}), cch);
+      pos += 2 + std::uint64_t{cch} * 2;
+      return true;
+    }
     if (!need(pos, 1, ptg)) return false;
     const std::uint8_t cch = in_.u8(pos).value_or(0);
     if (ctx_.biff5) {
@@ -294,12 +311,14 @@ class Decoder {
     // Operand tokens carry a class in bits 5-6; the base token is the low 5 bits plus 0x20.
     const std::uint8_t base = ptg >= 0x20 ? static_cast<std::uint8_t>((ptg & 0x1Fu) | 0x20u) : ptg;
     const bool b5 = ctx_.biff5;
+    const bool b12 = ctx_.biff12;
     switch (base) {
       case 0x01:  // ptgExp: the cell is part of a shared formula or array anchored at (rw, col)
       case 0x02: {  // ptgTbl
         if (!need(pos, 4, ptg)) return false;
-        const std::uint16_t rw = in_.le_or<std::uint16_t>(pos, 0), col = in_.le_or<std::uint16_t>(pos + 2, 0);
-        pos += 4;  // BIFF5 and BIFF8 both write a 16-bit column here
+        const std::uint32_t rw = b12 ? in_.le_or<std::uint32_t>(pos, 0) : in_.le_or<std::uint16_t>(pos, 0);
+        const std::uint16_t col = b12 ? 0 : in_.le_or<std::uint16_t>(pos + 2, 0);
+        pos += 4;  // BIFF5 and BIFF8 write a 16-bit row and column, XLSB a 32-bit row only
         return push({std::string(base == 1 ? "SHARED(" : "TABLE(") + a1(rw, col & 0xFFu) + ")", {}, {}, false});
       }
       case 0x03: return binary("+", ptg);
@@ -390,8 +409,9 @@ class Decoder {
         return push({format_number(v), {}, std::isfinite(v) ? std::optional<double>(v) : std::nullopt, false});
       }
       case 0x20: {  // ptgArray: the values live in the formula's trailing data
-        if (!need(pos, 7, ptg)) return false;
-        pos += 7;
+        const std::uint64_t n = b12 ? 14 : 7;
+        if (!need(pos, n, ptg)) return false;
+        pos += n;
         return push({"{...}", {}, {}, false});
       }
       case 0x21: {  // ptgFunc: fixed argument count from the table
@@ -422,7 +442,7 @@ class Decoder {
       }
       case 0x24:
       case 0x2C: {  // ptgRef, ptgRefN
-        const std::uint64_t n = b5 ? 3 : 4;
+        const std::uint64_t n = b12 ? 6 : b5 ? 3 : 4;
         if (!need(pos, n, ptg)) return false;
         std::string t = ref_at(pos, base == 0x2C);
         pos += n;
@@ -430,7 +450,7 @@ class Decoder {
       }
       case 0x25:
       case 0x2D: {  // ptgArea, ptgAreaN
-        const std::uint64_t n = b5 ? 6 : 8;
+        const std::uint64_t n = b12 ? 12 : b5 ? 6 : 8;
         if (!need(pos, n, ptg)) return false;
         std::string t = area_at(pos, base == 0x2D);
         pos += n;
@@ -450,13 +470,13 @@ class Decoder {
         return true;
       }
       case 0x2A: {  // ptgRefErr
-        const std::uint64_t n = b5 ? 3 : 4;
+        const std::uint64_t n = b12 ? 6 : b5 ? 3 : 4;
         if (!need(pos, n, ptg)) return false;
         pos += n;
         return push({"#REF!", {}, {}, false});
       }
       case 0x2B: {  // ptgAreaErr
-        const std::uint64_t n = b5 ? 6 : 8;
+        const std::uint64_t n = b12 ? 12 : b5 ? 6 : 8;
         if (!need(pos, n, ptg)) return false;
         pos += n;
         return push({"#REF!", {}, {}, false});
@@ -471,7 +491,7 @@ class Decoder {
       }
       case 0x3A:
       case 0x3C: {  // ptgRef3d, ptgRefErr3d
-        const std::uint64_t n = b5 ? 17 : 6;
+        const std::uint64_t n = b12 ? 8 : b5 ? 17 : 6;
         if (!need(pos, n, ptg)) return false;
         const std::uint16_t ixti = in_.le_or<std::uint16_t>(pos, 0);
         std::string t = sheet_prefix(b5 ? 0xFFFF : ixti);
@@ -481,7 +501,7 @@ class Decoder {
       }
       case 0x3B:
       case 0x3D: {  // ptgArea3d, ptgAreaErr3d
-        const std::uint64_t n = b5 ? 20 : 10;
+        const std::uint64_t n = b12 ? 14 : b5 ? 20 : 10;
         if (!need(pos, n, ptg)) return false;
         const std::uint16_t ixti = in_.le_or<std::uint16_t>(pos, 0);
         std::string t = sheet_prefix(b5 ? 0xFFFF : ixti);

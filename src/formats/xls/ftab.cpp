@@ -114,7 +114,7 @@ constexpr Fn kCommands[] = {
     {51, "PASTE", -1}, {52, "CLEAR", -1}, {53, "PASTE.SPECIAL", -1}, {54, "EDIT.DELETE", -1}, {55, "INSERT", -1},
     {56, "FILL.RIGHT", -1}, {57, "FILL.DOWN", -1}, {61, "DEFINE.NAME", -1}, {62, "CREATE.NAMES", -1},
     {63, "FORMULA.GOTO", -1}, {64, "FORMULA.FIND", -1}, {65, "SELECT.LAST.CELL", -1},
-    {66, "SHOW.ACTIVE.CELL", -1}, {91, "PARSE", -1}, {92, "JUSTIFY", -1}, {93, "HIDE", -1}, {94, "UNHIDE", -1},
+    {66, "SHOW.ACTIVE.CELL", -1}, {84, "PATTERNS", -1}, {91, "PARSE", -1}, {92, "JUSTIFY", -1}, {93, "HIDE", -1}, {94, "UNHIDE", -1},
     {95, "WORKSPACE", -1}, {96, "FORMULA", -1}, {97, "FORMULA.FILL", -1}, {98, "FORMULA.ARRAY", -1},
     {99, "DATA.FIND.NEXT", -1}, {100, "DATA.FIND.PREV", -1}, {101, "FORMULA.FIND.NEXT", -1},
     {102, "FORMULA.FIND.PREV", -1}, {103, "ACTIVATE", -1}, {104, "ACTIVATE.NEXT", -1},
@@ -137,15 +137,15 @@ constexpr Fn kCommands[] = {
     {172, "APP.MINIMIZE", -1}, {173, "APP.MAXIMIZE", -1}, {174, "BRING.TO.FRONT", -1}, {175, "SEND.TO.BACK", -1},
     {187, "SELECT.END", -1}, {188, "OPEN.MAIL", -1}, {189, "SEND.MAIL", -1}, {201, "UPDATE.LINK", -1},
     {211, "DUPLICATE", -1}, {212, "APPLY.STYLE", -1}, {213, "ASSIGN.TO.OBJECT", -1}, {215, "HIDE.OBJECT", -1},
-    {220, "SHOW.TOOLBAR", -1}, {222, "PRINT.PREVIEW", -1}, {227, "ON.RECALC", -1}, {258, "RESUME", -1},
+    {220, "SHOW.TOOLBAR", -1}, {222, "PRINT.PREVIEW", -1}, {223, "EDIT.COLOR", -1}, {227, "ON.RECALC", -1}, {258, "RESUME", -1},
     {259, "INSERT.OBJECT", -1}, {260, "WINDOW.MINIMIZE", -1}, {278, "EDIT.OBJECT", -1},
     {279, "ON.DOUBLECLICK", -1}, {280, "ON.ENTRY", -1}, {281, "WORKBOOK.ADD", -1}, {282, "WORKBOOK.MOVE", -1},
     {283, "WORKBOOK.COPY", -1}, {284, "WORKBOOK.OPTIONS", -1}, {285, "SAVE.WORKSPACE", -1},
     {291, "WORKBOOK.SELECT", -1}, {292, "WORKBOOK.ACTIVATE", -1}, {302, "WORKBOOK.NEW", -1},
-    {324, "VBA.RESET", -1}, {326, "START", -1}, {327, "VBA.END", -1}, {328, "VBA.INSERT.FILE", -1},
+    {320, "OPTIONS.VIEW", -1}, {321, "ADDIN.MANAGER", -1}, {324, "VBA.RESET", -1}, {326, "START", -1}, {327, "VBA.END", -1}, {328, "VBA.INSERT.FILE", -1}, {354, "WORKBOOK.INSERT", -1}, {356, "OPTIONS.GENERAL", -1},
     {383, "WORKBOOK.HIDE", -1}, {384, "WORKBOOK.UNHIDE", -1}, {385, "WORKBOOK.DELETE", -1},
-    {386, "WORKBOOK.NAME", -1}, {395, "SHOW.DIALOG", -1}, {396, "SELECT.ALL", -1}, {400, "RENAME.OBJECT", -1},
-    {417, "WORKBOOK.PROTECT", -1}, {441, "OPEN.TEXT", -1}, {456, "SAVE.COPY.AS", -1}, {471, "ON.SHEET", -1},
+    {386, "WORKBOOK.NAME", -1}, {395, "SHOW.DIALOG", -1}, {396, "SELECT.ALL", -1}, {400, "RENAME.OBJECT", -1}, {413, "WORKBOOK.NEXT", -1}, {414, "WORKBOOK.PREV", -1},
+    {417, "WORKBOOK.PROTECT", -1}, {441, "OPEN.TEXT", -1}, {456, "SAVE.COPY.AS", -1}, {471, "ON.SHEET", -1}, {478, "VBA.MAKE.ADDIN", -1},
 };
 
 constexpr std::size_t kTableSize = 512;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/codepage.hpp"
 #include "formats/xls/xls.hpp"
 #include "formats/xls/xls_internal.hpp"
 
@@ -353,6 +354,171 @@ void parse_macro_sheet(std::string_view xml, std::uint32_t sheet_index, Workbook
   }
 }
 
+// ---- XLSB ([MS-XLSB] 2.1.4 records: varint type and size) ----------------------------------------------------
+
+class BrtReader {
+ public:
+  explicit BrtReader(ByteView v) : v_(v) {}
+  // Next record; false at the end. `truncated` when the size runs past the data (the body is clamped).
+  bool next(std::uint32_t& type, ByteView& body, bool& truncated) {
+    if (pos_ >= v_.size() || ++count_ > limits::max_records) return false;
+    std::uint32_t t = 0;
+    for (int k = 0; k < 2; ++k) {
+      const auto b = v_.u8(pos_++);
+      if (!b) return false;
+      t |= static_cast<std::uint32_t>(*b & 0x7Fu) << (7 * k);
+      if (!(*b & 0x80u)) break;
+    }
+    std::uint32_t size = 0;
+    for (int k = 0; k < 4; ++k) {
+      const auto b = v_.u8(pos_++);
+      if (!b) return false;
+      size |= static_cast<std::uint32_t>(*b & 0x7Fu) << (7 * k);
+      if (!(*b & 0x80u)) break;
+    }
+    type = t;
+    body = v_.clamp(pos_, size);
+    truncated = body.size() < size;
+    pos_ += size;
+    return true;
+  }
+  bool exhausted() const { return count_ > limits::max_records; }
+
+ private:
+  ByteView v_;
+  std::uint64_t pos_ = 0;
+  std::uint32_t count_ = 0;
+};
+
+// XLWideString: u32 count of UTF-16 units, then the units. nullopt when it does not fit (or is the null string).
+std::optional<std::string> wide(ByteView v, std::uint64_t& off) {
+  const auto cch = v.u32(off);
+  if (!cch || *cch == 0xFFFFFFFFu) {
+    off += 4;
+    return std::nullopt;
+  }
+  if (*cch > limits::max_string_chars * 4u || !v.fits(off + 4, std::uint64_t{*cch} * 2)) return std::nullopt;
+  std::string s = utf16le_to_utf8(v.clamp(off + 4, std::uint64_t{*cch} * 2), *cch);
+  off += 4 + std::uint64_t{*cch} * 2;
+  return s;
+}
+
+bool looks_binary(ByteView b) {
+  std::uint64_t k = 0;
+  if (b.starts_with("\xEF\xBB\xBF")) k = 3;
+  while (k < b.size() && (b.data()[k] == ' ' || b.data()[k] == '\r' || b.data()[k] == '\n' || b.data()[k] == '\t')) ++k;
+  return k < b.size() && b.data()[k] != '<';
+}
+
+struct XlsbBook {
+  std::vector<std::string> rel_ids;  // per sheet
+  std::vector<std::vector<std::uint8_t>> name_rgce;
+  std::vector<std::uint16_t> xti_first;
+};
+
+void parse_xlsb_workbook(ByteView b, Workbook& wb, XlsbBook& book) {
+  BrtReader r(b);
+  std::uint32_t type = 0;
+  ByteView body;
+  bool trunc = false;
+  while (r.next(type, body, trunc)) {
+    if (trunc) wb.add(Anomaly::record_truncated, type);
+    if (type == 0x009C) {  // BrtBundleSh
+      if (wb.sheets.size() >= limits::max_sheets) {
+        wb.add(Anomaly::sheets_truncated_by_limit, wb.sheets.size());
+        continue;
+      }
+      Sheet s;
+      const std::uint32_t state = body.le_or<std::uint32_t>(0, 0);
+      s.visibility = state == 2 ? Visibility::very_hidden : state == 1 ? Visibility::hidden : Visibility::visible;
+      s.type = SheetType::worksheet;
+      std::uint64_t off = 8;
+      auto rid = wide(body, off);
+      auto name = wide(body, off);
+      s.name = name.value_or("");
+      if (s.name.empty()) wb.add(Anomaly::sheet_name_invalid, wb.sheets.size());
+      book.rel_ids.push_back(rid.value_or(""));
+      wb.sheets.push_back(std::move(s));
+    } else if (type == 0x0027) {  // BrtName
+      if (wb.names.size() >= limits::max_names) {
+        wb.add(Anomaly::names_truncated_by_limit, wb.names.size());
+        continue;
+      }
+      DefinedName d;
+      const std::uint32_t flags = body.le_or<std::uint32_t>(0, 0);
+      d.hidden = flags & 1u;
+      d.is_function = flags & 2u;
+      d.is_command = flags & 8u;
+      const std::uint32_t itab = body.le_or<std::uint32_t>(5, 0xFFFFFFFFu);
+      d.sheet = itab == 0xFFFFFFFFu ? 0 : static_cast<std::uint16_t>(std::min<std::uint32_t>(itab + 1, 0xFFFF));
+      std::uint64_t off = 9;
+      d.name = wide(body, off).value_or("");
+      if (d.name.rfind("_xlnm.", 0) == 0) {
+        const std::string_view rest = std::string_view(d.name).substr(6);
+        for (std::uint8_t k = 0; k <= 0x0D; ++k)
+          if (rest == builtin_name(static_cast<BuiltinName>(k))) d.builtin = static_cast<BuiltinName>(k);
+      }
+      const std::uint32_t cce = body.le_or<std::uint32_t>(off, 0);
+      const ByteView f = body.clamp(off + 4, cce);
+      book.name_rgce.emplace_back(f.data(), f.data() + f.size());
+      wb.names.push_back(std::move(d));
+    } else if (type == 0x016A) {  // BrtExternSheet
+      const std::uint32_t n = body.le_or<std::uint32_t>(0, 0);
+      for (std::uint32_t k = 0; k < n && body.fits(4 + std::uint64_t{k} * 12, 12) && k < 65536; ++k) {
+        const std::int32_t first = static_cast<std::int32_t>(body.le_or<std::uint32_t>(8 + std::uint64_t{k} * 12, 0));
+        book.xti_first.push_back(first >= 0 && first < 0xFFFF ? static_cast<std::uint16_t>(first) : 0xFFFF);
+      }
+    }
+  }
+  if (r.exhausted()) wb.add(Anomaly::records_truncated_by_limit, 0);
+}
+
+void parse_xlsb_sheet(ByteView b, std::uint32_t sheet_index, Workbook& wb, const FormulaContext& base) {
+  BrtReader r(b);
+  std::uint32_t type = 0;
+  ByteView body;
+  bool trunc = false;
+  std::uint32_t row = 0;
+  while (r.next(type, body, trunc)) {
+    if (trunc) wb.add(Anomaly::record_truncated, type);
+    if (type == 0x0000) {  // BrtRowHdr
+      row = body.le_or<std::uint32_t>(0, 0) & 0xFFFFFu;
+      continue;
+    }
+    if (type < 0x0008 || type > 0x000B) continue;  // BrtFmlaString, BrtFmlaNum, BrtFmlaBool, BrtFmlaError
+    if (wb.formulas.size() >= limits::max_formulas) {
+      wb.add(Anomaly::formulas_truncated_by_limit, wb.formulas.size());
+      return;
+    }
+    FormulaCell cell;
+    cell.sheet = sheet_index;
+    cell.row = row;
+    cell.col = body.le_or<std::uint32_t>(0, 0) & 0x3FFFu;
+    std::uint64_t off = 8;
+    if (type == 0x0008) cell.cached = wide(body, off).value_or("");
+    else off += type == 0x0009 ? 8 : 1;
+    off += 2;  // grbitFlags
+    const std::uint32_t cce = body.le_or<std::uint32_t>(off, 0);
+    const ByteView rgce = body.clamp(off + 4, cce);
+    if (rgce.size() < cce) wb.add(Anomaly::formula_truncated, type);
+    FormulaContext ctx = base;
+    ctx.base_row = cell.row;
+    ctx.base_col = cell.col;
+    DecodedFormula d = decode_formula(rgce, ctx);
+    for (const auto& a : d.anomalies) wb.add(a.code, a.detail);
+    wb.counts.tokens += d.tokens;
+    wb.counts.char_calls += d.char_calls;
+    wb.counts.concat_ops += d.concat_ops;
+    wb.counts.string_literals += d.string_literals;
+    wb.counts.sheet_refs += d.sheet_refs;
+    cell.text = "=" + d.text;
+    cell.functions = std::move(d.functions);
+    cell.folded = std::move(d.folded);
+    cell.complete = d.complete;
+    wb.formulas.push_back(std::move(cell));
+  }
+}
+
 bool same_part(std::string_view a, std::string_view b) {
   if (!a.empty() && a[0] == '/') a.remove_prefix(1);
   if (!b.empty() && b[0] == '/') b.remove_prefix(1);
@@ -377,7 +543,18 @@ Workbook parse_ooxml(ByteView workbook_xml, ByteView workbook_rels, std::span<co
       if (id && target) rels[*id] = {type_of_relationship(type.value_or("")), normalise_target(*target)};
     }
   }
-  {
+  XlsbBook book;
+  const bool xlsb = looks_binary(workbook_xml);
+  if (xlsb) {
+    parse_xlsb_workbook(workbook_xml.clamp(0, limits::max_xml_size), wb, book);
+    for (std::size_t k = 0; k < wb.sheets.size() && k < book.rel_ids.size(); ++k) {
+      if (const auto it = rels.find(book.rel_ids[k]); it != rels.end()) {
+        wb.sheets[k].type = it->second.first == SheetType::unknown ? SheetType::worksheet : it->second.first;
+        wb.sheets[k].part = it->second.second;
+      }
+    }
+  }
+  if (!xlsb) {
     Scanner sc(bounded(workbook_xml, wb), wb);
     while (auto t = sc.next()) {
       if (t->closing) continue;
@@ -430,6 +607,22 @@ Workbook parse_ooxml(ByteView workbook_xml, ByteView workbook_rels, std::span<co
       }
     }
   }
+  // The decoding context for XLSB formulas (names and 3-D references).
+  std::vector<std::string> sheet_names, name_names;
+  for (const auto& sh : wb.sheets) sheet_names.push_back(sh.name);
+  for (const auto& n : wb.names) name_names.push_back(n.name);
+  FormulaContext ctx;
+  ctx.biff12 = true;
+  ctx.sheet_names = sheet_names;
+  ctx.name_names = name_names;
+  ctx.xti_first_sheet = book.xti_first;
+  for (std::size_t k = 0; k < wb.names.size() && k < book.name_rgce.size(); ++k) {
+    const auto& raw = book.name_rgce[k];
+    DecodedFormula d = decode_formula(ByteView(raw.data(), raw.size()), ctx);
+    for (const auto& a : d.anomalies) wb.add(a.code, a.detail);
+    wb.names[k].formula = std::move(d.text);
+    for (auto f : d.functions) ++wb.function_counts[f];
+  }
   for (const auto& part : macro_sheets) {
     std::uint32_t idx = 0xFFFFFFFFu;
     for (std::size_t k = 0; k < wb.sheets.size(); ++k)
@@ -446,7 +639,16 @@ Workbook parse_ooxml(ByteView workbook_xml, ByteView workbook_rels, std::span<co
     }
     if (idx == 0xFFFFFFFFu) continue;
     if (part.path.find("macrosheets/") != std::string::npos) wb.sheets[idx].type = SheetType::macro_sheet;
-    parse_macro_sheet(bounded(part.xml, wb), idx, wb);
+    const bool bin = part.path.size() > 4 && part.path.compare(part.path.size() - 4, 4, ".bin") == 0;
+    if (bin || looks_binary(part.xml)) {
+      // Sheets added for unlisted parts are not in ctx.sheet_names; refresh it.
+      sheet_names.clear();
+      for (const auto& sh : wb.sheets) sheet_names.push_back(sh.name);
+      ctx.sheet_names = sheet_names;
+      parse_xlsb_sheet(part.xml.clamp(0, limits::max_xml_size), idx, wb, ctx);
+    } else {
+      parse_macro_sheet(bounded(part.xml, wb), idx, wb);
+    }
   }
   finalize(wb);
   return wb;

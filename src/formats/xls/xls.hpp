@@ -230,6 +230,7 @@ struct FormulaContext {
                                                             // workbook's own names for the self-reference)
   std::uint32_t base_row = 0, base_col = 0;   // the cell, for relative ptgRefN/ptgAreaN (shared formulas, names)
   bool biff5 = false;                          // BIFF5 token sizes (ptgRef3d etc. differ; decoded best-effort)
+  bool biff12 = false;                         // XLSB ([MS-XLSB]) token sizes: 32-bit rows, UTF-16 ptgStr
 };
 
 struct DecodedFormula {
@@ -263,6 +264,9 @@ struct OoxmlPart {
 /// Builds a Workbook from an OOXML package's xl/workbook.xml, xl/_rels/workbook.xml.rels (may be empty) and
 /// its macro sheet parts. A tolerant scanner, not an XML parser: tags and attributes are matched by name,
 /// entities unescaped, everything bounded; malformed markup becomes an anomaly.
+/// XLSB packages go through the same call: pass xl/workbook.bin as `workbook_xml` (binary records are
+/// recognised: BrtBundleSh sheets with their state, BrtName names, BrtExternSheet) and xl/macrosheets/*.bin parts
+/// (BrtFmlaString/Num/Bool/Error cells, decoded with biff12 token sizes).
 Workbook parse_ooxml(ByteView workbook_xml, ByteView workbook_rels, std::span<const OoxmlPart> macro_sheets);
 
 // ---- RC4 for BIFF8 ([MS-XLS] 2.2.10, [MS-OFFCRYPTO] 2.3.6 and 2.3.5) ----------------------------------------
