@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -37,6 +38,12 @@ struct ScanFlags {
   std::uint64_t max_filesize = 4ull << 30;
   bool quarantine = false;
   std::string quarantine_dir;
+  engine::Limits limits;
+  std::vector<std::string> archive_passwords;
+  std::string archive_password_file;
+  bool no_default_passwords = false;
+  bool encrypted_ok = false;
+  bool limits_ok = false;
 };
 
 // A bounded hand-off from the folder walker to the workers, so a huge tree never sits in memory at once.
@@ -164,7 +171,29 @@ int run_scan(const ScanFlags& f) {
   engine::Options opt;
   opt.explain = f.json || f.explain;
   opt.alert_suspicious = !f.no_suspicious;
+  opt.limits = f.limits;
   opt.limits.max_file_size = f.max_filesize;
+  opt.limits.limits_are_suspicious = !f.limits_ok;
+  opt.encrypted_is_suspicious = !f.encrypted_ok;
+  {
+    // Passwords given by the user go before the defaults; a file adds one password a line.
+    std::vector<std::string> pw = f.archive_passwords;
+    if (!f.archive_password_file.empty()) {
+      std::ifstream in(f.archive_password_file);
+      if (!in) {
+        std::cerr << "mamori: cannot read " << f.archive_password_file << "\n";
+        return 2;
+      }
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty()) pw.push_back(line);
+      }
+    }
+    if (!f.no_default_passwords)
+      for (const auto& d : opt.archive_passwords)
+        if (std::find(pw.begin(), pw.end(), d) == pw.end()) pw.push_back(d);
+    opt.archive_passwords = std::move(pw);
+  }
   const engine::Scanner scanner(std::move(models).value(), opt);
   std::unique_ptr<quarantine::Vault> vault;
   if (f.quarantine || !f.quarantine_dir.empty()) {
@@ -308,6 +337,33 @@ Runner add_scan_command(CLI::App& app) {
                 "restore`); prints where. A file that changed since it was scanned is refused, not moved");
   cmd->add_option("--quarantine-dir", f->quarantine_dir,
                   "Vault folder for --quarantine, which it implies (default: $MAMORI_QUARANTINE_DIR, else /var/lib/mamori/quarantine)");
+  cmd->add_option("--max-depth", f->limits.max_depth,
+                  "Containers (archives, e-mails, documents) nested deeper than this are not opened: "
+                  "Mamori.Limits.Exceeded.Depth")
+      ->default_val(f->limits.max_depth)->check(CLI::Range(0u, 1000u));
+  cmd->add_option("--max-members", f->limits.max_members,
+                  "Members scanned per file, all levels together: Mamori.Limits.Exceeded.Members")
+      ->default_val(f->limits.max_members);
+  cmd->add_option("--max-extracted", f->limits.max_extracted_bytes,
+                  "Bytes extracted from containers per file after padding is collapsed: Mamori.Limits.Exceeded.Size")
+      ->default_val(f->limits.max_extracted_bytes);
+  cmd->add_option("--max-ratio", f->limits.max_ratio,
+                  "Archive members may expand to at most this many times the archive's size, padding runs "
+                  "excluded: Mamori.Limits.Exceeded.Ratio")
+      ->default_val(f->limits.max_ratio);
+  cmd->add_option("--max-scan-time", f->limits.max_seconds,
+                  "Seconds per file, members included; what is not reached is reported: Mamori.Limits.Exceeded.Time")
+      ->default_val(f->limits.max_seconds);
+  cmd->add_flag("--limits-ok", f->limits_ok,
+                "Report a limit hit in the anomalies only, instead of as Mamori.Limits.Exceeded.* FOUND");
+  cmd->add_option("--archive-password", f->archive_passwords,
+                  "A password to try on encrypted archives (repeatable), after those found in an enclosing e-mail "
+                  "and before the defaults (infected, malware, virus, password, 1234, 123456)");
+  cmd->add_option("--archive-password-file", f->archive_password_file, "Read more archive passwords from FILE, one a line");
+  cmd->add_flag("--no-default-passwords", f->no_default_passwords, "Do not try the default archive passwords");
+  cmd->add_flag("--encrypted-ok", f->encrypted_ok,
+                "An archive no password opens is reported in the anomalies only (default: "
+                "Mamori.Encrypted.Archive FOUND, as suspicious)");
   cmd->add_option("--model-dir", f->model_dir, "Folder holding the models (default: $MAMORI_MODELS or the installed models)");
   return [f] { return run_scan(*f); };
 }

@@ -132,6 +132,39 @@ const std::map<std::string, Setter>& setters() {
       {"heuristicalerts", boolean(&Config::alert_suspicious)},
       {"mamoriquarantine", boolean(&Config::quarantine)},
       {"mamoriquarantinedir", str(&Config::quarantine_dir)},
+      {"maxrecursion",
+       [](Config& c, const std::string& v) -> Status {
+         auto n = parse_int(v, 0, 1000);
+         if (!n.ok()) return n.error();
+         c.max_recursion = static_cast<unsigned>(*n);
+         return {};
+       }},
+      {"maxfiles", size(&Config::max_files)},
+      {"maxscansize", size(&Config::max_scan_size)},
+      {"maxratio",
+       [](Config& c, const std::string& v) -> Status {
+         auto n = parse_int(v, 1, 1000000000);
+         if (!n.ok()) return n.error();
+         c.max_ratio = static_cast<double>(*n);
+         return {};
+       }},
+      {"maxscantime",
+       [](Config& c, const std::string& v) -> Status {
+         // clamd: milliseconds, 0 = no limit (mamori keeps a day as the ceiling).
+         auto n = parse_int(v, 0, 86400000);
+         if (!n.ok()) return n.error();
+         c.max_scan_time_ms = *n == 0 ? 86400000ull : static_cast<std::uint64_t>(*n);
+         return {};
+       }},
+      {"alertexceedsmax", boolean(&Config::alert_exceeds_max)},
+      {"alertencryptedarchive", boolean(&Config::alert_encrypted_archive)},
+      {"alertencrypted", boolean(&Config::alert_encrypted_archive)},
+      {"archivepassword",
+       [](Config& c, const std::string& v) -> Status {
+         c.archive_passwords.push_back(v);
+         return {};
+       }},
+      {"archivepasswordfile", str(&Config::archive_password_file)},
       {"foreground", boolean(&Config::foreground)},
       {"pidfile", str(&Config::pid_file)},
       {"logfile", str(&Config::log_file)},

@@ -60,6 +60,17 @@ struct Config {
   bool quarantine = false;                                     // MamoriQuarantine: move files found by SCAN & co.
   std::string quarantine_dir = "/var/lib/mamori/quarantine";   // MamoriQuarantineDir
 
+  // Containers (archives, e-mail), mapped onto engine::Limits; defaults are the engine's (docs/containers.md).
+  unsigned max_recursion = 10;                    // MaxRecursion: nesting depth (Mamori.Limits.Exceeded.Depth)
+  std::uint64_t max_files = 10000;                // MaxFiles: members per scanned file (....Members)
+  std::uint64_t max_scan_size = 1ull << 30;       // MaxScanSize: bytes extracted per scanned file (....Size)
+  double max_ratio = 1000;                        // MaxRatio (mamori): expansion over the archive's size (....Ratio)
+  std::uint64_t max_scan_time_ms = 60000;         // MaxScanTime (ms, as clamd): per scanned file (....Time)
+  bool alert_exceeds_max = true;                  // AlertExceedsMax: limit hits are FOUND (yes) or only logged
+  bool alert_encrypted_archive = true;            // AlertEncryptedArchive: Mamori.Encrypted.Archive FOUND
+  std::vector<std::string> archive_passwords;     // ArchivePassword (mamori, repeatable): tried before the defaults
+  std::string archive_password_file;              // ArchivePasswordFile (mamori): one password a line
+
   // Process.
   bool foreground = false;   // Foreground
   std::string pid_file;      // PidFile

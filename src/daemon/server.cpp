@@ -16,6 +16,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 
 #include "daemon/protocol.hpp"
 #include "daemon/spool.hpp"
@@ -165,6 +166,27 @@ Result<EnginePtr> load_engine(const Config& cfg) {
   opt.explain = false;
   opt.alert_suspicious = cfg.alert_suspicious;
   opt.limits.max_file_size = cfg.max_file_size;
+  opt.limits.max_depth = cfg.max_recursion;
+  opt.limits.max_members = cfg.max_files;
+  opt.limits.max_extracted_bytes = cfg.max_scan_size;
+  opt.limits.max_ratio = cfg.max_ratio;
+  opt.limits.max_seconds = static_cast<double>(cfg.max_scan_time_ms) / 1000.0;
+  opt.limits.limits_are_suspicious = cfg.alert_exceeds_max;
+  opt.encrypted_is_suspicious = cfg.alert_encrypted_archive;
+  {
+    std::vector<std::string> pw = cfg.archive_passwords;
+    if (!cfg.archive_password_file.empty()) {
+      std::ifstream in(cfg.archive_password_file);
+      if (!in) return make_error(ErrorCode::io, "cannot read ArchivePasswordFile " + cfg.archive_password_file);
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty()) pw.push_back(line);
+      }
+    }
+    for (const auto& d : opt.archive_passwords)
+      if (std::find(pw.begin(), pw.end(), d) == pw.end()) pw.push_back(d);
+    opt.archive_passwords = std::move(pw);
+  }
   std::string version = std::string("mamori ") + MAMORI_VERSION + "/" + m->pe->name();
   struct stat st{};
   if (::stat((root + "/pe/model.json").c_str(), &st) == 0) version += "/" + ctime_text(st.st_mtime);

@@ -33,6 +33,8 @@ struct Limits {
   /// One member may not expand to more than this many times its compressed size (padding runs excluded).
   /// Limit name: Ratio.
   double max_ratio = 1000;
+  /// Bytes any file may expand to regardless of the ratio, so that small archives of compressible text pass.
+  std::uint64_t ratio_slack = 1ull << 20;
   /// Wall-clock budget per top-level file; members not reached in time are reported. Limit name: Time.
   double max_seconds = 60;
   /// Whether a limit hit counts as suspicious (true) or is only reported in anomalies (false).
@@ -43,6 +45,10 @@ struct Limits {
 struct Budget {
   std::uint64_t members = 0;
   std::uint64_t extracted_bytes = 0;
+  /// Extracted bytes that are not padding runs, and the top-level file's size: their quotient, over the whole
+  /// tree, is what max_ratio bounds (42.zip is 42 KB; every layer alone looks harmless).
+  std::uint64_t content_bytes = 0;
+  std::uint64_t top_size = 0;
   std::chrono::steady_clock::time_point deadline;
 };
 
@@ -59,10 +65,15 @@ class ScanContext {
   /// `parent`. `data` need only live for the duration of the call.
   bool scan_member(ScanResult& parent, std::string_view name, ByteView data);
 
-  /// Accounts `n` more extracted bytes before a container materialises them; false (and the limit recorded on
-  /// `parent`) when that would pass max_extracted_bytes.
-  bool charge_bytes(ScanResult& parent, std::uint64_t n);
+  /// Accounts `n` more extracted bytes (of which `content` are not padding; default all) before a container
+  /// hands them to scan_member; false (and the limit recorded on `parent`) when that would pass
+  /// max_extracted_bytes (Size) or max_ratio x the top-level file's size plus ratio_slack (Ratio).
+  bool charge_bytes(ScanResult& parent, std::uint64_t n, std::uint64_t content = UINT64_MAX);
   bool out_of_time() const noexcept { return std::chrono::steady_clock::now() > budget_.deadline; }
+  std::chrono::steady_clock::time_point deadline() const noexcept { return budget_.deadline; }
+  /// What is left of the per-file budget, for containers that bound their own readers with it.
+  std::uint64_t remaining_members() const noexcept;
+  std::uint64_t remaining_bytes() const noexcept;
 
   /// Records that limit `name` (Depth, Members, Size, Ratio, Time, ...) was hit, with a human-readable why.
   void exceeded(ScanResult& r, std::string_view name, const std::string& why) const;
@@ -76,6 +87,9 @@ class ScanContext {
   Budget& budget_;
   unsigned depth_;
   std::vector<std::string> passwords_;
+  /// SHA-256 of every enclosing container, outermost first: a member equal to one of them is a self-including
+  /// archive and is not opened again.
+  std::vector<std::string> ancestors_;
 };
 
 }  // namespace mamori::engine

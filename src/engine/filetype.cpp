@@ -21,6 +21,7 @@ const char* kind_name(FileKind k) noexcept {
     case FileKind::archive: return "archive";
     case FileKind::script: return "script";
     case FileKind::elf: return "elf";
+    case FileKind::email: return "email";
   }
   return "unknown";
 }
@@ -121,6 +122,62 @@ bool ole2_is_msg(ByteView b) {
   return false;
 }
 
+// An e-mail starts with header lines ("Name: value", folded lines indented) up to an empty line. Several known
+// RFC 5322 / MIME header names among the first lines say message; "From " on the first line says mbox.
+const char* email_subtype(ByteView b, bool allow_mbox = true) {
+  auto head = b.clamp(0, 16384);
+  std::string_view s(reinterpret_cast<const char*>(head.data()), head.size());
+  if (s.rfind("From ", 0) == 0) {
+    if (!allow_mbox) return nullptr;
+    // mbox: a "From <sender> <date>" separator line (the date holds hh:mm), then a message.
+    const auto eol = s.find('\n');
+    if (eol == std::string_view::npos) return nullptr;
+    const std::string_view sep = s.substr(0, eol);
+    bool time = false;
+    for (std::size_t i = 0; i + 4 < sep.size(); ++i)
+      if (std::isdigit(static_cast<unsigned char>(sep[i])) && std::isdigit(static_cast<unsigned char>(sep[i + 1])) &&
+          sep[i + 2] == ':' && std::isdigit(static_cast<unsigned char>(sep[i + 3])))
+        time = true;
+    if (!time) return nullptr;
+    const char* rest = email_subtype(b.from(eol + 1), false);
+    return rest && std::strcmp(rest, "eml") == 0 ? "mbox" : nullptr;
+  }
+  static const char* kKnown[] = {"from", "to", "cc", "subject", "date", "message-id", "received", "return-path",
+                                 "mime-version", "content-type", "reply-to", "delivered-to", "sender",
+                                 "in-reply-to", "references", "x-mailer", "content-transfer-encoding",
+                                 "authentication-results", "dkim-signature", "thread-topic", "x-originating-ip"};
+  int known = 0, lines = 0;
+  bool strong = false;
+  std::size_t pos = 0;
+  while (pos < s.size() && lines < 64) {
+    auto eol = s.find('\n', pos);
+    if (eol == std::string_view::npos) break;  // a header block cut off inside 16 KiB is not worth calling mail
+    std::string_view line = s.substr(pos, eol - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = eol + 1;
+    if (line.empty()) break;
+    ++lines;
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (lines == 1) return nullptr;
+      continue;
+    }
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon > 76) return nullptr;
+    for (char c : line.substr(0, colon))
+      if (c <= ' ' || c > '~') return nullptr;
+    std::string name(line.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* k : kKnown)
+      if (name == k) {
+        ++known;
+        if (name == "from" || name == "received" || name == "message-id" || name == "mime-version" ||
+            name == "subject" || name == "return-path")
+          strong = true;
+      }
+  }
+  return known >= 3 && strong ? "eml" : nullptr;
+}
+
 }  // namespace
 
 FileType detect_type(ByteView b) {
@@ -159,6 +216,7 @@ FileType detect_type(ByteView b) {
   for (std::uint64_t off : {0x8001u, 0x8801u, 0x9001u})
     if (b.starts_with("CD001", off)) return {FileKind::archive, "iso"};
   if (b.starts_with("\x7f" "ELF")) return {FileKind::elf, "elf"};
+  if (const char* st = email_subtype(b)) return {FileKind::email, st};
   if (const char* st = script_subtype(b)) {
     if (std::strcmp(st, "text") == 0) return {FileKind::unknown, "text"};
     return {FileKind::script, st};

@@ -22,13 +22,14 @@ enum class FileKind : std::uint8_t {
   archive,  // 7z, rar, cab, gzip, bzip2, xz, tar, iso
   script,
   elf,
+  email,    // RFC 5322 message ("eml") or mbox
 };
 
 const char* kind_name(FileKind k) noexcept;
 
 struct FileType {
   FileKind kind = FileKind::unknown;
-  /// Finer type: "pe32-exe", "pe32+-dll-dotnet", "pe32-driver", "pe32+-efi", "ole2", "ooxml-word", "7z", "script-ps1"...
+  /// Finer type: "pe32-exe", "pe32+-dll-dotnet", "pe32-driver", "pe32+-efi", "ole2", "ooxml-word", "7z", "script-ps1", "eml", "mbox"...
   std::string subtype;
 };
 

@@ -17,5 +17,9 @@ void pe(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void lnk(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void onenote(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void msg(ByteView bytes, ScanResult& r, ScanContext& ctx);
+/// zip, 7z, rar, cab, tar, iso, gzip/bzip2/xz: members through libarchive (engine/handlers/archive.cpp).
+void archive(ByteView bytes, ScanResult& r, ScanContext& ctx);
+/// .eml and mbox via GMime: attachments, nested messages, uuencode; passwords for archives below (handlers/email.cpp).
+void email(ByteView bytes, ScanResult& r, ScanContext& ctx);
 
 }  // namespace mamori::engine::handlers

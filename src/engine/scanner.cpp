@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -54,13 +55,31 @@ void ScanContext::exceeded(ScanResult& r, std::string_view name, const std::stri
   if (limits().limits_are_suspicious) raise_verdict(r, Verdict::suspicious, "Mamori.Limits.Exceeded." + std::string(name));
 }
 
-bool ScanContext::charge_bytes(ScanResult& parent, std::uint64_t n) {
+bool ScanContext::charge_bytes(ScanResult& parent, std::uint64_t n, std::uint64_t content) {
+  if (content > n) content = n;
   if (budget_.extracted_bytes + n > limits().max_extracted_bytes) {
     exceeded(parent, "Size", "more than " + std::to_string(limits().max_extracted_bytes) + " bytes extracted");
     return false;
   }
+  if (limits().max_ratio > 0) {
+    const double cap = limits().max_ratio * static_cast<double>(budget_.top_size) + static_cast<double>(limits().ratio_slack);
+    if (static_cast<double>(budget_.content_bytes + content) > cap) {
+      exceeded(parent, "Ratio", "members expand to more than " + std::to_string(static_cast<long long>(limits().max_ratio)) +
+                                    " times the file's size (padding excluded)");
+      return false;
+    }
+  }
   budget_.extracted_bytes += n;
+  budget_.content_bytes += content;
   return true;
+}
+
+std::uint64_t ScanContext::remaining_members() const noexcept {
+  return budget_.members >= limits().max_members ? 0 : limits().max_members - budget_.members;
+}
+
+std::uint64_t ScanContext::remaining_bytes() const noexcept {
+  return budget_.extracted_bytes >= limits().max_extracted_bytes ? 0 : limits().max_extracted_bytes - budget_.extracted_bytes;
 }
 
 bool ScanContext::scan_member(ScanResult& parent, std::string_view name, ByteView data) {
@@ -82,8 +101,19 @@ bool ScanContext::scan_member(ScanResult& parent, std::string_view name, ByteVie
   m.path = parent.path + "!" + std::string(name);
   m.size = data.size();
   m.sha256 = sha256_hex(data);
+  if (m.sha256 == parent.sha256 || std::find(ancestors_.begin(), ancestors_.end(), m.sha256) != ancestors_.end()) {
+    // A member identical to an enclosing container would unfold forever (zip quines); depth would stop it late.
+    m.type = detect_type(data);
+    m.verdict = Verdict::unsupported;
+    m.anomalies.push_back("member_repeats_container: identical to an enclosing container, not opened again");
+    exceeded(m, "Depth", "member is identical to an enclosing container (self-including archive)");
+    add_member(parent, std::move(m));
+    return false;
+  }
   ScanContext child(scanner_, budget_, depth_ + 1);
   child.passwords_ = passwords_;
+  child.ancestors_ = ancestors_;
+  child.ancestors_.push_back(parent.sha256);
   scanner_.dispatch(data, m, child);
   m.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   add_member(parent, std::move(m));
@@ -136,6 +166,7 @@ ScanResult Scanner::scan_bytes(ByteView bytes, const std::string& name) const {
   r.size = bytes.size();
   r.sha256 = sha256_hex(bytes);
   Budget budget;
+  budget.top_size = bytes.size();
   budget.deadline = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                              std::chrono::duration<double>(opt_.limits.max_seconds));
   ScanContext ctx(*this, budget, 0);
@@ -154,6 +185,9 @@ void Scanner::dispatch(ByteView bytes, ScanResult& r, ScanContext& ctx) const {
     case FileKind::pe: h = handlers::pe; break;
     case FileKind::lnk: h = handlers::lnk; break;
     case FileKind::onenote: h = handlers::onenote; break;
+    case FileKind::zip:
+    case FileKind::archive: h = handlers::archive; break;
+    case FileKind::email: h = handlers::email; break;
     default: break;
   }
   if (h) h(bytes, r, ctx);
