@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "common/mapped_file.hpp"
 #include "engine/scanner.hpp"
+#include "features/office_features.hpp"
 #include "features/pe_features.hpp"
 #include "model/train.hpp"
 
@@ -26,7 +27,8 @@ struct DataFlags {
 
 void add_data_flags(CLI::App* cmd, DataFlags& d) {
   cmd->add_option("--manifest", d.manifests, "Manifest TSV (sha256, label, kind, group, path columns); repeatable")->required();
-  cmd->add_option("--kind", d.kind, "Which rows to use (only 'pe' has a model so far)")->default_val("pe")->check(CLI::IsMember({"pe"}));
+  cmd->add_option("--kind", d.kind, "Which rows and model: 'pe' (Windows executables) or 'office' (documents: manifest "
+                                    "kinds office, rtf and pdf)")->default_val("pe")->check(CLI::IsMember({"pe", "office"}));
   cmd->add_option("--cache", d.cache, "Feature cache file, reused across runs (keyed on sha256 and schema hash)");
   cmd->add_option("-j,--threads", d.threads, "Worker threads")->default_val(2)->check(CLI::Range(1, 256));
   cmd->add_option("--exclude-group", d.exclude_groups, "Leave out rows whose source group matches this glob; repeatable");
@@ -78,7 +80,7 @@ Result<model::Dataset> load_data(const DataFlags& d) {
   }
   if (excluded) std::cerr << "excluded " << excluded << " rows by source group\n";
   std::cerr << "featurising " << kept.size() << " files\n";
-  auto ds = model::build_pe_dataset(std::move(kept), d.threads, d.cache, [](std::size_t done, std::size_t total) {
+  auto ds = model::build_dataset(std::move(kept), d.kind, d.threads, d.cache, [](std::size_t done, std::size_t total) {
     std::cerr << "  " << done << "/" << total << "\r" << std::flush;
   });
   if (ds.ok()) {
@@ -148,7 +150,7 @@ Runner add_eval_command(CLI::App& app) {
                                          "and 1%, per source group, per file type, family Emotet, misclassified "
                                          "files), or with --cv cross-validate on it instead.");
   add_data_flags(cmd, *d);
-  cmd->add_option("--model", *model_dir, "Model folder (default: the shipped PE model)");
+  cmd->add_option("--model", *model_dir, "Model folder (default: the shipped model of --kind)");
   cmd->add_option("--json", *json_out, "Also write the full report as JSON to this file");
   cmd->add_option("--max-errors", *max_errors, "Misclassified files to list")->default_val(50);
   cmd->add_option("--cv", *cv, "Instead of a shipped model, cross-validate: 'group' (5-fold by source group) or "
@@ -167,8 +169,8 @@ Runner add_eval_command(CLI::App& app) {
       const auto oof = model::cross_validate(*ds, *o, std::cerr);
       rep = model::report(*ds, oof, -1);
     } else {
-      const std::string dir = model_dir->empty() ? engine::default_model_dir() + "/pe" : *model_dir;
-      auto m = model::Model::load(dir, features::pe_schema());
+      const std::string dir = model_dir->empty() ? engine::default_model_dir() + "/" + d->kind : *model_dir;
+      auto m = model::Model::load(dir, d->kind == "office" ? features::office_schema() : features::pe_schema());
       if (!m.ok()) {
         std::cerr << "mamori eval: " << m.error().message << "\n";
         return 2;
@@ -184,12 +186,29 @@ Runner add_eval_command(CLI::App& app) {
 Runner add_features_command(CLI::App& app) {
   auto markdown = std::make_shared<bool>(false);
   auto file = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("features", "Print the PE feature schema (--markdown), or one file's feature vector as JSON");
-  cmd->add_flag("--markdown", *markdown, "The schema documentation (docs/features.md is this output)");
-  cmd->add_option("file", *file, "A PE file whose vector to print");
+  auto kind = std::make_shared<std::string>("pe");
+  auto* cmd = app.add_subcommand("features", "Print a feature schema (--markdown), or one file's feature vector as JSON");
+  cmd->add_flag("--markdown", *markdown, "The schema documentation (docs/features.md, or docs/office-features.md with "
+                                         "--kind office, is this output)");
+  cmd->add_option("--kind", *kind, "Which schema: 'pe' or 'office' (documents)")->default_val("pe")->check(CLI::IsMember({"pe", "office"}));
+  cmd->add_option("file", *file, "A file whose vector to print");
   return [=] {
     if (*markdown || file->empty()) {
-      std::cout << features::pe_schema_markdown();
+      std::cout << (*kind == "office" ? features::office_schema_markdown() : features::pe_schema_markdown());
+      return 0;
+    }
+    if (*kind == "office") {
+      auto f = MappedFile::open(*file);
+      if (!f.ok()) {
+        std::cerr << "mamori features: " << f.error().message << "\n";
+        return 2;
+      }
+      const auto s = features::featurize_office(f->view());
+      nlohmann::json j = nlohmann::json::object();
+      const auto& names = features::office_schema().features;
+      for (std::size_t i = 0; i < names.size(); ++i)
+        if (s.x[i] != 0.0f && !std::isnan(s.x[i])) j[names[i].name] = s.x[i];
+      std::cout << j.dump(1) << "\n";
       return 0;
     }
     auto f = MappedFile::open(*file);

@@ -21,5 +21,7 @@ void msg(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void archive(ByteView bytes, ScanResult& r, ScanContext& ctx);
 /// .eml and mbox via GMime: attachments, nested messages, uuencode; passwords for archives below (handlers/email.cpp).
 void email(ByteView bytes, ScanResult& r, ScanContext& ctx);
+/// OLE2, OOXML, RTF and PDF documents (engine/handlers/office.cpp).
+void office(ByteView bytes, ScanResult& r, ScanContext& ctx);
 
 }  // namespace mamori::engine::handlers

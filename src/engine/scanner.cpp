@@ -8,6 +8,7 @@
 
 #include "common/hash.hpp"
 #include "engine/handlers.hpp"
+#include "features/office_features.hpp"
 #include "features/pe_features.hpp"
 
 namespace mamori::engine {
@@ -125,6 +126,13 @@ Result<Models> load_models(const std::string& root) {
   auto pe = model::Model::load(root + "/pe", features::pe_schema());
   if (!pe.ok()) return make_error(pe.error().code, "cannot load the PE model from " + root + "/pe: " + pe.error().message);
   m.pe = std::move(pe).value();
+  // The document model is optional: without it documents are parsed, their members scanned, but not scored.
+  if (std::filesystem::exists(root + "/office/meta.json")) {
+    auto office = model::Model::load(root + "/office", features::office_schema());
+    if (!office.ok())
+      return make_error(office.error().code, "cannot load the document model from " + root + "/office: " + office.error().message);
+    m.office = std::move(office).value();
+  }
   return m;
 }
 
@@ -188,6 +196,7 @@ void Scanner::dispatch(ByteView bytes, ScanResult& r, ScanContext& ctx) const {
     case FileKind::zip:
     case FileKind::archive: h = handlers::archive; break;
     case FileKind::email: h = handlers::email; break;
+    case FileKind::ole2: case FileKind::ooxml: case FileKind::rtf: case FileKind::pdf: h = handlers::office; break;
     default: break;
   }
   if (h) h(bytes, r, ctx);

@@ -23,6 +23,12 @@ struct Options {
   std::vector<std::string> archive_passwords = {"infected", "malware", "virus", "password", "1234", "123456"};
   /// An archive that stays encrypted after every password is suspicious (true) or merely reported (false).
   bool encrypted_is_suspicious = true;
+  /// Try Excel's default password ("VelvetSweatshop") on encrypted OOXML packages and scan what it opens.
+  bool decrypt_documents = true;
+  /// A document that stays encrypted (no default password) is suspicious, Mamori.Office.Encrypted (true), or
+  /// only reported in anomalies and context (false). Its content cannot be analysed, and malware encrypts to hide
+  /// macros; but legitimately protected documents exist too (31 benign in the training corpus, see docs/office.md).
+  bool encrypted_documents_are_suspicious = true;
 };
 
 /// The models the engine scores with, one per family of file kinds. Any may be absent: files of that family are

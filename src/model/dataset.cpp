@@ -11,6 +11,7 @@
 
 #include "common/mapped_file.hpp"
 #include "engine/filetype.hpp"
+#include "features/office_features.hpp"
 #include "features/pe_features.hpp"
 
 namespace mamori::model {
@@ -52,7 +53,8 @@ Result<std::vector<Row>> read_manifests(const std::vector<std::string>& files, c
         return it != col.end() && it->second < f.size() ? f[it->second] : std::string();
       };
       Row r{get("sha256"), get("label"), get("kind"), get("subkind"), get("family"), get("group"), get("path")};
-      if (!kind.empty() && r.kind != kind) continue;
+      const bool document = kind == "office" && (r.kind == "rtf" || r.kind == "pdf");
+      if (!kind.empty() && r.kind != kind && !document) continue;
       if (r.label != "malicious" && r.label != "benign")
         return make_error(ErrorCode::invalid_argument, file + ":" + std::to_string(lineno) + ": label must be malicious or benign");
       r.y = r.label == "malicious";
@@ -66,11 +68,19 @@ Result<std::vector<Row>> read_manifests(const std::vector<std::string>& files, c
 
 Result<Dataset> build_pe_dataset(std::vector<Row> rows, int threads, const std::string& cache_path,
                                  const std::function<void(std::size_t, std::size_t)>& progress) {
-  const auto& schema = features::pe_schema();
+  return build_dataset(std::move(rows), "pe", threads, cache_path, progress);
+}
+
+Result<Dataset> build_dataset(std::vector<Row> rows, const std::string& kind, int threads, const std::string& cache_path,
+                              const std::function<void(std::size_t, std::size_t)>& progress) {
+  const bool office = kind == "office";
+  if (!office && kind != "pe") return make_error(ErrorCode::invalid_argument, "no featurizer for kind '" + kind + "'");
+  const auto& schema = office ? features::office_schema() : features::pe_schema();
   const std::size_t nf = schema.features.size();
   // Cache format: text header "mamori-features <schema hash>.<extractor revision> <n>", then per record 64 hex
   // chars + n floats. The revision invalidates vectors computed before a parser fix changed what they contain.
-  const std::string key = schema.hash + "." + std::to_string(features::kExtractorRevision);
+  const std::string key =
+      schema.hash + "." + std::to_string(office ? features::kOfficeExtractorRevision : features::kExtractorRevision);
   std::unordered_map<std::string, std::vector<float>> cache;
   if (!cache_path.empty()) {
     std::ifstream in(cache_path, std::ios::binary);
@@ -98,6 +108,17 @@ Result<Dataset> build_pe_dataset(std::vector<Row> rows, int threads, const std::
         auto f = MappedFile::open(rows[i].path);
         if (!f.ok()) {
           why[i] = f.error().message;
+        } else if (office) {
+          const auto k = engine::detect_type(f->view()).kind;
+          if (k != engine::FileKind::ole2 && k != engine::FileKind::ooxml && k != engine::FileKind::rtf &&
+              k != engine::FileKind::pdf) {
+            why[i] = std::string("not a document (") + engine::kind_name(k) + ")";
+          } else {
+            features::OfficeOptions oo;
+            oo.collect_embedded = false;
+            oo.collect_hits = false;
+            vecs[i] = features::featurize_office(f->view(), oo).x;
+          }
         } else if (engine::detect_type(f->view()).kind != engine::FileKind::pe) {
           why[i] = "not a PE file";
         } else {
@@ -113,6 +134,7 @@ Result<Dataset> build_pe_dataset(std::vector<Row> rows, int threads, const std::
   for (auto& t : pool) t.join();
 
   Dataset ds;
+  ds.kind = kind;
   ds.n_features = nf;
   std::vector<std::pair<std::string, const std::vector<float>*>> fresh;
   for (std::size_t i = 0; i < rows.size(); ++i) {

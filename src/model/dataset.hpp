@@ -16,16 +16,24 @@ struct Row {
 };
 
 /// Reads one or more manifests (TSV with a header naming the columns sha256, label, kind, group, path; subkind and
-/// family optional). Relative paths resolve against the manifest's folder. Rows are filtered by `kind` ("" = all),
+/// family optional). Relative paths resolve against the manifest's folder. Rows are filtered by `kind` ("" = all;
+/// "office" takes the manifest kinds office, rtf and pdf),
 /// de-duplicated by sha256 (first wins) and returned in a stable order.
 Result<std::vector<Row>> read_manifests(const std::vector<std::string>& files, const std::string& kind);
 
 struct Dataset {
+  std::string kind = "pe";               // which featurizer and schema: "pe" or "office"
   std::vector<Row> rows;                 // rows that were featurised
   std::vector<float> x;                  // rows.size() * n_features, row-major
   std::size_t n_features = 0;
   std::vector<std::pair<Row, std::string>> skipped;  // row and why
 };
+
+/// Featurises rows of `kind` ("pe": PE files; "office": OLE2, OOXML, RTF and PDF documents) with `threads`
+/// workers, reusing vectors from `cache_path` (if non-empty) keyed on sha256 + that kind's schema hash. Files of
+/// another type are skipped with the reason.
+Result<Dataset> build_dataset(std::vector<Row> rows, const std::string& kind, int threads, const std::string& cache_path,
+                              const std::function<void(std::size_t, std::size_t)>& progress);
 
 /// Featurises PE rows with `threads` workers, reusing vectors from `cache_path` (if non-empty) keyed on
 /// sha256 + schema hash, and writing new ones back. `progress` is called with (done, total) now and then.

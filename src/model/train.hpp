@@ -32,7 +32,7 @@ struct TrainOptions {
 /// Per-file out-of-fold scores from group k-fold (or leave-one-source-out) cross-validation.
 std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log);
 
-/// Trains on everything, cross-validates, writes model.json, meta.json, training-set.tsv.gz and cv-report.json
+/// Trains on everything (PE files or documents, by ds.kind; the name is historical), cross-validates, writes model.json, meta.json, training-set.tsv.gz and cv-report.json
 /// into `out_dir`. Returns meta.json's content.
 Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log);
 

@@ -1,0 +1,383 @@
+// Macro source analysis: a small VBA tokenizer that counts capability keywords (the auto-exec / write / execute idea
+// published with mraptor, and keyword families like those olevba reports; our own lists), obfuscation measures and
+// hashed bigrams of normalised tokens, and remembers the lines that matched.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <unordered_map>
+
+#include "features/office_internal.hpp"
+
+namespace mamori::features::office {
+
+namespace {
+
+constexpr std::uint64_t fnv64(std::string_view s, std::uint64_t h = 1469598103934665603ull) {
+  for (char c : s) h = (h ^ static_cast<std::uint8_t>(c)) * 1099511628211ull;
+  return h;
+}
+
+// Language words kept as themselves in the bigrams; any other identifier becomes "<id>", so randomised names do not
+// scatter over the buckets.
+constexpr const char* kVbaWords[] = {
+    "dim", "as", "string", "long", "integer", "variant", "object", "byte", "boolean", "double", "single", "date",
+    "currency", "set", "let", "if", "then", "else", "elseif", "end", "sub", "function", "property", "get", "for",
+    "next", "each", "in", "to", "step", "do", "loop", "while", "wend", "until", "with", "call", "private", "public",
+    "const", "static", "global", "select", "case", "exit", "on", "error", "resume", "goto", "redim", "preserve",
+    "new", "nothing", "true", "false", "not", "and", "or", "mod", "is", "like", "byval", "byref", "optional",
+    "paramarray", "type", "enum", "attribute", "option", "explicit", "base", "compare", "text", "me", "debug", "print",
+    "msgbox", "len", "left", "right", "trim", "ucase", "lcase", "instr", "cells", "range", "value", "activesheet",
+    "activedocument", "thisworkbook", "thisdocument", "worksheets", "sheets", "application", "close", "open", "for",
+    "input", "line", "lbound", "ubound", "array", "cstr", "clng", "cint", "cbyte", "cdbl", "int", "fix", "abs", "rnd",
+    "randomize", "now", "format", "dir", "err", "number", "description", "clear", "content", "paragraphs", "tables",
+    "selection", "activecell", "offset", "row", "column", "count", "name", "path", "fullname", "save", "visible",
+    "screenupdating", "displayalerts", "enableevents", "doevents", "wait", "sleep", "ontime", "typeof", "vbcrlf",
+    "vblf", "vbcr", "vbtab", "vbnullstring", "isnumeric", "isempty", "isnull", "isarray", "strconv", "space", "string",
+};
+
+struct KwIndex {
+  std::unordered_map<std::string, int> token;   // -> index in token_keywords()
+  std::unordered_map<std::string, std::uint64_t> word_hash;
+};
+
+const KwIndex& kw_index() {
+  static const KwIndex idx = [] {
+    KwIndex k;
+    const auto& t = token_keywords();
+    for (std::size_t i = 0; i < t.size(); ++i) k.token.emplace(t[i].name, static_cast<int>(i));
+    for (const char* w : kVbaWords) k.word_hash.emplace(w, fnv64(w));
+    for (const auto& kw : t) k.word_hash.emplace(kw.name, fnv64(kw.name));
+    return k;
+  }();
+  return idx;
+}
+
+// ActiveX and form events that run code without a macro warning's "auto" names (InkPicture1_Painted, Frame1_Layout...).
+constexpr const char* kEventSuffixes[] = {"_click", "_change", "_gotfocus", "_lostfocus", "_layout", "_painted",
+                                          "_painting", "_resize", "_mousemove", "_mouseenter", "_mouseleave",
+                                          "_beforenavigate2", "_documentcomplete", "_navigatecomplete2",
+                                          "_progresschange", "_statustextchange", "_titlechange", "_activate",
+                                          "_initialize", "_enter", "_exit", "_keydown", "_keyup", "_dblclick"};
+
+bool ends_with(std::string_view s, std::string_view suf) {
+  return s.size() > suf.size() && s.substr(s.size() - suf.size()) == suf;
+}
+
+bool is_id_start(unsigned char c) { return std::isalpha(c) || c >= 0x80; }
+bool is_id_char(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
+
+bool all_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+bool all_b64(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '/' || c == '='; });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+const char* cat_name(Cat c) {
+  switch (c) {
+    case cat_autoexec: return "autoexec";
+    case cat_write: return "write";
+    case cat_execute: return "execute";
+    case cat_download: return "download";
+    case cat_obfuscation: return "obfuscation";
+    case cat_selfmod: return "self-modification";
+    case cat_environment: return "environment";
+    case cat_api: return "api";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+const std::vector<Keyword>& token_keywords() {
+  static const std::vector<Keyword> k = {
+      // Auto-exec entry points (Word, Excel, PowerPoint, and the application-event forms).
+      {"autoopen", cat_autoexec}, {"autoclose", cat_autoexec}, {"autoexec", cat_autoexec}, {"autoexit", cat_autoexec},
+      {"autonew", cat_autoexec}, {"document_open", cat_autoexec}, {"document_close", cat_autoexec},
+      {"document_new", cat_autoexec}, {"documentopen", cat_autoexec}, {"documentbeforeclose", cat_autoexec},
+      {"document_contentcontrolonenter", cat_autoexec}, {"workbook_open", cat_autoexec},
+      {"workbook_activate", cat_autoexec}, {"workbook_beforeclose", cat_autoexec}, {"workbook_close", cat_autoexec},
+      {"workbook_deactivate", cat_autoexec}, {"auto_open", cat_autoexec}, {"auto_close", cat_autoexec},
+      {"auto_activate", cat_autoexec}, {"app_documentopen", cat_autoexec}, {"app_newdocument", cat_autoexec},
+      {"app_workbookopen", cat_autoexec}, {"autorun", cat_autoexec},
+      // Writing files.
+      {"kill", cat_write}, {"filecopy", cat_write}, {"copyfile", cat_write}, {"createtextfile", cat_write},
+      {"savetofile", cat_write}, {"writetext", cat_write}, {"write", cat_write}, {"put", cat_write},
+      {"output", cat_write}, {"binary", cat_write}, {"append", cat_write}, {"mkdir", cat_write},
+      {"savecopyas", cat_write}, {"saveas", cat_write}, {"saveas2", cat_write}, {"createfolder", cat_write},
+      {"movefile", cat_write}, {"deletefile", cat_write}, {"opentextfile", cat_write}, {"writeline", cat_write},
+      {"name", cat_none}, {"freefile", cat_write},
+      // Running things.
+      {"shell", cat_execute}, {"shellexecute", cat_execute}, {"shellexecutea", cat_execute}, {"run", cat_execute},
+      {"exec", cat_execute}, {"createobject", cat_execute}, {"getobject", cat_execute}, {"callbyname", cat_execute},
+      {"macscript", cat_execute}, {"create", cat_execute}, {"createprocess", cat_execute},
+      {"createprocessa", cat_execute}, {"winexec", cat_execute}, {"invoke", cat_execute}, {"vbhide", cat_execute},
+      {"vbnormalfocus", cat_execute}, {"vbminimizednofocus", cat_execute}, {"vbnormalnofocus", cat_execute},
+      {"vbmaximizedfocus", cat_execute}, {"showwindow", cat_execute}, {"executeexcel4macro", cat_execute},
+      {"evaluate", cat_execute}, {"spawninstance_", cat_execute}, {"execquery", cat_execute},
+      // Fetching things.
+      {"urldownloadtofile", cat_download}, {"urldownloadtofilea", cat_download}, {"urldownloadtofilew", cat_download},
+      {"responsebody", cat_download}, {"responsetext", cat_download}, {"send", cat_download},
+      {"downloadfile", cat_download}, {"downloadstring", cat_download}, {"internetopen", cat_download},
+      {"internetopena", cat_download}, {"internetreadfile", cat_download}, {"navigate", cat_download},
+      {"setrequestheader", cat_download},
+      // Hiding strings.
+      {"chr", cat_obfuscation}, {"chrw", cat_obfuscation}, {"chrb", cat_obfuscation}, {"strreverse", cat_obfuscation},
+      {"replace", cat_obfuscation}, {"split", cat_obfuscation}, {"join", cat_obfuscation}, {"mid", cat_obfuscation},
+      {"midb", cat_obfuscation}, {"asc", cat_obfuscation}, {"ascw", cat_obfuscation}, {"hex", cat_obfuscation},
+      {"val", cat_obfuscation}, {"xor", cat_obfuscation}, {"strconv", cat_none}, {"base64", cat_obfuscation},
+      {"decode", cat_obfuscation}, {"nodetypedvalue", cat_obfuscation}, {"datatype", cat_obfuscation},
+      // Changing the VBA project or the security settings.
+      {"vbproject", cat_selfmod}, {"vbcomponents", cat_selfmod}, {"codemodule", cat_selfmod},
+      {"addfromstring", cat_selfmod}, {"addfromfile", cat_selfmod}, {"insertlines", cat_selfmod},
+      {"deletelines", cat_selfmod}, {"regwrite", cat_selfmod}, {"regread", cat_environment},
+      // Looking at the machine.
+      {"environ", cat_environment}, {"username", cat_environment}, {"computername", cat_environment},
+      {"recentfiles", cat_environment}, {"operatingsystem", cat_environment}, {"getspecialfolder", cat_environment},
+      {"expandenvironmentstrings", cat_environment}, {"specialfolders", cat_environment},
+      // Native API.
+      {"declare", cat_api}, {"lib", cat_api}, {"ptrsafe", cat_api}, {"virtualalloc", cat_api},
+      {"virtualallocex", cat_api}, {"rtlmovememory", cat_api}, {"createthread", cat_api},
+      {"createremotethread", cat_api}, {"writeprocessmemory", cat_api}, {"enumsystemlanguagegroupsw", cat_api},
+      {"enumdateformats", cat_api}, {"setwindowshookex", cat_api}, {"callwindowproc", cat_api},
+      {"loadlibrary", cat_api}, {"getprocaddress", cat_api}, {"zwallocatevirtualmemory", cat_api},
+  };
+  return k;
+}
+
+const std::vector<Keyword>& substring_keywords() {
+  static const std::vector<Keyword> k = {
+      {"http://", cat_download}, {"https://", cat_download}, {"ftp://", cat_download}, {"\\\\", cat_none},
+      {".exe", cat_write}, {".dll", cat_write}, {".vbs", cat_write}, {".js\"", cat_write}, {".ps1", cat_write},
+      {".bat", cat_write}, {".hta", cat_write}, {".scr", cat_write}, {".jar", cat_write}, {".lnk", cat_write},
+      {"powershell", cat_execute}, {"cmd.exe", cat_execute}, {"cmd /c", cat_execute}, {"cmd /k", cat_execute},
+      {"wscript.shell", cat_execute}, {"shell.application", cat_execute}, {"scripting.filesystemobject", cat_write},
+      {"adodb.stream", cat_write}, {"msxml2.xmlhttp", cat_download}, {"microsoft.xmlhttp", cat_download},
+      {"winhttp", cat_download}, {"serverxmlhttp", cat_download}, {"winmgmts", cat_execute},
+      {"win32_process", cat_execute}, {"mshta", cat_execute}, {"regsvr32", cat_execute}, {"rundll32", cat_execute},
+      {"certutil", cat_download}, {"bitsadmin", cat_download}, {"schtasks", cat_execute}, {" -enc", cat_obfuscation},
+      {"frombase64string", cat_obfuscation}, {"invoke-expression", cat_execute}, {"iex", cat_none},
+      {"net.webclient", cat_download}, {"bypass", cat_execute}, {"hidden", cat_none}, {"temp", cat_environment},
+      {"appdata", cat_environment}, {"programdata", cat_environment}, {"startup", cat_environment},
+      {"\\public", cat_environment}, {"user-agent", cat_download}, {"accessvbom", cat_selfmod},
+      {"vbawarnings", cat_selfmod}, {"kernel32", cat_api}, {"urlmon", cat_download}, {"shell32", cat_api},
+      {"ntdll", cat_api}, {"msxml2.domdocument", cat_obfuscation}, {"bin.base64", cat_obfuscation},
+  };
+  return k;
+}
+
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+std::size_t count_ci(std::string_view hay, std::string_view needle, std::size_t cap) {
+  if (needle.empty() || hay.size() < needle.size()) return 0;
+  std::size_t n = 0;
+  const unsigned char first = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(needle[0])));
+  const unsigned char first_up = static_cast<unsigned char>(std::toupper(first));
+  for (std::size_t i = 0; i + needle.size() <= hay.size() && n < cap; ++i) {
+    const unsigned char c = static_cast<unsigned char>(hay[i]);
+    if (c != first && c != first_up) continue;
+    std::size_t k = 1;
+    while (k < needle.size() &&
+           std::tolower(static_cast<unsigned char>(hay[i + k])) == std::tolower(static_cast<unsigned char>(needle[k])))
+      ++k;
+    if (k == needle.size()) ++n, i += needle.size() - 1;
+  }
+  return n;
+}
+
+void analyze_code(std::string_view src, std::string_view module, Acc& a) {
+  CodeStats& s = a.code;
+  if (s.code_bytes + static_cast<double>(src.size()) > static_cast<double>(office_limits::max_code_bytes)) {
+    a.anomaly("macro_source_truncated_by_limit");
+    return;
+  }
+  const auto& kwi = kw_index();
+  const auto& tk = token_keywords();
+  s.modules += 1;
+  s.code_bytes += static_cast<double>(src.size());
+
+  // Substrings, on the lower-cased whole text (string literals included: that is where commands hide).
+  const std::string low = lower(src);
+  const auto& sk = substring_keywords();
+  for (std::size_t i = 0; i < sk.size(); ++i) {
+    const auto n = static_cast<double>(count_ci(low, sk[i].name));
+    s.sub[i] += n;
+    if (n > 0 && sk[i].cat != cat_none) s.cats[sk[i].cat] += n;
+  }
+
+  static const std::uint64_t h_id = fnv64("<id>"), h_str = fnv64("<str>"), h_num = fnv64("<num>"), h_nl = fnv64("\n");
+  std::uint64_t prev = h_nl;
+  auto push = [&](std::uint64_t h) {
+    const std::size_t b = static_cast<std::size_t>((prev * 31 + h) * 0x9E3779B97F4A7C15ull >> 54) % kBigramBuckets;
+    s.bigrams[b] += 1;
+    prev = h;
+    s.tokens += 1;
+  };
+
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  std::string idl;
+  while (pos < src.size()) {
+    std::size_t eol = src.find('\n', pos);
+    if (eol == std::string_view::npos) eol = src.size();
+    const std::string_view line = src.substr(pos, eol - pos);
+    pos = eol + 1;
+    ++line_no;
+    const std::string_view t = trim(line);
+    s.lines += 1;
+    s.sum_line += static_cast<double>(line.size());
+    s.max_line = std::max(s.max_line, static_cast<double>(line.size()));
+    if (line.size() > 300) s.long_lines += 1;
+    if (t.empty()) {
+      s.blank_lines += 1;
+      continue;
+    }
+    if (t.size() >= 10 && (t.substr(0, 10) == "Attribute " || t.substr(0, 10) == "attribute ")) continue;
+    if (t[0] == '\'' || (t.size() >= 4 && lower(t.substr(0, 4)) == "rem ")) {
+      s.comment_lines += 1;
+      continue;
+    }
+    s.code_lines += 1;
+    unsigned line_cats = 0;
+    bool after_sub = false, in_chr = false;
+    int chr_paren = 0;
+    bool chr_has_op = false;
+    for (std::size_t i = 0; i < line.size();) {
+      const unsigned char c = static_cast<unsigned char>(line[i]);
+      if (c == '"') {
+        std::size_t j = i + 1;
+        while (j < line.size()) {
+          if (line[j] == '"') {
+            if (j + 1 < line.size() && line[j + 1] == '"') { j += 2; continue; }
+            break;
+          }
+          ++j;
+        }
+        const std::string_view lit = line.substr(i + 1, std::min(j, line.size()) - i - 1);
+        s.strings += 1;
+        s.string_bytes += static_cast<double>(lit.size());
+        s.max_string = std::max(s.max_string, static_cast<double>(lit.size()));
+        if (lit.size() >= 100) s.long_strings += 1;
+        if (lit.size() >= 32 && all_hex(lit)) s.hex_strings += 1;
+        else if (lit.size() >= 40 && all_b64(lit)) s.b64_strings += 1;
+        push(h_str);
+        i = j + 1;
+        continue;
+      }
+      if (c == '\'') break;  // comment to the end of the line
+      if (is_id_start(c)) {
+        std::size_t j = i + 1;
+        while (j < line.size() && is_id_char(static_cast<unsigned char>(line[j]))) ++j;
+        // Type suffixes ($, %, &) belong to the name: Chr$(...), Mid$(...).
+        const std::string_view id = line.substr(i, j - i);
+        if (j < line.size() && (line[j] == '$') ) ++j;
+        idl.assign(id);
+        for (auto& ch : idl) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        s.identifiers += 1;
+        if (after_sub) {
+          s.procedures += 1;
+          for (const char* suf : kEventSuffixes)
+            if (ends_with(idl, suf)) {
+              s.control_events += 1;
+              line_cats |= 1u << cat_autoexec;
+              break;
+            }
+          after_sub = false;
+        }
+        if (auto it = kwi.token.find(idl); it != kwi.token.end()) {
+          s.kw[static_cast<std::size_t>(it->second)] += 1;
+          const Cat cat = tk[static_cast<std::size_t>(it->second)].cat;
+          if (cat != cat_none) {
+            s.cats[cat] += 1;
+            line_cats |= 1u << cat;
+          }
+          if (idl == "chr" || idl == "chrw" || idl == "chrb") {
+            s.chr_calls += 1;
+            in_chr = true;
+            chr_paren = 0;
+            chr_has_op = false;
+          }
+          push(kwi.word_hash.at(idl));
+        } else if (auto wt = kwi.word_hash.find(idl); wt != kwi.word_hash.end()) {
+          if (idl == "sub" || idl == "function") after_sub = true;
+          if (idl == "end" || idl == "exit") after_sub = false;
+          push(wt->second);
+        } else {
+          // A name the program chose: measure how random it looks.
+          s.id_len_sum += static_cast<double>(id.size());
+          if (id.size() > 15) s.id_long += 1;
+          bool digit = false, alpha = false;
+          int run = 0, max_run = 0;
+          for (unsigned char ch : idl) {
+            std::size_t bin = 63;
+            if (ch >= 'a' && ch <= 'z') bin = static_cast<std::size_t>(ch - 'a'), alpha = true;
+            else if (ch >= '0' && ch <= '9') bin = 26 + static_cast<std::size_t>(ch - '0'), digit = true;
+            else if (ch == '_') bin = 36;
+            s.id_chars[bin] += 1;
+            const bool consonant = ch >= 'a' && ch <= 'z' && !std::strchr("aeiouy", ch);
+            run = consonant ? run + 1 : 0;
+            max_run = std::max(max_run, run);
+          }
+          if (digit && alpha) s.id_mixed_digits += 1;
+          if (max_run >= 5) s.id_consonant_runs += 1;
+          if (s.id_seen.size() < 100000 && s.id_seen.insert(fnv64(idl)).second) s.distinct_identifiers += 1;
+          push(h_id);
+        }
+        i = j;
+        continue;
+      }
+      if (std::isdigit(c)) {
+        std::size_t j = i;
+        while (j < line.size() && (std::isalnum(static_cast<unsigned char>(line[j])) || line[j] == '.')) ++j;
+        s.numbers += 1;
+        push(h_num);
+        i = j;
+        continue;
+      }
+      if (c == '&' && i + 1 < line.size() && (line[i + 1] == 'H' || line[i + 1] == 'h')) {  // &H1F hex literal
+        std::size_t j = i + 2;
+        while (j < line.size() && std::isxdigit(static_cast<unsigned char>(line[j]))) ++j;
+        s.numbers += 1;
+        push(h_num);
+        i = j;
+        continue;
+      }
+      if (c == ' ' || c == '\t' || c == '\r') { ++i; continue; }
+      if (c == '&') s.concat_amp += 1;
+      if (c == '+') s.concat_plus += 1;
+      if (in_chr) {
+        if (c == '(') ++chr_paren;
+        else if (c == ')') {
+          if (--chr_paren <= 0) {
+            if (chr_has_op) s.chr_arith += 1;
+            in_chr = false;
+          }
+        } else if (chr_paren > 0 && (c == '+' || c == '-' || c == '*' || c == '/' || c == '\\')) chr_has_op = true;
+      }
+      push(fnv64(std::string_view(line.data() + i, 1)));
+      ++i;
+    }
+    push(h_nl);
+    if (line_cats && a.opt->collect_hits && a.out->hits.size() < office_limits::max_code_hits) {
+      // The most telling category on the line names it.
+      for (Cat c : {cat_autoexec, cat_download, cat_execute, cat_write, cat_selfmod, cat_api}) {
+        if (line_cats & (1u << c)) {
+          a.hit("vba:" + std::string(module) + ":" + std::to_string(line_no), cat_name(c), t);
+          break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace mamori::features::office

@@ -1,0 +1,445 @@
+#include "features/office_features.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "engine/filetype.hpp"
+#include "features/office_internal.hpp"
+#include "formats/vba/vba.hpp"
+
+namespace mamori::features {
+
+namespace office {
+
+Acc::Acc() {
+  code.kw.assign(token_keywords().size(), 0.0);
+  code.sub.assign(substring_keywords().size(), 0.0);
+}
+
+void Acc::anomaly(std::string s) {
+  if (!out || depth > 0) return;
+  for (const auto& x : out->anomalies)
+    if (x == s) return;
+  if (out->anomalies.size() < 64) out->anomalies.push_back(std::move(s));
+}
+
+void Acc::hit(std::string where, std::string category, std::string_view text) {
+  if (!out || !opt || !opt->collect_hits || out->hits.size() >= office_limits::max_code_hits) return;
+  std::string t(text.substr(0, 160));
+  for (auto& c : t)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  out->hits.push_back({std::move(where), std::move(category), std::move(t)});
+}
+
+void Acc::embed(std::string name, std::vector<std::uint8_t> bytes) {
+  if (!out || !opt || !opt->collect_embedded || depth > 0) return;
+  if (out->embedded.size() >= office_limits::max_embedded ||
+      embedded_bytes + bytes.size() > office_limits::max_embedded_bytes) {
+    anomaly("embedded_objects_truncated_by_limit");
+    return;
+  }
+  embedded_bytes += bytes.size();
+  out->embedded.push_back({std::move(name), std::move(bytes)});
+}
+
+}  // namespace office
+
+namespace {
+
+using office::Acc;
+
+constexpr std::uint32_t fnv(std::string_view s, std::uint32_t h = 2166136261u) {
+  for (char c : s) h = (h ^ static_cast<std::uint8_t>(c)) * 16777619u;
+  return h;
+}
+
+// Feature names from keyword text: letters, digits and dots kept, anything else '_'.
+std::string feature_name(std::string_view s) {
+  std::string o;
+  for (unsigned char c : s) o += (std::isalnum(c) || c == '.') ? static_cast<char>(c) : '_';
+  return o;
+}
+
+constexpr const char* kTypes[] = {"ole2-word", "ole2-excel", "ole2-ppt", "ole2-msg", "ole2-msi", "ole2-encrypted-package",
+                                  "ole2", "ooxml-word", "ooxml-excel", "ooxml-powerpoint", "ooxml", "rtf", "pdf"};
+
+void emit_all(Emitter& e, const Acc& a) {
+  const double nan = kMissing;
+  const bool is_ole = a.ole.present > 0;
+  const bool is_ooxml = a.type.rfind("ooxml", 0) == 0;
+  const bool is_rtf = a.type == "rtf", is_pdf = a.type == "pdf";
+  auto when = [nan](bool on, double v) { return on ? v : nan; };
+
+  e.group("doc", "Document type one-hots (the model conditions on them) and the file size.");
+  for (const char* t : kTypes) e.add(std::string("is_") + feature_name(t), a.type == t);
+  e.add("log_size", log_size(a.size));
+
+  e.group("ole2", "Compound-file structure, well-known streams and storages, SummaryInformation metadata "
+                  "(NaN when the file is not OLE2).");
+  const auto& o = a.ole;
+  e.add("entries", when(is_ole, o.entries));
+  e.add("streams", when(is_ole, o.streams));
+  e.add("storages", when(is_ole, o.storages));
+  e.add("orphans", when(is_ole, o.orphans));
+  e.add("anomalies", when(is_ole, o.anomalies));
+  e.add("stream_bytes_ratio", when(is_ole, a.size > 0 ? o.stream_bytes / a.size : 0));
+  e.add("big_streams", when(is_ole, o.big_streams));
+  e.add("summary_present", when(is_ole, o.summary));
+  e.add("code_page", when(is_ole && o.summary > 0, o.code_page));
+  e.add("empty_author", when(is_ole && o.summary > 0, o.empty_author));
+  e.add("empty_title", when(is_ole && o.summary > 0, o.empty_title));
+  e.add("empty_subject", when(is_ole && o.summary > 0, o.empty_subject));
+  e.add("has_template", when(is_ole && o.summary > 0, o.has_template));
+  e.add("normal_template", when(is_ole && o.summary > 0, o.normal_template));
+  e.add("app_word", when(is_ole && o.summary > 0, o.app_word));
+  e.add("app_excel", when(is_ole && o.summary > 0, o.app_excel));
+  e.add("app_powerpoint", when(is_ole && o.summary > 0, o.app_ppt));
+  e.add("app_other", when(is_ole && o.summary > 0, o.app_other));
+  e.add("pages", when(is_ole && o.summary > 0, o.pages));
+  e.add("words", when(is_ole && o.summary > 0, o.words));
+  e.add("chars", when(is_ole && o.summary > 0, o.chars));
+  e.add("edit_time_s", when(is_ole && o.summary > 0, o.edit_time));
+  e.add("created_eq_saved", when(is_ole && o.summary > 0, o.created_eq_saved));
+  e.add("no_dates", when(is_ole && o.summary > 0, o.no_dates));
+  e.add("security", when(is_ole && o.summary > 0, o.security));
+  e.add("last_author_eq_author", when(is_ole && o.summary > 0, o.last_author_eq));
+  e.add("doc_summary", when(is_ole, o.docsummary));
+  e.add("compobj", when(is_ole, o.compobj));
+  e.add("object_pool", when(is_ole, o.object_pool));
+  e.add("ole10native", when(is_ole, o.ole10native));
+  e.add("package_streams", when(is_ole, o.package_streams));
+  e.add("ole_streams", when(is_ole, o.ole_objects));
+  e.add("word_fib_encrypted", when(is_ole, o.word_fib_encrypted));
+  e.add("word_fib_obfuscated", when(is_ole, o.word_fib_obfuscated));
+  e.add("word_1table", when(is_ole, o.word_1table));
+  e.add("word_0table", when(is_ole, o.word_0table));
+  e.add("data_stream", when(is_ole, o.data_stream));
+  e.add("macros_storage", when(is_ole, o.macros_storage));
+  e.add("embedded_pe", when(is_ole, o.embedded_pe));
+  e.add("embedded_zip", when(is_ole, o.embedded_zip));
+  e.add("encryption_info", when(is_ole, o.encryption_info));
+  e.add("encrypted_package", when(is_ole, o.encrypted_package));
+  e.add("excel5_vba_storage", when(is_ole, o.vba5_storage));
+  for (std::size_t i = 0; i < ole2::anomaly_count; ++i)
+    e.add(std::string("anomaly.") + ole2::anomaly_name(static_cast<ole2::Anomaly>(i)), when(is_ole, o.anomaly_bits[i]));
+
+  e.group("vba", "VBA project structure ([MS-OVBA]): modules, p-code versus source (stomping), hidden modules, "
+                 "references, project password, forms, and the VBA reader's anomalies.");
+  const auto& v = a.vba;
+  e.add("projects", v.projects);
+  e.add("modules", v.modules);
+  e.add("procedural_modules", v.procedural);
+  e.add("document_class_modules", v.doc_class);
+  e.add("missing_streams", v.missing_streams);
+  e.add("stomp_suspects", v.stomp_suspects);
+  e.add("hidden_modules", v.hidden_modules);
+  e.add("log_pcode_bytes", log_size(v.pcode_bytes));
+  e.add("log_source_bytes", log_size(v.source_bytes));
+  e.add("modules_without_code", v.no_source_modules);
+  e.add("references", v.references);
+  e.add("vba_version", v.projects > 0 ? v.vba_version : nan);
+  e.add("sys_kind", v.projects > 0 ? v.sys_kind : nan);
+  e.add("code_page", v.projects > 0 ? v.code_page : nan);
+  e.add("project_lines", v.project_lines);
+  e.add("project_password", v.project_password);
+  e.add("forms", v.forms);
+  for (std::size_t i = 0; i < vba::anomaly_count; ++i)
+    e.add(std::string("anomaly.") + vba::anomaly_name(static_cast<vba::Anomaly>(i)), v.anomaly_bits[i]);
+
+  e.group("macro", "Macro capabilities: keyword counts per category (auto-exec triggers, write, execute, download, "
+                   "obfuscation, self-modification, environment, native API), ActiveX event handlers, and the "
+                   "three flags of the baseline rule.");
+  const auto& c = a.code;
+  e.add("code_modules", c.modules);
+  e.add("log_code_bytes", log_size(c.code_bytes));
+  e.add("code_lines", c.code_lines);
+  e.add("procedures", c.procedures);
+  static constexpr const char* kCats[] = {"none", "autoexec", "write", "execute", "download", "obfuscation",
+                                          "selfmod", "environment", "api"};
+  for (std::size_t i = 1; i < office::cat_count; ++i) e.add(std::string("cat_") + kCats[i], c.cats[i]);
+  e.add("control_events", c.control_events);
+  const bool autoexec = c.cats[office::cat_autoexec] > 0 || c.control_events > 0 || a.xlm.auto_open_names > 0;
+  const bool writes = c.cats[office::cat_write] > 0;
+  const bool executes = c.cats[office::cat_execute] > 0 || a.xlm.exec + a.xlm.call + a.xlm.reg > 0;
+  e.add("autoexec", autoexec);
+  e.add("write", writes);
+  e.add("execute", executes);
+
+  e.group("macro_kw", "Counts of capability keywords among the macro's identifiers (case-insensitive).");
+  const auto& tk = office::token_keywords();
+  for (std::size_t i = 0; i < tk.size(); ++i) e.add(feature_name(tk[i].name), c.kw[i]);
+
+  e.group("macro_str", "Counts of command, COM class, URL and file-type substrings in the macro text, strings "
+                       "included (case-insensitive).");
+  const auto& sk = office::substring_keywords();
+  for (std::size_t i = 0; i < sk.size(); ++i) e.add(feature_name(sk[i].name), c.sub[i]);
+
+  e.group("macro_obf", "Obfuscation measures of the macro text: line lengths, comment ratio, string literals (long, "
+                       "hex, base64), concatenation and Chr() arithmetic density, identifier length, randomness "
+                       "and entropy.");
+  const double lines = std::max(1.0, c.code_lines);
+  const double ids = std::max(1.0, c.identifiers - 0.0);
+  double id_total = 0, id_ent = 0;
+  for (double n : c.id_chars) id_total += n;
+  for (double n : c.id_chars)
+    if (n > 0) id_ent -= n / id_total * std::log2(n / id_total);
+  const bool code = c.code_lines > 0;
+  e.add("lines", c.lines);
+  e.add("mean_line", code ? c.sum_line / std::max(1.0, c.lines) : nan);
+  e.add("max_line", c.max_line);
+  e.add("long_lines", c.long_lines);
+  e.add("comment_ratio", code ? c.comment_lines / (c.comment_lines + c.code_lines) : nan);
+  e.add("blank_ratio", code ? c.blank_lines / std::max(1.0, c.lines) : nan);
+  e.add("strings", c.strings);
+  e.add("strings_per_line", code ? c.strings / lines : nan);
+  e.add("string_byte_ratio", code ? c.string_bytes / std::max(1.0, c.code_bytes) : nan);
+  e.add("max_string", c.max_string);
+  e.add("long_strings", c.long_strings);
+  e.add("hex_strings", c.hex_strings);
+  e.add("base64_strings", c.b64_strings);
+  e.add("concat_amp_per_line", code ? c.concat_amp / lines : nan);
+  e.add("concat_plus_per_line", code ? c.concat_plus / lines : nan);
+  e.add("chr_calls", c.chr_calls);
+  e.add("chr_per_line", code ? c.chr_calls / lines : nan);
+  e.add("chr_arithmetic", c.chr_arith);
+  e.add("numbers_per_line", code ? c.numbers / lines : nan);
+  e.add("tokens_per_line", code ? c.tokens / lines : nan);
+  e.add("distinct_identifiers", c.distinct_identifiers);
+  e.add("mean_identifier_length", code && c.identifiers > 0 ? c.id_len_sum / ids : nan);
+  e.add("long_identifier_ratio", code && c.identifiers > 0 ? c.id_long / ids : nan);
+  e.add("digit_identifier_ratio", code && c.identifiers > 0 ? c.id_mixed_digits / ids : nan);
+  e.add("consonant_run_ratio", code && c.identifiers > 0 ? c.id_consonant_runs / ids : nan);
+  e.add("identifier_entropy", code && id_total > 0 ? id_ent : nan);
+  e.add("distinct_identifier_ratio", code && c.identifiers > 0 ? c.distinct_identifiers / ids : nan);
+
+  e.group("macro_bigrams", "Hashed bigrams of normalised macro tokens (language keywords kept, other names as "
+                           "<id>, literals as <str>/<num>), 1024 buckets, as a fraction of all tokens.");
+  const double toks = std::max(1.0, c.tokens);
+  e.add_array("b", office::kBigramBuckets, [&](std::size_t i) { return c.bigrams[i] / toks; });
+
+  e.group("xlm", "Excel 4 (XLM) macros: macro sheets and their visibility, Auto_Open/Auto_Close names, EXEC / CALL "
+                 "/ REGISTER / CHAR / GOTO / HALT / GET.WORKSPACE calls, URL and API strings (BIFF8 or OOXML).");
+  const auto& x = a.xlm;
+  e.add("sheets", x.sheets);
+  e.add("macro_sheets", x.macro_sheets);
+  e.add("hidden_macro_sheets", x.hidden_macro_sheets);
+  e.add("very_hidden_sheets", x.very_hidden_sheets);
+  e.add("hidden_sheets", x.hidden_sheets);
+  e.add("vba_module_sheets", x.vba_module_sheets);
+  e.add("auto_open_names", x.auto_open_names);
+  e.add("auto_close_names", x.auto_close_names);
+  e.add("defined_names", x.defined_names);
+  e.add("hidden_names", x.hidden_names);
+  e.add("macro_formulas", x.formulas);
+  e.add("exec", x.exec);
+  e.add("call", x.call);
+  e.add("register", x.reg);
+  e.add("char", x.chr);
+  e.add("halt", x.halt);
+  e.add("goto", x.go_to);
+  e.add("command_functions", x.formula_fn);
+  e.add("run", x.run);
+  e.add("get_workspace", x.get_workspace);
+  e.add("url_strings", x.url_strings);
+  e.add("api_strings", x.api_strings);
+  e.add("biff_records", x.biff_records);
+  e.add("biff_bad_records", x.biff_bad_records);
+
+  e.group("ooxml", "OOXML package: parts, content types, relationships (external targets, remote attachedTemplate, "
+                   "external OLE links, frames, MHTML targets), DDE fields and links, embedded objects and ActiveX, "
+                   "vbaProject.bin, custom UI, zip oddities (NaN when the file is not OOXML).");
+  const auto& z = a.ooxml;
+  const bool zx = is_ooxml;
+  e.add("entries", when(zx, z.entries));
+  e.add("inflation_ratio", when(zx, a.size > 0 ? z.uncompressed_bytes / a.size : 0));
+  e.add("rels_parts", when(zx, z.rels));
+  e.add("relationships", when(zx, z.relationships));
+  e.add("external_relationships", when(zx, z.external_rels));
+  e.add("external_http", when(zx, z.external_http));
+  e.add("external_unc_or_file", when(zx, z.external_unc_file));
+  e.add("remote_template", when(zx, z.remote_template));
+  e.add("external_oleobject", when(zx, z.external_oleobject));
+  e.add("external_frame", when(zx, z.external_frame));
+  e.add("external_hyperlinks", when(zx, z.external_hyperlinks));
+  e.add("external_other", when(zx, z.external_other));
+  e.add("mhtml_targets", when(zx, z.mhtml_targets));
+  e.add("external_link_parts", when(zx, z.external_links_parts));
+  e.add("dde_links", when(zx, z.dde_links));
+  e.add("fields", when(zx, z.fields));
+  e.add("dde_fields", when(zx, z.dde_fields));
+  e.add("ddeauto_fields", when(zx, z.ddeauto_fields));
+  e.add("embeddings", when(zx, z.embeddings));
+  e.add("ole_objects", when(zx, z.ole_objects));
+  e.add("activex", when(zx, z.activex));
+  e.add("activex_bin", when(zx, z.activex_bin));
+  e.add("embedded_exe", when(zx, z.embedded_exe));
+  e.add("embedded_ole2", when(zx, z.embedded_ole2));
+  e.add("embedded_other", when(zx, z.embedded_other));
+  e.add("vba_project", when(zx, z.vba_project));
+  e.add("macro_enabled_content_types", when(zx, z.macro_enabled_ct));
+  e.add("custom_ui", when(zx, z.custom_ui));
+  e.add("macrosheet_parts", when(zx, z.macrosheet_parts));
+  e.add("content_types", when(zx, z.content_types));
+  e.add("missing_content_types", when(zx, z.missing_content_types));
+  e.add("webextensions", when(zx, z.webextensions));
+  e.add("custom_xml", when(zx, z.custom_xml));
+  e.add("has_main_part", when(zx, z.has_document));
+  e.add("zip_errors", when(zx, z.zip_errors));
+  e.add("encrypted_entries", when(zx, z.encrypted_entries));
+  e.add("path_traversal", when(zx, z.dotdot_paths + z.absolute_paths));
+  e.add("duplicate_names", when(zx, z.duplicate_names));
+
+  e.group("rtf", "RTF: objects and the control words that embed, link or auto-update them, OLE1 class names "
+                 "(Equation Editor, Package, OLE2Link...), \\objdata hex oddities, group depth, DDE fields "
+                 "(NaN when the file is not RTF).");
+  const auto& r = a.rtf;
+  for (const auto& [n, val] : std::initializer_list<std::pair<const char*, double>>{
+           {"objects", r.objects}, {"objdata", r.objdata}, {"objupdate", r.objupdate}, {"objemb", r.objemb},
+           {"objlink", r.objlink}, {"objautlink", r.objautlink}, {"objocx", r.objocx}, {"objhtml", r.objhtml},
+           {"class_equation", r.equation}, {"class_package", r.package}, {"class_ole2link", r.ole2link},
+           {"class_word", r.word_doc}, {"class_excel", r.excel}, {"class_other", r.other_class}, {"bin", r.bin},
+           {"max_depth", r.max_depth}, {"unbalanced", r.unbalanced}, {"header_nonstandard", r.header_nonstandard},
+           {"control_words", r.control_words}, {"log_hex_bytes", log_size(r.hex_bytes)},
+           {"hex_whitespace_ratio", r.hex_bytes > 0 ? r.hex_whitespace / r.hex_bytes : 0}, {"odd_hex", r.odd_hex},
+           {"log_decoded_bytes", log_size(r.decoded_bytes)}, {"ole1_malformed", r.ole1_bad}, {"fields", r.fields},
+           {"ddeauto", r.ddeauto}, {"dde", r.dde}, {"embedded_pe", r.embedded_pe}, {"embedded_ole2", r.embedded_ole2},
+           {"after_last_brace", r.after_last_brace}})
+    e.add(n, when(is_rtf, val));
+
+  e.group("pdf", "PDF: pdfid-style keyword counts (obj, stream, /JS, /JavaScript, /OpenAction, /Launch, "
+                 "/EmbeddedFile...), names hidden with #xx escapes, header offset and version, %%EOF count and bytes "
+                 "after the last, URLs, eval/unescape (NaN when the file is not PDF).");
+  const auto& pk = office::pdf_keywords();
+  for (std::size_t i = 0; i < pk.size(); ++i) e.add(feature_name(pk[i][0] == '/' ? pk[i] + 1 : pk[i]), when(is_pdf, a.pdf.kw[i]));
+  e.add("obfuscated_names", when(is_pdf, a.pdf.obfuscated_names));
+  e.add("header_offset", when(is_pdf, a.pdf.header_offset));
+  e.add("version", when(is_pdf, a.pdf.version));
+  e.add("eofs", when(is_pdf, a.pdf.eofs));
+  e.add("after_eof", when(is_pdf, a.pdf.after_eof));
+  e.add("urls", when(is_pdf, a.pdf.urls));
+  e.add("js_calls", when(is_pdf, a.pdf.js_bytes));
+
+  e.group("encryption", "Encryption: OOXML Standard / Agile / other EncryptionInfo, BIFF FILEPASS, Word FIB "
+                        "encryption, and whether the default password opened it.");
+  e.add("encrypted", a.enc.encrypted + a.enc.word_rc4 > 0);
+  e.add("ooxml_standard", a.enc.ooxml_standard);
+  e.add("ooxml_agile", a.enc.ooxml_agile);
+  e.add("ooxml_other", a.enc.ooxml_other);
+  e.add("biff_filepass", a.enc.biff_filepass);
+  e.add("word_fib", a.enc.word_rc4);
+  e.add("decrypted", a.enc.decrypted);
+}
+
+Schema build_schema() {
+  Schema s;
+  s.version = kOfficeSchemaVersion;
+  Emitter e(s.features, s.groups);
+  Acc a;
+  emit_all(e, a);
+  std::uint32_t h = fnv("office-v" + std::to_string(s.version));
+  for (const auto& f : s.features) h = fnv(f.name, fnv("|", h));
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08x", h);
+  s.hash = buf;
+  return s;
+}
+
+std::size_t index_of(const char* name) {
+  const auto& f = office_schema().features;
+  for (std::size_t i = 0; i < f.size(); ++i)
+    if (f[i].name == name) return i;
+  return 0;
+}
+
+}  // namespace
+
+const Schema& office_schema() {
+  static const Schema s = build_schema();
+  return s;
+}
+
+std::string office_schema_markdown() {
+  const auto& s = office_schema();
+  std::string md = "# Document feature schema v" + std::to_string(s.version) + " (hash " + s.hash + ", " +
+                   std::to_string(s.features.size()) + " features)\n\n"
+                   "Generated by `mamori features --kind office --markdown` from src/features/office_features.cpp; "
+                   "do not edit. One layout for OLE2, OOXML, RTF and PDF documents; groups that do not apply to a "
+                   "file's type are NaN (XGBoost's missing).\n\n"
+                   "| group | first index | count | what it measures |\n|---|---|---|---|\n";
+  for (const auto& g : s.groups)
+    md += "| " + g.name + " | " + std::to_string(g.first) + " | " + std::to_string(g.count) + " | " + g.doc + " |\n";
+  md += "\n## Features\n\n| index | name |\n|---|---|\n";
+  for (std::size_t i = 0; i < s.features.size(); ++i) md += "| " + std::to_string(i) + " | " + s.features[i].name + " |\n";
+  return md;
+}
+
+OfficeSample featurize_office(ByteView bytes, const OfficeOptions& opt) {
+  OfficeSample s;
+  Acc a;
+  a.out = &s;
+  a.opt = &opt;
+  a.size = static_cast<double>(bytes.size());
+  const auto t = engine::detect_type(bytes);
+  switch (t.kind) {
+    case engine::FileKind::ole2:
+      a.type = "ole2";
+      office::analyze_ole2(bytes, a);
+      break;
+    case engine::FileKind::ooxml:
+    case engine::FileKind::zip:
+      a.type = t.subtype == "zip" ? "ooxml" : t.subtype;
+      office::analyze_ooxml(bytes, a);
+      break;
+    case engine::FileKind::rtf:
+      a.type = "rtf";
+      office::analyze_rtf(bytes, a);
+      break;
+    case engine::FileKind::pdf:
+      a.type = "pdf";
+      office::analyze_pdf(bytes, a);
+      break;
+    default:
+      a.type = t.subtype;
+      break;
+  }
+  // A package the default password opened is analysed in place too, so the vector sees its macros.
+  if (s.decrypted && a.depth < office_limits::max_inline_depth) {
+    ++a.depth;
+    office::analyze_ooxml(ByteView(s.decrypted_package.data(), s.decrypted_package.size()), a);
+    --a.depth;
+  }
+  s.doc_type = a.type;
+  const auto& sch = office_schema();
+  s.x.assign(sch.features.size(), 0.0f);
+  Emitter e(s.x);
+  emit_all(e, a);
+  s.autoexec = s.x[index_of("macro.autoexec")] > 0;
+  s.writes = s.x[index_of("macro.write")] > 0;
+  s.executes = s.x[index_of("macro.execute")] > 0;
+  return s;
+}
+
+bool office_baseline_rule(const std::vector<float>& x) {
+  static const std::size_t ia = index_of("macro.autoexec"), iw = index_of("macro.write"), ix = index_of("macro.execute");
+  if (x.size() <= std::max({ia, iw, ix})) return false;
+  return x[ia] > 0 && (x[iw] > 0 || x[ix] > 0);
+}
+
+std::string office_bucket(const float* x) {
+  static const std::size_t first_type = index_of("doc.is_ole2_word");
+  static const std::size_t code = index_of("macro.code_lines"), xlm = index_of("xlm.macro_sheets");
+  std::string type = "other";
+  for (std::size_t i = 0; i < std::size(kTypes); ++i)
+    if (x[first_type + i] > 0.5f) type = kTypes[i];
+  if (type == "rtf" || type == "pdf") return type;
+  const std::string container = type.rfind("ooxml", 0) == 0 ? "ooxml" : type.rfind("ole2", 0) == 0 ? "ole2" : "other";
+  std::string app = "other";
+  if (type.find("word") != std::string::npos) app = "word";
+  else if (type.find("excel") != std::string::npos) app = "excel";
+  else if (type.find("ppt") != std::string::npos || type.find("powerpoint") != std::string::npos) app = "ppt";
+  if (x[xlm] > 0) return container + ":" + app + "-xlm";
+  if (x[code] > 0) return container + ":" + app + "-vba";
+  return container + ":" + app;
+}
+
+}  // namespace mamori::features

@@ -1,0 +1,92 @@
+// The document feature vector (OLE2 Word/Excel/PowerPoint and others, OOXML, RTF, PDF): one fixed-length layout for
+// every document type, so one model scores them all and conditions on the type one-hots. Groups: document type,
+// OLE2 structure and SummaryInformation, VBA project structure, macro code (auto-exec / write / execute / download
+// keywords, obfuscation measures, hashed token bigrams), Excel 4 (XLM) macros, OOXML relationships and parts, RTF
+// objects, PDF keyword counts, encryption.
+//
+// featurize_office() also returns what the engine handler reports besides the score: anomalies, the macro lines
+// that matched auto-exec/write/execute/download keywords, and embedded objects to scan as members.
+//
+// Bump kOfficeSchemaVersion whenever a name, an order or a meaning changes: models record the schema hash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "features/emitter.hpp"
+#include "features/pe_features.hpp"  // Schema
+
+namespace mamori::features {
+
+inline constexpr int kOfficeSchemaVersion = 1;
+/// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
+inline constexpr int kOfficeExtractorRevision = 1;
+
+namespace office_limits {
+// Embedded objects handed back per document and the bytes they may hold together.
+inline constexpr std::size_t max_embedded = 256;
+inline constexpr std::uint64_t max_embedded_bytes = 256ull << 20;
+// OOXML: zip entries looked at, and bytes inflated per part / per document.
+inline constexpr std::size_t max_zip_entries = 20000;
+inline constexpr std::uint64_t max_part_bytes = 64ull << 20;
+inline constexpr std::uint64_t max_package_bytes = 512ull << 20;
+// Matching macro lines kept for the report (the features count all of them).
+inline constexpr std::size_t max_code_hits = 12;
+// Macro source analysed per document (all modules together).
+inline constexpr std::uint64_t max_code_bytes = 32ull << 20;
+// RTF group nesting tracked and objects decoded.
+inline constexpr std::size_t max_rtf_objects = 256;
+// Nested vbaProject.bin / embedded OLE2 analysed in-line for features (deeper nesting is left to the recursion).
+inline constexpr int max_inline_depth = 2;
+}  // namespace office_limits
+
+/// The schema of the document vector (computed once, cached).
+const Schema& office_schema();
+/// Markdown documentation of the schema (docs/office-features.md is this output).
+std::string office_schema_markdown();
+
+struct CodeHit {
+  std::string where;     // "vba:Module1:12", "xlm:Macro1", "ooxml:word/_rels/settings.xml.rels"
+  std::string category;  // "autoexec", "write", "execute", "download", "remote-template", "dde", ...
+  std::string text;      // the line, trimmed and cut to 160 characters
+};
+
+struct EmbeddedObject {
+  std::string name;                 // "ObjectPool/_1234/Ole10Native", "word/embeddings/oleObject1.bin"
+  std::vector<std::uint8_t> bytes;  // owned: streams and zip parts are materialised anyway
+};
+
+struct OfficeOptions {
+  bool collect_embedded = true;     // training needs only the vector
+  bool collect_hits = true;
+  /// Try the default password ("VelvetSweatshop") on encrypted packages and analyse the decrypted package.
+  bool decrypt = true;
+};
+
+struct OfficeSample {
+  std::string doc_type;             // "ole2-word", "ooxml-excel", "rtf", "pdf", ...
+  std::vector<float> x;
+  std::vector<std::string> anomalies;
+  std::vector<CodeHit> hits;
+  std::vector<EmbeddedObject> embedded;
+  bool has_macros = false;          // VBA code or XLM macro sheets
+  // The plain rule "auto-exec AND (write OR execute)" (the baseline the model is measured against).
+  bool autoexec = false, writes = false, executes = false;
+  // Encryption: kind is "", "ooxml-standard", "ooxml-agile", "ooxml-other", "biff-rc4", "biff-xor", "word-rc4", ...
+  std::string encryption;
+  bool decrypted = false;
+  std::vector<std::uint8_t> decrypted_package;  // the OOXML package inside EncryptedPackage, when decrypted
+};
+
+/// Parses and featurises a document. Any bytes are accepted: unknown types give a vector of the type one-hots
+/// only. Never throws on hostile input.
+OfficeSample featurize_office(ByteView bytes, const OfficeOptions& opt = {});
+
+/// Whether the vector says "auto-exec AND (write OR execute)" (the baseline rule), for reports.
+bool office_baseline_rule(const std::vector<float>& x);
+/// A short bucket name for reports ("word-vba", "excel-vba", "xlm", "ooxml", "rtf", "pdf", ...) from the vector.
+std::string office_bucket(const float* x);
+
+}  // namespace mamori::features

