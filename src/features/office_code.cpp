@@ -195,7 +195,7 @@ std::size_t count_ci(std::string_view hay, std::string_view needle, std::size_t 
   return n;
 }
 
-void analyze_code(std::string_view src, std::string_view module, Acc& a) {
+void analyze_code(std::string_view src, std::string_view module, Acc& a, std::string_view kind) {
   CodeStats& s = a.code;
   if (s.code_bytes + static_cast<double>(src.size()) > static_cast<double>(office_limits::max_code_bytes)) {
     a.anomaly("macro_source_truncated_by_limit");
@@ -372,7 +372,7 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a) {
       // The most telling category on the line names it.
       for (Cat c : {cat_autoexec, cat_download, cat_execute, cat_write, cat_selfmod, cat_api}) {
         if (line_cats & (1u << c)) {
-          a.hit("vba:" + std::string(module) + ":" + std::to_string(line_no), cat_name(c), t);
+          a.hit(std::string(kind) + ":" + std::string(module) + ":" + std::to_string(line_no), cat_name(c), t);
           break;
         }
       }

@@ -213,7 +213,7 @@ void emit_all(Emitter& e, const Acc& a) {
   e.add("distinct_identifier_ratio", code && c.identifiers > 0 ? c.distinct_identifiers / ids : nan);
 
   e.group("macro_bigrams", "Hashed bigrams of normalised macro tokens (language keywords kept, other names as "
-                           "<id>, literals as <str>/<num>), 1024 buckets, as a fraction of all tokens.");
+                           "<id>, literals as <str>/<num>), 256 buckets, as a fraction of all tokens.");
   const double toks = std::max(1.0, c.tokens);
   e.add_array("b", office::kBigramBuckets, [&](std::size_t i) { return c.bigrams[i] / toks; });
 

@@ -14,7 +14,7 @@
 
 namespace mamori::features::office {
 
-inline constexpr std::size_t kBigramBuckets = 1024;
+inline constexpr std::size_t kBigramBuckets = 256;
 
 /// Token keywords (matched on identifiers, case-insensitive) with the capability they stand for.
 enum Cat : std::uint8_t { cat_none = 0, cat_autoexec, cat_write, cat_execute, cat_download, cat_obfuscation,
@@ -128,7 +128,7 @@ struct Acc {
 void analyze_ole2(ByteView bytes, Acc& a);
 void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix);
 void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix);
-void analyze_code(std::string_view source, std::string_view module, Acc& a);
+void analyze_code(std::string_view source, std::string_view module, Acc& a, std::string_view kind = "vba");
 void analyze_biff(ByteView workbook, Acc& a);
 void analyze_ooxml(ByteView bytes, Acc& a);
 void analyze_rtf(ByteView bytes, Acc& a);

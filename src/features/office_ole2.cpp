@@ -7,6 +7,7 @@
 
 #include "features/office_internal.hpp"
 #include "formats/vba/vba.hpp"
+#include "formats/xls/xls.hpp"
 
 namespace mamori::features::office {
 
@@ -282,138 +283,80 @@ void analyze_ole2(ByteView bytes, Acc& a) {
   analyze_ole2_file(*f, a, "");
 }
 
-// BIFF8 workbook stream: sheets (macro sheets, hidden states), defined names (Auto_Open), formulas on macro
-// sheets (EXEC, CALL, REGISTER, CHAR...) and FILEPASS encryption. A light record walk until the xls module lands.
+// Excel workbook streams through the xls module (BIFF5/8 records, XLM formulas decoded, RC4 with the default
+// password decrypted): sheets and their visibility, Auto_Open names, macro-sheet functions. The decoded macro
+// formulas also go through the macro keyword analysis, so URLs and commands in them count like VBA's.
 void analyze_biff(ByteView wb, Acc& a) {
   XlmStats& x = a.xlm;
-  constexpr std::uint32_t kMaxRecords = 4u << 20;
-  std::uint64_t off = 0;
-  std::uint32_t n = 0;
-  bool encrypted = false;
-  std::uint16_t substream = 0, version = 0;
-  while (off + 4 <= wb.size() && n < kMaxRecords) {
-    const std::uint16_t id = wb.le_or<std::uint16_t>(off, 0);
-    const std::uint16_t len = wb.le_or<std::uint16_t>(off + 2, 0);
-    if (!wb.fits(off + 4, len)) {
-      x.biff_bad_records += 1;
-      a.anomaly("biff_record_truncated");
-      break;
-    }
-    const ByteView r = *wb.sub(off + 4, len);
-    off += 4u + len;
-    ++n;
-    x.biff_records += 1;
-    if (id == 0x0809) {  // BOF: which substream follows
-      if (version == 0) version = r.le_or<std::uint16_t>(0, 0);
-      substream = r.le_or<std::uint16_t>(2, 0);
-      continue;
-    }
-    if (id == 0x002F) {  // FILEPASS: everything after is encrypted record data
-      x.filepass = 1;
-      const std::uint16_t kind = r.le_or<std::uint16_t>(0, 0xFFFF);
-      a.enc.encrypted = 1;
-      a.enc.biff_filepass = 1;
-      if (a.out->encryption.empty()) a.out->encryption = kind == 0 ? "biff-xor" : "biff-rc4";
-      encrypted = true;
-      continue;
-    }
-    if (id == 0x0085) {  // BOUNDSHEET8: lbPlyPos stays clear even when encrypted
-      x.sheets += 1;
-      if (encrypted) continue;
-      const std::uint8_t state = r.le_or<std::uint8_t>(4, 0) & 3;
-      const std::uint8_t dt = r.le_or<std::uint8_t>(5, 0);
-      if (state == 1) x.hidden_sheets += 1;
-      if (state == 2) x.very_hidden_sheets += 1;
-      if (dt == 1) {
-        x.macro_sheets += 1;
-        if (state) x.hidden_macro_sheets += 1;
-        a.out->has_macros = true;
-      }
-      if (dt == 6) {
-        x.vba_module_sheets += 1;
-        a.out->has_macros = true;
-      }
-      continue;
-    }
-    if (encrypted) continue;
-    if (id == 0x0018) {  // LBL: defined names; built-in 0x01 is Auto_Open, 0x02 Auto_Close
-      x.defined_names += 1;
-      const std::uint16_t grbit = r.le_or<std::uint16_t>(0, 0);
-      const std::uint8_t cch = r.le_or<std::uint8_t>(3, 0);
-      if (grbit & 0x0001) x.hidden_names += 1;
-      // BIFF8 names carry a high-byte flag before the characters; BIFF5 names are plain bytes.
-      const bool biff8 = version >= 0x0600;
-      const std::uint8_t high = biff8 ? r.le_or<std::uint8_t>(14, 0) : 0;
-      const std::uint32_t first = biff8 ? 15 : 14;
-      std::string name;
-      for (std::uint32_t i = 0; i < cch; ++i) {
-        const auto c = r.u8(first + (high & 1 ? 2u * i : i));
-        if (!c) break;
-        name.push_back(static_cast<char>(*c));
-      }
-      if (grbit & 0x0020) {
-        if (!name.empty() && name[0] == 1) x.auto_open_names += 1;
-        if (!name.empty() && name[0] == 2) x.auto_close_names += 1;
-      } else {
-        const std::string l = lower(name);
-        if (l.rfind("auto_open", 0) == 0) x.auto_open_names += 1;
-        if (l.rfind("auto_close", 0) == 0) x.auto_close_names += 1;
-      }
-      continue;
-    }
-    if (id == 0x0006 && substream == 0x0040) {  // FORMULA on a macro sheet
-      x.formulas += 1;
-      const std::uint16_t cce = r.le_or<std::uint16_t>(20, 0);
-      const ByteView rgce = r.clamp(22, cce);
-      std::uint64_t p = 0;
-      while (p < rgce.size()) {
-        const std::uint8_t ptg = rgce.le_or<std::uint8_t>(p, 0);
-        const std::uint8_t base = ptg >= 0x20 ? static_cast<std::uint8_t>((ptg & 0x1F) | 0x20) : ptg;
-        std::uint64_t size = 0;
-        if (base == 0x21 || base == 0x22) {  // ptgFunc / ptgFuncVar
-          const std::uint16_t fn = rgce.le_or<std::uint16_t>(p + (base == 0x22 ? 2 : 1), 0);
-          const std::uint16_t idx = fn & 0x7FFF;
-          if (fn & 0x8000) x.formula_fn += 1;  // a command-equivalent (macro command)
-          else {
-            if (idx == 110) x.exec += 1;
-            if (idx == 111) x.chr += 1;
-            if (idx == 149) x.reg += 1;
-            if (idx == 150) x.call += 1;
-            if (idx == 54) x.halt += 1;
-            if (idx == 53) x.go_to += 1;
-            if (idx == 186) x.get_workspace += 1;
-          }
-          size = base == 0x22 ? 4 : 3;
-        } else if (ptg == 0x17) {
-          const std::uint8_t cch = rgce.le_or<std::uint8_t>(p + 1, 0);
-          const bool wide = rgce.le_or<std::uint8_t>(p + 2, 0) & 1;
-          size = 3 + std::uint64_t{cch} * (wide ? 2 : 1);
-        } else if (ptg == 0x19) {
-          const std::uint8_t grbit = rgce.le_or<std::uint8_t>(p + 1, 0);
-          size = 4;
-          if (grbit & 0x04) size += 2 * (std::uint64_t{rgce.le_or<std::uint16_t>(p + 2, 0)} + 1);
-        } else if (ptg >= 0x03 && ptg <= 0x16) size = 1;
-        else if (ptg == 0x01) size = 5;
-        else if (ptg == 0x1C || ptg == 0x1D) size = 2;
-        else if (ptg == 0x1E) size = 3;
-        else if (ptg == 0x1F) size = 9;
-        else if (base == 0x20) size = 8;
-        else if (base == 0x23 || base == 0x24 || base == 0x2A || base == 0x2C) size = 5;
-        else if (base == 0x25 || base == 0x2B || base == 0x2D) size = 9;
-        else if (base == 0x26 || base == 0x27 || base == 0x28) size = 7;
-        else if (base == 0x29) size = 3;
-        else if (base == 0x39 || base == 0x3A || base == 0x3C) size = 7;
-        else if (base == 0x3B || base == 0x3D) size = 11;
-        else break;  // unknown token: stop this formula
-        p += size;
-      }
+  auto parsed = xls::parse_workbook_stream(wb);
+  if (!parsed.ok()) {
+    a.anomaly("xls_unreadable: " + parsed.error().message);
+    return;
+  }
+  const xls::Workbook& w = *parsed;
+  const auto& c = w.counts;
+  x.biff_records += c.records;
+  x.sheets += c.sheets;
+  x.macro_sheets += c.macro_sheets;
+  x.hidden_sheets += c.hidden_sheets;
+  x.very_hidden_sheets += c.very_hidden_sheets;
+  for (const auto& sh : w.sheets) {
+    if (sh.type == xls::SheetType::vba_module) x.vba_module_sheets += 1;
+    if (sh.type == xls::SheetType::macro_sheet && sh.visibility != xls::Visibility::visible) x.hidden_macro_sheets += 1;
+  }
+  x.defined_names += c.names;
+  x.hidden_names += c.hidden_names;
+  x.auto_open_names += c.auto_open_names;
+  x.auto_close_names += c.auto_close_names;
+  x.formulas += c.macro_formulas;
+  x.exec += c.exec;
+  x.call += c.call;
+  x.reg += c.register_;
+  x.chr += c.char_calls;
+  x.halt += c.halt;
+  x.go_to += c.goto_;
+  x.formula_fn += c.formula_cmds + c.formula_fill;
+  x.run += c.run;
+  x.get_workspace += c.get_workspace;
+  x.url_strings += c.url_download;
+  x.api_strings += c.shell_strings;
+  x.biff_bad_records += static_cast<double>(w.anomalies.size());
+  std::uint64_t seen = 0;
+  for (const auto& rec : w.anomalies) {
+    const auto bit = static_cast<unsigned>(rec.code);
+    if (bit < 64 && !((seen >> bit) & 1u)) a.anomaly(std::string("xls.") + xls::anomaly_name(rec.code));
+    if (bit < 64) seen |= 1ull << bit;
+  }
+  if (w.has_xlm() || x.vba_module_sheets > 0) a.out->has_macros = true;
+  if (w.encryption.method != xls::Encryption::none) {
+    x.filepass = 1;
+    a.enc.encrypted = 1;
+    a.enc.biff_filepass = 1;
+    if (a.out->encryption.empty()) a.out->encryption = std::string("biff-") + xls::encryption_name(w.encryption.method);
+    if (w.encryption.decrypted) {
+      a.enc.decrypted = 1;
+      if (a.depth == 0) a.out->decrypted = true;
     }
   }
-  if (n >= kMaxRecords) a.anomaly("biff_records_truncated_by_limit");
-  const std::string_view text(reinterpret_cast<const char*>(wb.data()), wb.size());
-  x.url_strings += static_cast<double>(count_ci(text, "http"));
-  for (const char* api : {"urlmon", "kernel32", "shell32", "urldownloadtofile", "shellexecute", "virtualalloc"})
-    x.api_strings += static_cast<double>(count_ci(text, api));
+  // Macro formulas as text: one a line, with the strings folded from CHAR() chains.
+  std::string text;
+  for (const auto& f : w.formulas) {
+    if (f.sheet >= w.sheets.size() || w.sheets[f.sheet].type != xls::SheetType::macro_sheet) continue;
+    if (text.size() > (4u << 20)) break;
+    text += f.text;
+    for (const auto& fs : f.folded) text += " \"" + fs + "\"";
+    text += "\n";
+    bool runs = false;
+    for (auto fn : f.functions) {
+      const char* n = xls::function_name(fn);
+      if (n && (std::string_view(n) == "EXEC" || std::string_view(n) == "CALL" || std::string_view(n) == "REGISTER"))
+        runs = true;
+    }
+    if (runs) a.hit("xlm:" + w.sheets[f.sheet].name + "!" + xls::a1(f.row, f.col), "execute", f.text);
+  }
+  for (const auto& n : w.names)
+    if (n.auto_open) a.hit("xlm:name " + n.name, "autoexec", n.formula);
+  if (!text.empty()) analyze_code(text, "XLM", a, "xlm");
 }
 
 }  // namespace mamori::features::office

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "features/office_internal.hpp"
+#include "formats/pdf/pdf.hpp"
 
 namespace mamori::features::office {
 
@@ -205,11 +206,40 @@ const std::vector<const char*>& pdf_keywords() {
   static const std::vector<const char*> k = {
       "obj", "endobj", "stream", "endstream", "xref", "trailer", "startxref", "/Page", "/Encrypt", "/ObjStm", "/JS",
       "/JavaScript", "/AA", "/OpenAction", "/AcroForm", "/JBIG2Decode", "/RichMedia", "/Launch", "/EmbeddedFile",
-      "/XFA", "/URI", "/SubmitForm", "/GoToR", "/GoToE"};
+      "/XFA", "/URI", "/SubmitForm", "/GoToR", "/Colors>2^24"};
   return k;
 }
 
+// Through the pdf module when it reads the file (keyword counts including object streams, embedded files decoded);
+// the scanner below is the fallback for bytes it refuses.
 void analyze_pdf(ByteView b, Acc& a) {
+  auto doc = pdf::parse(b);
+  if (doc.ok()) {
+    PdfStats& p = a.pdf;
+    const pdf::Document& d = *doc;
+    for (std::size_t k = 0; k < pdf::key_count && k < p.kw.size(); ++k) p.kw[k] = d.counts[k];
+    p.obfuscated_names = d.stats.names_obfuscated;
+    p.header_offset = static_cast<double>(d.header_offset);
+    if (d.version.size() >= 3 && std::isdigit(static_cast<unsigned char>(d.version[0])) &&
+        std::isdigit(static_cast<unsigned char>(d.version[2])))
+      p.version = (d.version[0] - '0') * 10 + (d.version[2] - '0');
+    p.eofs = d.eof_markers;
+    p.after_eof = static_cast<double>(d.bytes_after_eof);
+    p.urls = static_cast<double>(d.uris.size());
+    p.js_bytes = static_cast<double>(d.javascript.size() + d.stats.js_streams);
+    std::uint64_t seen = 0;
+    for (const auto& rec : d.anomalies) {
+      const auto bit = static_cast<unsigned>(rec.code);
+      if (bit < 64 && !((seen >> bit) & 1u)) a.anomaly(std::string("pdf.") + pdf::anomaly_name(rec.code));
+      if (bit < 64) seen |= 1ull << bit;
+    }
+    for (const auto& l : d.launches) a.hit("pdf:/Launch", "execute", l);
+    for (const auto& j : d.javascript) a.hit("pdf:/JavaScript", "javascript", j);
+    for (std::size_t i = 0; i < d.uris.size() && i < 3; ++i) a.hit("pdf:/URI", "url", d.uris[i]);
+    for (const auto& e : d.embedded_files)
+      a.embed("pdf-embedded-" + std::to_string(e.object), std::vector<std::uint8_t>(e.bytes.begin(), e.bytes.end()));
+    return;
+  }
   PdfStats& p = a.pdf;
   const std::string_view s(reinterpret_cast<const char*>(b.data()), b.size());
   const auto& kw = pdf_keywords();

@@ -67,7 +67,7 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
     r.anomalies.push_back("encrypted_not_decrypted: " + sample.encryption);
     if (opt.encrypted_documents_are_suspicious) raise_verdict(r, Verdict::suspicious, "Mamori.Office.Encrypted");
   }
-  if (sample.decrypted && ctx.charge_bytes(r, sample.decrypted_package.size()))
+  if (!sample.decrypted_package.empty() && ctx.charge_bytes(r, sample.decrypted_package.size()))
     ctx.scan_member(r, "EncryptedPackage", ByteView(sample.decrypted_package.data(), sample.decrypted_package.size()));
   for (const auto& e : sample.embedded) {
     if (!ctx.charge_bytes(r, e.bytes.size())) break;
