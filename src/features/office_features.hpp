@@ -71,6 +71,8 @@ struct OfficeSample {
   std::vector<std::string> anomalies;
   std::vector<CodeHit> hits;
   std::vector<EmbeddedObject> embedded;
+  /// OOXML vbaProject.bin parts (owned), for the handler's IOC recovery; collected with the embedded objects.
+  std::vector<std::vector<std::uint8_t>> vba_project_bins;
   bool has_macros = false;          // VBA code or XLM macro sheets
   // The plain rule "auto-exec AND (write OR execute)" (the baseline the model is measured against).
   bool autoexec = false, writes = false, executes = false;

@@ -276,6 +276,7 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
       if (dde) a.hit("ooxml:" + name, "dde", std::string(xml.substr(0, std::min<std::size_t>(xml.size(), 300))));
     } else if (is_vba) {
       z.vba_project += 1;
+      if (a.depth == 0 && a.opt->collect_embedded && a.out->vba_project_bins.size() < 4) a.out->vba_project_bins.push_back(buf);
       if (a.depth < office_limits::max_inline_depth) {
         auto f = ole2::parse(ByteView(buf.data(), buf.size()));
         if (f.ok()) {

@@ -2,6 +2,7 @@
 // model for all of them (models/office); reasons are the features that moved the score, the macro lines and
 // relationships that matched go to the result's context, and embedded objects (Ole10Native packages, OOXML
 // embeddings and ActiveX, RTF objects, the decrypted package of an encrypted document) are scanned as members.
+#include "analysis/iocs.hpp"
 #include "engine/handlers.hpp"
 #include "engine/scanner.hpp"
 #include "features/office_features.hpp"
@@ -30,6 +31,16 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   if (!sample.encryption.empty())
     r.context.emplace_back("encryption", sample.encryption + (sample.decrypted ? " (opened with the default password)"
                                                                                : " (not decrypted)"));
+
+  // What the macros would fetch or run (analysis/: the static VBA evaluator, PowerShell decoding), and URLs or
+  // commands in the matched relationships, fields and PDF actions.
+  if (r.type.kind == FileKind::ole2) {
+    if (auto f = ole2::parse(bytes); f.ok()) analysis::merge_iocs(r.iocs, analysis::iocs_from_ole2(*f));
+  }
+  for (const auto& bin : sample.vba_project_bins)
+    if (auto f = ole2::parse(ByteView(bin.data(), bin.size())); f.ok()) analysis::merge_iocs(r.iocs, analysis::iocs_from_ole2(*f));
+  for (const auto& h : sample.hits)
+    if (h.where.rfind("vba:", 0) != 0) analysis::merge_iocs(r.iocs, analysis::iocs_from_text(h.text, h.where));
 
   const model::Model* m = s.models().office ? &*s.models().office : nullptr;
   if (m) {
