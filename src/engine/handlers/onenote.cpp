@@ -59,6 +59,7 @@ Sniffed sniff(ByteView v) {
     case FileKind::onenote: return {"one", false};
     case FileKind::archive: return {t.subtype, false};
     case FileKind::elf: return {"elf", false};
+    case FileKind::email: return {"eml", false};
     case FileKind::unknown: break;
   }
   if (v.starts_with("\x89PNG")) return {"png", false};
