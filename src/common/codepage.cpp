@@ -19,23 +19,6 @@ constexpr std::array<std::uint16_t, 64> kCp1251High = {
     0x00A0, 0x040E, 0x045E, 0x0408, 0x00A4, 0x0490, 0x00A6, 0x00A7, 0x0401, 0x00A9, 0x0404, 0x00AB, 0x00AC, 0x00AD, 0x00AE, 0x0407,
     0x00B0, 0x00B1, 0x0406, 0x0456, 0x0491, 0x00B5, 0x00B6, 0x00B7, 0x0451, 0x2116, 0x0454, 0x00BB, 0x0458, 0x0405, 0x0455, 0x0457};
 
-void put_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Copies valid UTF-8 sequences and replaces every byte that does not start one with U+FFFD.
 std::string sanitize_utf8(std::string_view in) {
@@ -57,7 +40,7 @@ std::string sanitize_utf8(std::string_view in) {
     } else if ((b0 & 0xF8) == 0xF0) {
       n = 3, cp = b0 & 0x07u, min = 0x10000;
     } else {
-      put_utf8(out, 0xFFFD);
+      append_utf8(out, 0xFFFD);
       ++i;
       continue;
     }
@@ -68,7 +51,7 @@ std::string sanitize_utf8(std::string_view in) {
       else cp = (cp << 6) | (b & 0x3Fu);
     }
     if (!ok || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      put_utf8(out, 0xFFFD);
+      append_utf8(out, 0xFFFD);
       ++i;
       continue;
     }
@@ -79,6 +62,24 @@ std::string sanitize_utf8(std::string_view in) {
 }
 
 }  // namespace
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
 
 bool codepage_supported(std::uint32_t code_page) noexcept {
   return code_page == 1252 || code_page == 28591 || code_page == 20127 || code_page == 65001 || code_page == 1251;
@@ -102,7 +103,7 @@ std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page) {
       case 1251: cp = b < 0xC0 ? kCp1251High[b - 0x80u] : 0x0410u + (b - 0xC0u); break;
       default: break;  // 28591: the byte is the code point
     }
-    put_utf8(out, cp);
+    append_utf8(out, cp);
   }
   return out;
 }
@@ -124,7 +125,7 @@ std::string utf16le_to_utf8(ByteView b, std::size_t max_units) {
     } else if (cp >= 0xD800 && cp <= 0xDFFF) {
       cp = 0xFFFD;
     }
-    put_utf8(out, cp);
+    append_utf8(out, cp);
   }
   return out;
 }

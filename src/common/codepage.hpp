@@ -21,4 +21,7 @@ std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page);
 /// UTF-16LE to UTF-8, stopping at NUL or after `max_units` code units. Lone surrogates become U+FFFD.
 std::string utf16le_to_utf8(ByteView b, std::size_t max_units);
 
+/// Appends code point `cp` to `out` as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp);
+
 }  // namespace mamori
