@@ -519,6 +519,10 @@ TEST_F(Mamorid, StatsHasClamdShape) {
   EXPECT_EQ(s.rfind("POOLS: 1\n\nSTATE: VALID PRIMARY\nTHREADS: live 4  idle ", 0), 0u) << s;
   EXPECT_NE(s.find("\nQUEUE: "), std::string::npos);
   EXPECT_EQ(s.substr(s.size() - 4), "END\n");
+  // mamori's own lines appear only when their feature is on (tests in onaccess_test / quarantine_daemon_test).
+  EXPECT_EQ(s.find("ONACCESS:"), std::string::npos) << s;
+  EXPECT_EQ(s.find("QUARANTINE:"), std::string::npos) << s;
+  EXPECT_NE(s.find("pools_total N/A\nEND\n"), std::string::npos) << s;
 }
 
 TEST(MamoridProcess, ReloadKeepsConnectionsAndShutdownStops) {
@@ -543,6 +547,37 @@ TEST(MamoridProcess, ReloadKeepsConnectionsAndShutdownStops) {
   EXPECT_EQ(d.ask("zSHUTDOWN\0"s), "");
   EXPECT_EQ(d.wait_exit(), 0);
   EXPECT_FALSE(fs::exists(d.socket()));  // the socket file is removed
+  fs::remove_all(dir);
+}
+
+// RELOAD swaps the models under streams that are half sent: they finish on the connection they started on.
+TEST(MamoridProcess, ReloadDuringStreamsDropsNone) {
+  const auto dir = test_dir();
+  fs::remove_all(dir);
+  Daemon d(dir, "");
+  ASSERT_TRUE(d.ready()) << d.log();
+  std::vector<int> streams;
+  for (int i = 0; i < 6; ++i) {
+    const int fd = d.connect(30);
+    ASSERT_GE(fd, 0);
+    const std::string head = "zINSTREAM\0"s + be32(6) + "first ";
+    ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
+    streams.push_back(fd);
+  }
+  EXPECT_EQ(d.ask("zRELOAD\0"s), "RELOADING\0"s);
+  for (int i = 0; i < 100 && d.log().find("Models reloaded") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_NE(d.log().find("Models reloaded"), std::string::npos) << d.log();
+  EXPECT_EQ(d.ask("zRELOAD\0"s), "RELOADING\0"s);  // a second one while they are still open
+  for (int fd : streams) {
+    const std::string tail = be32(7) + "second\n" + be32(0);
+    ::send(fd, tail.data(), tail.size(), MSG_NOSIGNAL);
+  }
+  for (int fd : streams) {
+    EXPECT_EQ(read_all(fd), "stream: OK\0"s);
+    ::close(fd);
+  }
+  EXPECT_EQ(d.log().find("timed out"), std::string::npos) << d.log();
   fs::remove_all(dir);
 }
 

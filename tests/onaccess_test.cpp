@@ -20,10 +20,13 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "daemon/config.hpp"
 #include "daemon/onaccess.hpp"
+#include "quarantine/quarantine.hpp"
 
 namespace fs = std::filesystem;
 using namespace mamori::daemon;
@@ -262,6 +265,18 @@ bool wait_for(const OnAccessDaemon& d, const std::string& needle, std::size_t n)
   return false;
 }
 
+// The numbers after each word of STATS' "ONACCESS:" line ("events 5 allowed 3 ..."), by word.
+std::map<std::string, long> onaccess_stats(const std::string& stats) {
+  std::map<std::string, long> out;
+  const auto at = stats.find("\nONACCESS: ");
+  if (at == std::string::npos) return out;
+  std::istringstream in(stats.substr(at + 11, stats.find('\n', at + 1) - at - 11));
+  std::string word;
+  long n;
+  while (in >> word >> n) out[word] = n;
+  return out;
+}
+
 void write_file(const fs::path& p, const std::string& bytes) {
   std::ofstream(p, std::ios::binary) << bytes;
 }
@@ -408,6 +423,11 @@ TEST_F(OnAccessLive, ScanSlowerThanTheTimeoutFailsOpen) {
       << d.log();
   // The late verdict is still logged.
   EXPECT_TRUE(wait_for(d, path + ": Mamori.Limits.Exceeded.FileSize FOUND (already allowed: the scan timed out)", 1)) << d.log();
+  const auto n = onaccess_stats(d.ask("nSTATS\n"));
+  ASSERT_FALSE(n.empty());
+  EXPECT_EQ(n.at("fail-open"), 1);
+  EXPECT_EQ(n.at("denied"), 0);
+  EXPECT_EQ(n.at("found"), 1);
   EXPECT_EQ(d.stop(), 0);
 }
 
@@ -436,4 +456,68 @@ TEST_F(OnAccessLive, AnIncludePathThatCannotBeMarkedStopsTheDaemon) {
   OnAccessDaemon d(dir_, "OnAccessIncludePath " + (dir_ / "missing").string() + "\n");
   EXPECT_FALSE(d.ready());
   EXPECT_NE(d.log().find("On-access: nothing could be marked"), std::string::npos) << d.log();
+}
+
+
+// MamoriQuarantine with prevention: a denied file and a file found when closed after writing are moved into the
+// vault; STATS counts what on-access did.
+TEST_F(OnAccessLive, DetectionsAreQuarantinedAndCounted) {
+  const auto g = dir_ / "guarded";
+  write_file(g / "bad.bin", kFlagged);
+  write_file(g / "notes.txt", kBenign);
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
+                             "\nOnAccessPrevention yes\nOnAccessExtraScanning yes\nMamoriQuarantine yes\n"
+                             "MamoriQuarantineDir " + (dir_ / "vault").string() + "\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  const auto bad = guarded_open(d, g / "bad.bin");
+  EXPECT_EQ(bad.err, EPERM) << std::strerror(bad.err);
+  EXPECT_TRUE(wait_for(d, (g / "bad.bin").string() + ": quarantined as entry 1", 1)) << d.log();
+  EXPECT_FALSE(fs::exists(g / "bad.bin"));
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
+  EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);  // from the cache
+  // Written by someone, found when closed: moved although nobody opened it since.
+  write_file(g / "dropped.bin", kFlagged);
+  EXPECT_TRUE(wait_for(d, (g / "dropped.bin").string() + ": quarantined as entry 2", 1)) << d.log();
+  EXPECT_FALSE(fs::exists(g / "dropped.bin"));
+  EXPECT_TRUE(wait_for(d, (g / "dropped.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (written)", 1));
+
+  const auto n = onaccess_stats(d.ask("nSTATS\n"));
+  ASSERT_FALSE(n.empty()) << d.ask("nSTATS\n");
+  EXPECT_EQ(n.at("denied"), 1);
+  EXPECT_EQ(n.at("cache-hits"), 1);
+  EXPECT_EQ(n.at("fail-open"), 0);
+  EXPECT_EQ(n.at("unscanned"), 0);
+  EXPECT_EQ(n.at("found"), 2);            // bad.bin at open, dropped.bin after writing
+  EXPECT_GE(n.at("allowed"), 2);          // notes.txt twice, plus the open for writing dropped.bin
+  EXPECT_GE(n.at("events"), 5);
+  EXPECT_NE(d.ask("nSTATS\n").find("\nQUARANTINE: moved 2 stored 0 failed 0\n"), std::string::npos);
+  EXPECT_EQ(d.stop(), 0);
+
+  auto v = mamori::quarantine::Vault::open((dir_ / "vault").string());
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  auto l = (*v)->list();
+  ASSERT_TRUE(l.ok());
+  ASSERT_EQ(l->size(), 2u);
+  EXPECT_EQ((*l)[0].via, "mamorid on-access");
+  EXPECT_EQ((*l)[0].size, kFlagged.size());
+  ASSERT_TRUE((*v)->restore((*l)[0].id, {}).ok());
+  std::ifstream back(g / "bad.bin", std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(back), {}), kFlagged);
+}
+
+// Without prevention on-access only logs: nothing is moved even with MamoriQuarantine.
+TEST_F(OnAccessLive, LoggingOnlyModeMovesNothing) {
+  const auto g = dir_ / "guarded";
+  write_file(g / "bad.bin", kFlagged);
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nMamoriQuarantine yes\n"
+                         "MamoriQuarantineDir " + (dir_ / "vault").string() + "\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  EXPECT_GE(guarded_open(d, g / "bad.bin").fd, 0);
+  EXPECT_TRUE(wait_for(d, (g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (access allowed", 1)) << d.log();
+  const auto n = onaccess_stats(d.ask("nSTATS\n"));
+  EXPECT_EQ(n.at("allowed"), 0);  // no permission events in this mode
+  EXPECT_EQ(n.at("denied"), 0);
+  EXPECT_EQ(n.at("found"), 1);
+  EXPECT_EQ(d.stop(), 0);
+  EXPECT_TRUE(fs::exists(g / "bad.bin"));
 }

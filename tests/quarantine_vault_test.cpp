@@ -428,3 +428,72 @@ TEST_F(QuarantineVault, SealAndUnsealRoundTripAndRejectGarbage) {
 }
 
 }  // namespace
+
+// Data without a file (an INSTREAM stream): stored under an origin, never "restored" to a made-up path.
+TEST_F(QuarantineVault, StoredStreamsKeepTheirBytesAndNeedAnExplicitTarget) {
+  auto v = open();
+  ASSERT_TRUE(v);
+  const std::string data = random_bytes(150 * 1024, 7);  // more than one 64 KiB chunk
+  q::Detection d;
+  d.verdict = "malicious";
+  d.signature = "Mamori.Test.Stream";
+  d.sha256 = sha(data);
+  d.size = data.size();
+  d.via = "mamorid INSTREAM from local#9";
+  auto r = v->store(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), "stream", d);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->entry.original_path, "stream");
+  EXPECT_EQ(r->entry.state, q::State::quarantined);
+  EXPECT_EQ(r->entry.mode, 0600u);
+  EXPECT_FALSE(q::is_file_origin(r->entry.original_path));
+  EXPECT_EQ(slurp(r->vault_file).find(data.substr(0, 64)), std::string::npos);  // neutered like a moved file
+  EXPECT_TRUE(v->verify(r->entry.id).ok());
+
+  // No path to go back to: refused without --to (and nothing is created anywhere), restored with it.
+  auto refused = v->restore(r->entry.id, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, mamori::ErrorCode::invalid_argument);
+  EXPECT_NE(refused.error().message.find("--to"), std::string::npos) << refused.error().message;
+  EXPECT_FALSE(fs::exists("stream"));
+  q::RestoreOptions to;
+  to.to = (root / "data").string();  // a folder: the entry is written as stream-<id>
+  auto back = v->restore(r->entry.id, to);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->path, (root / "data" / ("stream-" + std::to_string(r->entry.id))).string());
+  EXPECT_EQ(slurp(back->path), data);
+
+  // The scanner's hash must match the bytes handed over; a path is not an origin.
+  d.sha256 = sha("something else");
+  EXPECT_FALSE(v->store(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), "stream", d).ok());
+  d.sha256.clear();
+  EXPECT_FALSE(v->store(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), "/etc/passwd", d).ok());
+  d.size = 3;
+  EXPECT_FALSE(v->store(reinterpret_cast<const std::uint8_t*>(data.data()), data.size(), "stream", d).ok());
+  auto all = v->list(true);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);  // the refused stores left no row
+  EXPECT_TRUE(fs::is_empty(vault_dir / "files"));
+}
+
+// FILDES and on-access pass the identity of the file they read: a path that names another file now is refused.
+TEST_F(QuarantineVault, RefusesAPathThatNoLongerNamesTheScannedFile) {
+  const auto p = write("swap.bin", "first content");
+  struct stat st{};
+  ASSERT_EQ(::stat(p.c_str(), &st), 0);
+  fs::rename(p, root / "data" / "moved-away.bin");
+  write("swap.bin", "first content");  // same bytes, another inode
+  auto v = open();
+  ASSERT_TRUE(v);
+  q::Detection d;
+  d.verdict = "malicious";
+  d.signature = "Mamori.Test";
+  d.sha256 = sha("first content");
+  d.dev = static_cast<std::uint64_t>(st.st_dev);
+  d.ino = static_cast<std::uint64_t>(st.st_ino);
+  auto r = v->quarantine(p.string(), d);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("no longer the file that was scanned"), std::string::npos) << r.error().message;
+  EXPECT_TRUE(fs::exists(p));
+  auto ok = v->quarantine((root / "data" / "moved-away.bin").string(), d);
+  EXPECT_TRUE(ok.ok()) << ok.error().message;
+}

@@ -132,6 +132,7 @@ const std::map<std::string, Setter>& setters() {
       {"heuristicalerts", boolean(&Config::alert_suspicious)},
       {"mamoriquarantine", boolean(&Config::quarantine)},
       {"mamoriquarantinedir", str(&Config::quarantine_dir)},
+      {"mamoriquarantinestreams", boolean(&Config::quarantine_streams)},
       {"maxrecursion",
        [](Config& c, const std::string& v) -> Status {
          auto n = parse_int(v, 0, 1000);

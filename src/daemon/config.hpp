@@ -57,7 +57,12 @@ struct Config {
   int onaccess_test_delay_ms = 0;  // OnAccessTestDelayMs: TEST ONLY, honoured only with MAMORI_TEST_HOOKS=1
 
   // Quarantine (mamori's own options; docs/quarantine.md).
-  bool quarantine = false;                                     // MamoriQuarantine: move files found by SCAN & co.
+  // MamoriQuarantine: move files found by SCAN, CONTSCAN, MULTISCAN, ALLMATCHSCAN, FILDES (a descriptor of a named
+  // file) and on-access with OnAccessPrevention into the vault.
+  bool quarantine = false;
+  // MamoriQuarantineStreams: keep a copy of INSTREAM data (and of FILDES descriptors with no name) found to be
+  // malicious in the vault, origin "stream" / "fildes". Off by default: a mail gateway usually rejects the message.
+  bool quarantine_streams = false;
   std::string quarantine_dir = "/var/lib/mamori/quarantine";   // MamoriQuarantineDir
 
   // Containers (archives, e-mail), mapped onto engine::Limits; defaults are the engine's (docs/containers.md).

@@ -45,6 +45,9 @@ void usage(std::ostream& o) {
        "On-access protection (fanotify; needs CAP_SYS_ADMIN): OnAccessIncludePath, OnAccessExcludePath,\n"
        "OnAccessPrevention, OnAccessExtraScanning, OnAccessTimeout (ms, fail-open), OnAccessMaxFileSize,\n"
        "OnAccessMaxThreads in the config; see docs/onaccess.md.\n"
+       "Quarantine: MamoriQuarantine yes moves files found by SCAN & co., FILDES and on-access (with\n"
+       "OnAccessPrevention) into MamoriQuarantineDir; MamoriQuarantineStreams yes keeps INSTREAM data found\n"
+       "there too. Replies stay clamd's. See docs/quarantine.md.\n"
        "Signals: SIGTERM/SIGINT stop, SIGHUP re-opens the log file, SIGUSR2 reloads the models.\n"
        "Exit status: 0 after a clean stop, 1 when it cannot start (bad config, models, sockets), 2 on bad usage.\n";
 }
@@ -177,7 +180,13 @@ int main(int argc, char** argv) {
   // machine believed protected must not silently run unprotected.
   std::unique_ptr<OnAccess> onaccess;
   if (!cfg.onaccess_include.empty()) {
-    onaccess = std::make_unique<OnAccess>(cfg, log, [&server] { return server.engine(); });
+    OnAccess::Quarantiner move;
+    if (cfg.quarantine)
+      move = [&server](const std::string& path, const mamori::engine::ScanResult& r, Server::Identity scanned) {
+        server.quarantine_found(path, r, "mamorid on-access", scanned);
+      };
+    onaccess = std::make_unique<OnAccess>(cfg, log, [&server] { return server.engine(); }, &server.counters(),
+                                          std::move(move));
     if (auto st = onaccess->start(); !st.ok()) {
       server.shutdown();
       return fail(st.error().message);

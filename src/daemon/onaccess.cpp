@@ -165,8 +165,12 @@ struct OnAccess::Scan {
   std::vector<Waiter> waiters;  // permission events to answer with the verdict
 };
 
-OnAccess::OnAccess(Config cfg, Log& log, EngineGetter engine)
-    : cfg_(std::move(cfg)), log_(log), engine_(std::move(engine)) {}
+OnAccess::OnAccess(Config cfg, Log& log, EngineGetter engine, Counters* counters, Quarantiner quarantine)
+    : cfg_(std::move(cfg)),
+      log_(log),
+      engine_(std::move(engine)),
+      n_(counters ? *counters : own_counters_),
+      quarantine_(std::move(quarantine)) {}
 
 OnAccess::~OnAccess() { stop(); }
 
@@ -336,8 +340,14 @@ void OnAccess::wake() {
   }
 }
 
+void OnAccess::allow_open(int fd, bool perm) {
+  if (perm) respond(fd, true);
+  ::close(fd);
+}
+
 void OnAccess::respond(int fd, bool allow) {
   if (fan_ < 0) return;
+  Counters::bump(allow ? n_.oa_allowed : n_.oa_denied);
   fanotify_response r{};
   r.fd = fd;
   r.response = allow ? FAN_ALLOW : FAN_DENY;
@@ -420,16 +430,20 @@ void OnAccess::handle_event(int fd, std::uint64_t mask, pid_t pid) {
   // Our own accesses (SCAN of a protected file, the log, the models) are never held: a worker waiting on itself
   // would deadlock.
   if (pid == self_) {
-    if (perm) respond(fd, true);
+    // Not counted: a quarantine copy or a SCAN of a protected file would inflate the figures.
+    if (perm) {
+      fanotify_response r{};
+      r.fd = fd;
+      r.response = FAN_ALLOW;
+      if (::write(fan_, &r, sizeof r) != static_cast<ssize_t>(sizeof r))
+        log_.warning("On-access: cannot answer an event: " + errno_text(errno));
+    }
     ::close(fd);
     return;
   }
+  Counters::bump(n_.oa_events);
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (perm) respond(fd, true);
-    ::close(fd);
-    return;
-  }
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) return allow_open(fd, perm);
   const auto key = key_of(st);
   const auto stamp = stamp_of(st);
   bool scan_on_close = false;
@@ -452,17 +466,19 @@ void OnAccess::handle_event(int fd, std::uint64_t mask, pid_t pid) {
     return allow_now("");
   if (stamp.size > cfg_.onaccess_max_file_size) return allow_now("larger than OnAccessMaxFileSize, not scanned");
   if (opened && cache_.is_clean(key, stamp)) {
+    Counters::bump(n_.oa_cache_hits);
     log_.debug("On-access: " + path + ": OK (cached)");
-    if (perm) respond(fd, true);
-    ::close(fd);
-    return;
+    return allow_open(fd, perm);
   }
   // The same unchanged file already being scanned (several processes opening it at once): wait for that verdict.
   if (opened)
     for (auto& [id, s] : scans_)
       if (s->key == key && s->stamp == stamp && !s->on_close) {
         if (perm) {
-          if (pending_events_ >= kMaxPendingEvents) return allow_now("too many events waiting, not scanned");
+          if (pending_events_ >= kMaxPendingEvents) {
+            Counters::bump(n_.oa_unscanned);
+            return allow_now("too many events waiting, not scanned");
+          }
           s->waiters.push_back({fd, now_ms() + cfg_.onaccess_timeout_ms});
           ++pending_events_;
         } else {
@@ -471,11 +487,13 @@ void OnAccess::handle_event(int fd, std::uint64_t mask, pid_t pid) {
         return;
       }
   if (perm && pending_events_ >= kMaxPendingEvents) {
+    Counters::bump(n_.oa_unscanned);
     log_.warning("On-access: " + path + ": allowed unscanned (" + std::to_string(kMaxPendingEvents) + " events waiting)");
     return allow_now("");
   }
   const int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (dup < 0) {
+    Counters::bump(n_.oa_unscanned);
     log_.warning("On-access: " + path + ": allowed unscanned (dup: " + errno_text(errno) + ")");
     return allow_now("");
   }
@@ -483,6 +501,7 @@ void OnAccess::handle_event(int fd, std::uint64_t mask, pid_t pid) {
     std::lock_guard lk(m_);
     if (jobs_.size() >= kMaxQueuedScans) {
       ::close(dup);
+      Counters::bump(n_.oa_unscanned);
       log_.warning("On-access: " + path + ": allowed unscanned (" + std::to_string(kMaxQueuedScans) + " scans queued)");
       return allow_now("");
     }
@@ -509,6 +528,8 @@ void OnAccess::handle_done(const Done& d) {
   if (it == scans_.end()) return;
   Scan& s = *it->second;
   const bool deny = d.found && prevention_;
+  Counters::bump(n_.oa_scans);
+  if (d.found) Counters::bump(n_.oa_found);
   if (d.found) {
     log_.warning("On-access: " + s.path + ": " + d.signature + " FOUND" +
                  (s.on_close ? " (written)" : deny ? (s.waiters.empty() ? " (already allowed: the scan timed out)" : " (access denied)")
@@ -537,6 +558,7 @@ void OnAccess::expire(std::int64_t now) {
     log_.warning("On-access: " + s->path + ": not scanned within OnAccessTimeout (" + std::to_string(cfg_.onaccess_timeout_ms) +
                  " ms), access allowed (fail-open)");
     for (auto w = late; w != ws.end(); ++w) {
+      Counters::bump(n_.oa_fail_open);
       respond(w->fd, true);
       ::close(w->fd);
     }
@@ -565,28 +587,34 @@ void OnAccess::worker_loop() {
     const auto t0 = std::chrono::steady_clock::now();
     Done d;
     d.id = j.id;
+    engine::ScanResult found;  // what a detection hands to the quarantine
+    struct stat before {}, after {};
     try {
       const EnginePtr eng = engine_();
       const engine::Scanner& scanner = eng->scanner;
       const std::uint64_t max_size = scanner.options().limits.max_file_size;
-      struct stat before {}, after {};
       if (::fstat(j.fd, &before) != 0) {
         d.error = true;
         d.signature = errno_text(errno);
       } else if (static_cast<std::uint64_t>(before.st_size) > max_size) {
         d.found = true;
         d.signature = "Mamori.Limits.Exceeded.FileSize";
+        found.verdict = engine::Verdict::suspicious;
+        found.signature = d.signature;
+        found.size = static_cast<std::uint64_t>(before.st_size);
+        found.anomalies.push_back("larger than MaxFileSize (" + std::to_string(max_size) + " bytes)");
       } else {
         auto file = MappedFile::from_fd(j.fd, j.path, max_size);
         if (!file.ok()) {
           d.error = true;
           d.signature = file.error().message;
         } else {
-          const auto r = scanner.scan_bytes(file->view(), j.path);
+          auto r = scanner.scan_bytes(file->view(), j.path);
           d.found = r.found();
           d.error = r.verdict == engine::Verdict::error;
           d.signature = d.found ? r.signature : r.error;
           d.cacheable = !d.found && !d.error && ::fstat(j.fd, &after) == 0 && stamp_of(before) == stamp_of(after);
+          if (d.found) found = std::move(r);
         }
       }
     } catch (const std::exception& ex) {
@@ -595,11 +623,22 @@ void OnAccess::worker_loop() {
     }
     ::close(j.fd);
     d.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const bool move = d.found && prevention_ && quarantine_;
     {
       std::lock_guard lk(m_);
       done_.push_back(std::move(d));
     }
     wake();
+    // After the verdict is posted: the denied open returns at once, the move follows. The vault's own opens of the
+    // file come from this process and are allowed by the event thread without a scan.
+    if (move) {
+      try {
+        quarantine_(j.path, found, Server::Identity{static_cast<std::uint64_t>(before.st_dev),
+                                                    static_cast<std::uint64_t>(before.st_ino)});
+      } catch (const std::exception& ex) {
+        log_.error(std::string("On-access: quarantine of ") + j.path + ": " + ex.what());
+      }
+    }
   }
 }
 

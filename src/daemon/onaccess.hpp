@@ -90,13 +90,18 @@ MarkPlan plan_marks(const std::vector<std::string>& include, const std::vector<s
 class OnAccess {
  public:
   using EngineGetter = std::function<EnginePtr()>;
+  /// Moves a detected file into the quarantine (Server::quarantine_found); called from a scanning worker after the
+  /// verdict was posted, so the open it answers is not held by the move.
+  using Quarantiner = std::function<void(const std::string& path, const engine::ScanResult& r, Server::Identity scanned)>;
 
   static constexpr std::size_t kMaxPendingEvents = 4096;
   static constexpr std::size_t kMaxQueuedScans = 1024;
   static constexpr std::size_t kMaxMarkedDirs = 65536;
   static constexpr std::size_t kCacheEntries = 65536;
 
-  OnAccess(Config cfg, Log& log, EngineGetter engine);
+  /// `counters` (may be null) receives the STATS tallies; `quarantine` (may be empty) is called for detections
+  /// when OnAccessPrevention is on (a logging-only setup moves nothing).
+  OnAccess(Config cfg, Log& log, EngineGetter engine, Counters* counters = nullptr, Quarantiner quarantine = {});
   ~OnAccess();
   OnAccess(const OnAccess&) = delete;
   OnAccess& operator=(const OnAccess&) = delete;
@@ -131,12 +136,16 @@ class OnAccess {
   void handle_done(const Done& d);
   void expire(std::int64_t now_ms);
   void respond(int fd, bool allow);
+  void allow_open(int fd, bool perm);  // answers ALLOW when it is a permission event, then closes fd
   void wake();
   std::int64_t next_deadline() const;
 
   Config cfg_;
   Log& log_;
   EngineGetter engine_;
+  Counters own_counters_;  // when the caller passes none
+  Counters& n_;
+  Quarantiner quarantine_;
   bool test_delay_ = false;
   pid_t self_ = 0;
   int fan_ = -1;

@@ -101,6 +101,19 @@ std::string result_body(const std::string& name, const engine::ScanResult& r) {
   return name + ": OK";
 }
 
+// The path a passed descriptor was opened by, from /proc (no open, so no fanotify event); empty when it has none
+// on disk any more.
+std::string fd_target(int fd) {
+  char buf[4096];
+  const std::string link = "/proc/self/fd/" + std::to_string(fd);
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n <= 0 || buf[0] != '/') return {};
+  std::string p(buf, static_cast<std::size_t>(n));
+  static const std::string deleted = " (deleted)";
+  if (p.size() > deleted.size() && p.compare(p.size() - deleted.size(), deleted.size(), deleted) == 0) return {};
+  return p;
+}
+
 std::string ctime_text(std::time_t t) {
   char buf[64];
   std::tm tm{};
@@ -194,7 +207,10 @@ Result<EnginePtr> load_engine(const Config& cfg) {
 }
 
 Server::Server(Config cfg, Log& log, EnginePtr engine, Loader loader)
-    : cfg_(std::move(cfg)), log_(log), loader_(std::move(loader)), engine_(std::move(engine)) {}
+    : cfg_(std::move(cfg)), log_(log), loader_(std::move(loader)), engine_(std::move(engine)) {
+  counters_.onaccess_on = !cfg_.onaccess_include.empty();
+  counters_.quarantine_on = cfg_.quarantine || cfg_.quarantine_streams;
+}
 
 Server::~Server() {
   if (started_) shutdown();
@@ -277,7 +293,7 @@ Status Server::listen() {
 }
 
 Status Server::start() {
-  if (cfg_.quarantine && !vault_) {
+  if ((cfg_.quarantine || cfg_.quarantine_streams) && !vault_) {
     auto v = quarantine::Vault::open(cfg_.quarantine_dir);
     if (!v.ok()) return make_error(v.error().code, "MamoriQuarantineDir: " + v.error().message);
     vault_ = std::move(v).value();
@@ -726,11 +742,13 @@ std::string Server::stats_text() const {
          std::to_string(std::max(0, cfg_.max_threads - busy)) + " max " + std::to_string(cfg_.max_threads) +
          " idle-timeout " + std::to_string(cfg_.idle_timeout) + "\nQUEUE: " + std::to_string(queued) +
          " items\n\tSTATS 0.000000 \n\nMEMSTATS: heap N/A mmap N/A used N/A free N/A releasable N/A pools 1 "
-         "pools_used N/A pools_total N/A\nEND";
+         "pools_used N/A pools_total N/A\n" +
+         counters_.stats_lines() + "END";
 }
 
-void Server::quarantine_found(const std::string& path, const engine::ScanResult& r) {
-  if (!vault_ || !r.found()) return;
+namespace {
+
+quarantine::Detection detection_of(const engine::ScanResult& r, const std::string& via) {
   quarantine::Detection d;
   d.verdict = engine::verdict_name(r.verdict);
   d.signature = r.signature;
@@ -738,12 +756,47 @@ void Server::quarantine_found(const std::string& path, const engine::ScanResult&
   d.size = r.size;
   for (const auto& a : r.anomalies) d.reasons.push_back("anomaly: " + a);
   for (const auto& x : r.reasons) d.reasons.push_back(x.feature + "=" + std::to_string(x.value));
-  d.via = "mamorid";
+  d.via = via;
+  return d;
+}
+
+}  // namespace
+
+void Server::quarantine_found(const std::string& path, const engine::ScanResult& r, const std::string& via,
+                              std::optional<Identity> scanned) {
+  if (!vault_ || !cfg_.quarantine || !r.found()) return;
+  quarantine::Detection d = detection_of(r, via);
+  if (scanned) {
+    d.dev = scanned->dev;
+    d.ino = scanned->ino;
+  }
   auto moved = vault_->quarantine(path, d);
-  if (moved.ok())
+  if (moved.ok()) {
+    Counters::bump(counters_.q_moved);
     log_.info(path + ": quarantined as entry " + std::to_string(moved->entry.id) + " (" + moved->vault_file + ")");
-  else
-    log_.info(path + ": quarantine failed: " + moved.error().message);
+  } else {
+    Counters::bump(counters_.q_failed);
+    log_.warning(path + ": quarantine failed: " + moved.error().message);
+  }
+}
+
+void Server::store_found(ByteView data, const std::string& origin, const engine::ScanResult& r, const std::string& via) {
+  if (!vault_ || !cfg_.quarantine_streams || !r.found()) return;
+  if (r.sha256.empty() || data.size() != r.size) {
+    // Over MaxFileSize the data was counted, not kept: there is nothing whole to store.
+    Counters::bump(counters_.q_failed);
+    log_.warning(origin + " (" + via + "): not stored in the quarantine: its bytes were not kept (over MaxFileSize)");
+    return;
+  }
+  auto stored = vault_->store(data.data(), static_cast<std::size_t>(data.size()), origin, detection_of(r, via));
+  if (stored.ok()) {
+    Counters::bump(counters_.q_stored);
+    log_.info(origin + " (" + via + "): stored in the quarantine as entry " + std::to_string(stored->entry.id) + " (" +
+              stored->vault_file + ")");
+  } else {
+    Counters::bump(counters_.q_failed);
+    log_.warning(origin + " (" + via + "): quarantine store failed: " + stored.error().message);
+  }
 }
 
 void Server::run_job(Job& j) {
@@ -796,6 +849,7 @@ void Server::run_job(Job& j) {
         const auto r = over_limit(size, max_size, name);
         log_result("instream(" + j.conn->peer + ")", r);
         send(result_body(name, r));
+        store_found(ByteView(), name, r, "mamorid INSTREAM from " + j.conn->peer);
         break;
       }
       if (j.data.spooled())
@@ -809,6 +863,7 @@ void Server::run_job(Job& j) {
       const auto r = scanner.scan_bytes(bytes->view(), name);
       log_result("instream(" + j.conn->peer + ")", r);
       send(result_body(name, r));
+      store_found(bytes->view(), name, r, "mamorid INSTREAM from " + j.conn->peer);
       break;
     }
     case Cmd::fildes: {
@@ -824,20 +879,32 @@ void Server::run_job(Job& j) {
       }
       const auto size = static_cast<std::uint64_t>(st.st_size);
       engine::ScanResult r;
+      std::optional<MappedFile> file;
       if (size > max_size) {
         r = over_limit(size, max_size, name);
       } else if (size == 0) {
         r = scanner.scan_bytes(ByteView(), name);
       } else {
-        auto file = MappedFile::from_fd(j.fd.get(), name, max_size);
-        if (!file.ok()) {
-          send(name + ": " + file.error().message + " ERROR");
+        auto m = MappedFile::from_fd(j.fd.get(), name, max_size);
+        if (!m.ok()) {
+          send(name + ": " + m.error().message + " ERROR");
           break;
         }
+        file.emplace(std::move(m).value());
         r = scanner.scan_bytes(file->view(), name);
       }
       log_result(name, r);
       send(result_body(name, r));
+      if (r.found()) {
+        // A descriptor of a named file moves that file (checked to be the same inode); one without a name (deleted,
+        // memfd) can only be stored.
+        const std::string target = fd_target(j.fd.get());
+        if (st.st_nlink > 0 && !target.empty())
+          quarantine_found(target, r, "mamorid FILDES",
+                           Identity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
+        else
+          store_found(file ? file->view() : ByteView(), "fildes", r, "mamorid FILDES");
+      }
       break;
     }
     case Cmd::allmatchscan:
@@ -865,7 +932,7 @@ void Server::run_job(Job& j) {
         const auto r = scanner.scan_file(path);
         log_result(path, r);
         send(result_body(path, r));
-        quarantine_found(path, r);
+        quarantine_found(path, r, "mamorid");
         break;
       }
       if (!S_ISDIR(st.st_mode)) {
@@ -898,7 +965,7 @@ void Server::run_job(Job& j) {
         if (r.found()) {
           ++infected;
           send(result_body(file, r));
-          quarantine_found(file, r);
+          quarantine_found(file, r, "mamorid");
           if (stop_at_first) break;
         } else if (r.verdict == engine::Verdict::error) {
           send(result_body(file, r));

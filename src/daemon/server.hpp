@@ -21,12 +21,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/bytes.hpp"
 #include "daemon/config.hpp"
+#include "daemon/counters.hpp"
 #include "daemon/log.hpp"
 #include "engine/scanner.hpp"
 #include "quarantine/quarantine.hpp"
@@ -67,6 +70,20 @@ class Server {
   void shutdown();
 
   EnginePtr engine() const;
+  /// What STATS adds to clamd's lines; on-access counts into it too.
+  Counters& counters() noexcept { return counters_; }
+
+  /// The file the scanner read through a descriptor, so that the move can refuse a path that now names another.
+  struct Identity {
+    std::uint64_t dev = 0, ino = 0;
+  };
+  /// MamoriQuarantine: moves a file found by a scan into the vault and logs where (or why not). Does nothing when
+  /// the option is off or nothing was found. Safe from any thread (the vault serialises its operations).
+  void quarantine_found(const std::string& path, const engine::ScanResult& r, const std::string& via,
+                        std::optional<Identity> scanned = std::nullopt);
+  /// MamoriQuarantineStreams: stores data found by a scan that has no file (INSTREAM, an unnamed FILDES) in the
+  /// vault under `origin` ("stream", "fildes"). Does nothing when the option is off or nothing was found.
+  void store_found(ByteView data, const std::string& origin, const engine::ScanResult& r, const std::string& via);
   /// The TCP port actually bound (useful with TCPSocket 0 in tests); 0 when none.
   int tcp_port() const noexcept { return bound_tcp_port_; }
 
@@ -84,8 +101,6 @@ class Server {
   void give_back(const std::shared_ptr<Conn>& c);
   void wake();
   void run_job(Job& j);
-  /// MamoriQuarantine: moves a file found by a path scan into the vault and logs where (or why not).
-  void quarantine_found(const std::string& path, const engine::ScanResult& r);
   std::string stats_text() const;
 
   Config cfg_;
@@ -93,7 +108,8 @@ class Server {
   Loader loader_;
   mutable std::mutex engine_m_;
   EnginePtr engine_;
-  std::unique_ptr<quarantine::Vault> vault_;  // set when MamoriQuarantine is on
+  std::unique_ptr<quarantine::Vault> vault_;  // set when MamoriQuarantine or MamoriQuarantineStreams is on
+  Counters counters_;
 
   struct Listener {
     int fd;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -136,8 +137,13 @@ Result<std::size_t> read_full(int fd, std::uint8_t* p, std::size_t n) {
 
 }  // namespace
 
-Result<CopyResult> seal(int in, int out, const Key& key, std::uint64_t expected_size,
-                        const std::function<void(std::uint64_t)>& after_chunk) {
+namespace {
+
+// The vault file writer behind seal() and seal_bytes(): `read(buf, want)` fills up to `want` bytes and returns how
+// many (0 at the end). One byte past the expected size is asked for, so a source that grew is noticed.
+Result<CopyResult> seal_from(const std::function<Result<std::size_t>(std::uint8_t*, std::size_t)>& read, int out,
+                             const Key& key, std::uint64_t expected_size,
+                             const std::function<void(std::uint64_t)>& after_chunk) {
   std::array<std::uint8_t, kHeaderSize> header{};
   std::memcpy(header.data(), kVaultMagic, sizeof kVaultMagic);
   std::uint8_t* iv = header.data() + sizeof kVaultMagic;
@@ -152,11 +158,10 @@ Result<CopyResult> seal(int in, int out, const Key& key, std::uint64_t expected_
   MAMORI_TRY(write_all(out, header.data(), header.size()));
   std::vector<std::uint8_t> plain(kChunk), enc(kChunk + 32);
   CopyResult res;
-  // One byte past the expected size is read so that a file growing during the copy is noticed.
   while (res.size <= expected_size) {
     const std::uint64_t left = expected_size + 1 - res.size;
     const std::size_t want = left < kChunk ? static_cast<std::size_t>(left) : kChunk;
-    auto got = read_full(in, plain.data(), want);
+    auto got = read(plain.data(), want);
     if (!got.ok()) return got.error();
     if (*got == 0) break;
     int outl = 0;
@@ -178,6 +183,27 @@ Result<CopyResult> seal(int in, int out, const Key& key, std::uint64_t expected_
   EVP_DigestFinal_ex(d.p, md, &len);
   res.sha256 = hex(md, len);
   return res;
+}
+
+}  // namespace
+
+Result<CopyResult> seal(int in, int out, const Key& key, std::uint64_t expected_size,
+                        const std::function<void(std::uint64_t)>& after_chunk) {
+  return seal_from([in](std::uint8_t* p, std::size_t n) { return read_full(in, p, n); }, out, key, expected_size,
+                   after_chunk);
+}
+
+Result<CopyResult> seal_bytes(const std::uint8_t* data, std::size_t size, int out, const Key& key,
+                              const std::function<void(std::uint64_t)>& after_chunk) {
+  std::size_t off = 0;
+  return seal_from(
+      [&](std::uint8_t* p, std::size_t n) -> Result<std::size_t> {
+        const std::size_t take = std::min(n, size - off);
+        if (take > 0) std::memcpy(p, data + off, take);
+        off += take;
+        return take;
+      },
+      out, key, size, after_chunk);
 }
 
 Result<CopyResult> unseal(int in, int out, const Key& key, const std::function<void(std::uint64_t)>& after_chunk) {

@@ -63,6 +63,9 @@ struct CopyResult {
 /// header + ciphertext to `out`. `after_chunk` runs after each chunk is written (the crash hook).
 Result<CopyResult> seal(int in, int out, const Key& key, std::uint64_t expected_size,
                         const std::function<void(std::uint64_t written)>& after_chunk = {});
+/// The same for data already in memory (streams): nothing can grow, so only the bytes given are sealed.
+Result<CopyResult> seal_bytes(const std::uint8_t* data, std::size_t size, int out, const Key& key,
+                              const std::function<void(std::uint64_t written)>& after_chunk = {});
 /// Checks the header and the length of the vault file `in`, decrypts it into `out` (or nowhere when out < 0) and
 /// returns the plaintext's hash and size. A truncated, padded or foreign file is an error, never a crash.
 Result<CopyResult> unseal(int in, int out, const Key& key,

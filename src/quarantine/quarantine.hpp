@@ -37,7 +37,14 @@ struct Detection {
   std::string sha256;     // empty when the scanner did not read the file (over a size limit)
   std::optional<std::uint64_t> size;
   std::string via = "mamori scan";  // the front end that asked
+  /// The file the scanner read, when it read it through a descriptor (FILDES, on-access): the move is refused
+  /// when the path now names another file (renamed over, replaced).
+  std::optional<std::uint64_t> dev, ino;
 };
+
+/// True for an entry's original_path that names a file; false for the origin of stored data that had no file
+/// ("stream", "fildes"): such entries are restored only with RestoreOptions::to.
+bool is_file_origin(const std::string& original_path) noexcept;
 
 enum class State : std::uint8_t {
   moving,       // journalled; the vault copy may be partial; the original is untouched
@@ -114,6 +121,11 @@ class Vault {
   /// Moves `path` into the vault (see the header comment). Symlinks in the path are resolved first; the file
   /// actually opened must be a regular file.
   Result<QuarantineOutcome> quarantine(const std::string& path, const Detection& d);
+  /// Stores data that has no file (an INSTREAM stream, an unnamed descriptor) as a new entry whose original_path
+  /// is `origin` (not a path: "stream", "fildes"), owned by this user, mode 0600, dated now. Journalled like a
+  /// move: a crash leaves the entry either whole (recovery finishes it once the vault file is in place) or absent.
+  Result<QuarantineOutcome> store(const std::uint8_t* data, std::size_t size, const std::string& origin,
+                                  const Detection& d);
   /// Entries in the vault now (state quarantined), or every row ever (`all`), oldest first.
   Result<std::vector<Entry>> list(bool all = false);
   /// nullopt when there is no such entry.

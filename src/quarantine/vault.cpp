@@ -36,6 +36,10 @@ const char* state_name(State s) noexcept {
   return "?";
 }
 
+bool is_file_origin(const std::string& original_path) noexcept {
+  return !original_path.empty() && original_path[0] == '/';
+}
+
 std::string default_dir() {
   const char* e = std::getenv("MAMORI_QUARANTINE_DIR");
   return e && *e ? std::string(e) : std::string("/var/lib/mamori/quarantine");
@@ -230,8 +234,25 @@ Status recover_one(Vault::Impl& v, Entry e) {
   auto& notes = v.last.notes;
   switch (e.state) {
     case State::moving:
+      // Stored data (a stream) has no original to fall back on: once its vault file is in place (renamed after
+      // fsync) and holds the recorded content, finishing keeps it; anything less is dropped.
+      if (!is_file_origin(e.original_path) && !e.sha256.empty() && exists_at(v.filesfd.get(), e.vault_name)) {
+        Fd f(::openat(v.filesfd.get(), e.vault_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+        auto r = f ? detail::unseal(f.get(), -1, v.key) : Result<detail::CopyResult>(make_error(ErrorCode::io, "open"));
+        if (r.ok() && r->sha256 == e.sha256 && r->size == e.size) {
+          ::unlinkat(v.filesfd.get(), (e.vault_name + ".part").c_str(), 0);
+          e.state = State::quarantined;
+          MAMORI_TRY(v.db.update(e));
+          notes.push_back(entry_label(e) + ": interrupted store finished; the data is whole in the vault");
+          return {};
+        }
+      }
       // The original was never unlinked in this state, so dropping the copy loses nothing.
       MAMORI_TRY(roll_back_move(v, e));
+      if (!is_file_origin(e.original_path)) {
+        notes.push_back(entry_label(e) + ": interrupted store rolled back (the data never reached the vault whole)");
+        return {};
+      }
       notes.push_back(entry_label(e) + ": interrupted quarantine rolled back; the file was left in place");
       return {};
     case State::copied: {
@@ -239,7 +260,9 @@ Status recover_one(Vault::Impl& v, Entry e) {
       // the very file and content that were copied.
       auto parent = detail::open_parent(e.original_path);
       std::string what = "the original was already gone";
-      if (!parent.ok()) {
+      if (!is_file_origin(e.original_path)) {
+        what = "it had no file";
+      } else if (!parent.ok()) {
         what = "the original's folder cannot be opened safely (" + parent.error().message + "), left alone";
       } else if (exists_at(parent->dir.get(), parent->leaf)) {
         struct stat st{};
@@ -385,6 +408,8 @@ Result<QuarantineOutcome> Vault::quarantine(const std::string& path, const Detec
   struct stat st{};
   if (::fstat(in.get(), &st) != 0) return make_error(ErrorCode::io, "stat " + canon + ": " + errno_text(errno));
   if (!S_ISREG(st.st_mode)) return make_error(ErrorCode::invalid_argument, "refused: " + canon + " is not a regular file");
+  if ((d.dev && *d.dev != static_cast<std::uint64_t>(st.st_dev)) || (d.ino && *d.ino != static_cast<std::uint64_t>(st.st_ino)))
+    return make_error(ErrorCode::invalid_argument, "refused: " + canon + " is no longer the file that was scanned");
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (d.size && *d.size != size)
     return make_error(ErrorCode::invalid_argument, "refused: " + canon + " changed since it was scanned (" +
@@ -476,6 +501,84 @@ Result<QuarantineOutcome> Vault::quarantine(const std::string& path, const Detec
   return out_res;
 }
 
+Result<QuarantineOutcome> Vault::store(const std::uint8_t* data, std::size_t size, const std::string& origin,
+                                       const Detection& d) {
+  Impl& v = *impl_;
+  OpLock lk(v);
+  MAMORI_TRY(recover(v));
+  if (is_file_origin(origin) || origin.empty())
+    return make_error(ErrorCode::invalid_argument, "store: '" + origin + "' is a path, not an origin; use quarantine()");
+  if (d.size && *d.size != size)
+    return make_error(ErrorCode::invalid_argument, "refused: " + std::to_string(size) + " bytes to store but " +
+                                                       std::to_string(*d.size) + " were scanned");
+  // The hash is journalled before any byte is written, so that recovery can tell a whole vault file from a torn one.
+  std::string sha = d.sha256;
+  if (sha.empty()) {
+    const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (devnull < 0) return make_error(ErrorCode::io, "open /dev/null: " + errno_text(errno));
+    Fd sink(devnull);
+    auto h = detail::seal_bytes(data, size, sink.get(), v.key);
+    if (!h.ok()) return h.error();
+    sha = h->sha256;
+  }
+  Entry e;
+  e.state = State::moving;
+  e.vault_name = random_name();
+  if (e.vault_name.size() != 32) return make_error(ErrorCode::internal, "RAND_bytes failed");
+  e.original_path = origin;
+  e.uid = ::geteuid();
+  e.gid = ::getegid();
+  e.mode = 0600;
+  struct timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  e.atime = e.mtime = e.ctime = {now.tv_sec, now.tv_nsec};
+  e.nlink = 0;
+  e.size = size;
+  e.sha256 = sha;
+  e.verdict = d.verdict;
+  e.signature = d.signature;
+  e.reasons = d.reasons;
+  e.quarantined_at = now.tv_sec;
+  e.quarantined_by = current_user();
+  e.quarantined_by_uid = ::getuid();
+  e.via = d.via;
+  auto id = v.db.insert(e);
+  if (!id.ok()) return id.error();
+  e.id = *id;
+  crash_point("journal");
+
+  auto fail = [&](Error err) -> Error {
+    const Status rb = roll_back_move(v, e);
+    if (!rb.ok()) err.message += " (and the rollback failed: " + rb.error().message + ")";
+    return err;
+  };
+  const std::string part = e.vault_name + ".part";
+  Fd out(::openat(v.filesfd.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!out) return fail(make_error(ErrorCode::io, "cannot create vault file: " + errno_text(errno)));
+  bool first = true;
+  auto copied = detail::seal_bytes(data, size, out.get(), v.key, [&](std::uint64_t) {
+    if (first) crash_point("partial-copy");
+    first = false;
+  });
+  if (!copied.ok()) return fail(std::move(copied).error());
+  if (copied->sha256 != sha)
+    return fail(make_error(ErrorCode::invalid_argument, "refused: the data to store is not what was scanned"));
+  if (Status s = fsync_fd(out.get(), "vault file"); !s.ok()) return fail(s.error());
+  out.reset();
+  crash_point("copy-fsync");
+  if (::renameat(v.filesfd.get(), part.c_str(), v.filesfd.get(), e.vault_name.c_str()) != 0)
+    return fail(make_error(ErrorCode::io, "cannot rename vault file: " + errno_text(errno)));
+  if (Status s = fsync_fd(v.filesfd.get(), v.dir + "/files"); !s.ok()) return fail(s.error());
+  crash_point("vault-rename");
+  e.state = State::quarantined;
+  MAMORI_TRY(v.db.update(e));
+  crash_point("db-done");
+  QuarantineOutcome res;
+  res.entry = e;
+  res.vault_file = vault_file(e);
+  return res;
+}
+
 Result<std::vector<Entry>> Vault::list(bool all) {
   OpLock lk(*impl_);
   MAMORI_TRY(recover(*impl_));
@@ -536,6 +639,9 @@ Result<RestoreOutcome> Vault::restore(std::int64_t id, const RestoreOptions& opt
   Entry e = std::move(got).value();
 
   std::string target = e.original_path;
+  if (!is_file_origin(e.original_path) && opt.to.empty())
+    return make_error(ErrorCode::invalid_argument, "entry " + std::to_string(id) + " came from " + e.original_path +
+                                                       " and has no original path: restore it with --to PATH");
   if (!opt.to.empty()) {
     std::error_code ec;
     target = fs::absolute(opt.to, ec).string();
@@ -543,7 +649,8 @@ Result<RestoreOutcome> Vault::restore(std::int64_t id, const RestoreOptions& opt
     // --to an existing folder means "into that folder, under the original name".
     struct stat ts{};
     if (::lstat(target.c_str(), &ts) == 0 && S_ISDIR(ts.st_mode))
-      target += "/" + e.original_path.substr(e.original_path.find_last_of('/') + 1);
+      target += "/" + (is_file_origin(e.original_path) ? e.original_path.substr(e.original_path.find_last_of('/') + 1)
+                                                        : e.original_path + "-" + std::to_string(e.id));
   }
   auto parent = detail::open_parent(target);
   if (!parent.ok()) return parent.error();
