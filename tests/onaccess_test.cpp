@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/fanotify.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -150,7 +151,9 @@ std::size_t count(const std::string& hay, const std::string& needle) {
 
 class OnAccessDaemon {
  public:
-  OnAccessDaemon(const fs::path& dir, const std::string& extra, bool hooks = false)
+  /// `own_namespace`: started through `unshare -m --propagation slave`, the mount namespace systemd's hardening
+  /// settings give a service.
+  OnAccessDaemon(const fs::path& dir, const std::string& extra, bool hooks = false, bool own_namespace = false)
       : dir_(dir), socket_((dir / "mamorid.ctl").string()) {
     std::ofstream(dir / "mamorid.conf") << "LocalSocket " << socket_ << "\nForeground yes\nLogFile " << (dir / "log").string()
                                         << "\nLogVerbose yes\nMaxThreads 2\n" << extra;
@@ -159,7 +162,11 @@ class OnAccessDaemon {
       if (hooks) ::setenv("MAMORI_TEST_HOOKS", "1", 1);
       else ::unsetenv("MAMORI_TEST_HOOKS");
       const std::string conf = (dir / "mamorid.conf").string();
-      ::execl(MAMORID_BINARY, MAMORID_BINARY, "--config", conf.c_str(), static_cast<char*>(nullptr));
+      if (own_namespace)
+        ::execl("/usr/bin/unshare", "unshare", "-m", "--propagation", "slave", MAMORID_BINARY, "--config", conf.c_str(),
+                static_cast<char*>(nullptr));
+      else
+        ::execl(MAMORID_BINARY, MAMORID_BINARY, "--config", conf.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     // Ready once the marks are in place (logged after the sockets and the models).
@@ -520,4 +527,26 @@ TEST_F(OnAccessLive, LoggingOnlyModeMovesNothing) {
   EXPECT_EQ(n.at("found"), 1);
   EXPECT_EQ(d.stop(), 0);
   EXPECT_TRUE(fs::exists(g / "bad.bin"));
+}
+
+// An include path that is a mount point, with mamorid in a mount namespace of its own (what ProtectSystem= and
+// friends do under systemd): a mount mark there would see only the namespace's own opens (measured: the host's open
+// of a flagged file was allowed), so mamorid marks the folders instead and the host's open is denied.
+TEST_F(OnAccessLive, OwnMountNamespaceFallsBackToDirectoryMarks) {
+  if (!fs::exists("/usr/bin/unshare")) GTEST_SKIP() << "no /usr/bin/unshare";
+  const auto m = dir_ / "guarded" / "mnt";
+  fs::create_directories(m);
+  if (::mount("tmpfs", m.c_str(), "tmpfs", 0, "size=4m") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  struct Unmount {
+    fs::path p;
+    ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
+  } unmount{m};
+  write_file(m / "bad.bin", kFlagged);
+  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + m.string() + "\nOnAccessPrevention yes\n", false, true);
+  ASSERT_TRUE(d.ready()) << d.log();
+  EXPECT_NE(d.log().find("runs in a mount namespace of its own"), std::string::npos) << d.log();
+  EXPECT_EQ(d.log().find("protecting the mount"), std::string::npos) << d.log();
+  EXPECT_EQ(guarded_open(d, m / "bad.bin").err, EPERM);
+  EXPECT_EQ(d.stop(), 0);
 }

@@ -106,8 +106,23 @@ bool path_under(const std::string& path, const std::string& prefix) {
   return path.size() == prefix.size() || path[prefix.size()] == '/';
 }
 
+bool own_mount_namespace() {
+  auto ns = [](const std::string& link) {
+    char buf[128];
+    const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+  };
+  const std::string self = ns("/proc/self/ns/mnt");
+  if (self.empty()) return false;
+  // The parent first: under systemd it is PID 1 itself, after `unshare -m` it is the launcher, and when mamorid
+  // detached, whoever adopted it. PID 1 when the parent's cannot be read.
+  std::string other = ns("/proc/" + std::to_string(::getppid()) + "/ns/mnt");
+  if (other.empty()) other = ns("/proc/1/ns/mnt");
+  return !other.empty() && other != self;
+}
+
 MarkPlan plan_marks(const std::vector<std::string>& include, const std::vector<std::string>& exclude,
-                    std::size_t max_dirs) {
+                    std::size_t max_dirs, bool mount_marks) {
   namespace fs = std::filesystem;
   MarkPlan plan;
   auto excluded = [&](const std::string& p) {
@@ -121,7 +136,7 @@ MarkPlan plan_marks(const std::vector<std::string>& include, const std::vector<s
       continue;
     }
     if (excluded(inc)) continue;
-    if (is_mount_point(inc)) {
+    if (mount_marks && is_mount_point(inc)) {
       plan.mounts.push_back(inc);
       continue;
     }
@@ -192,7 +207,16 @@ Status OnAccess::start() {
   if (fan_ < 0)
     return make_error(ErrorCode::io, "On-access: fanotify_init failed: " + errno_text(errno) +
                                          " (needs Linux fanotify with permission events and CAP_SYS_ADMIN)");
-  const MarkPlan plan = plan_marks(cfg_.onaccess_include, cfg_.onaccess_exclude, kMaxMarkedDirs);
+  // In a mount namespace of our own a mount mark would protect nothing that other processes open (measured in
+  // docs/MEASUREMENTS.md): walk mount points like folders instead.
+  const bool private_mounts = own_mount_namespace();
+  const MarkPlan plan = plan_marks(cfg_.onaccess_include, cfg_.onaccess_exclude, kMaxMarkedDirs, !private_mounts);
+  if (private_mounts)
+    for (const auto& inc : cfg_.onaccess_include)
+      if (is_mount_point(inc))
+        log_.warning("On-access: mamorid runs in a mount namespace of its own (systemd ProtectSystem=/ProtectHome=/"
+                     "PrivateTmp=/ReadWritePaths=?), where a mount mark on " + inc +
+                     " would miss other processes' opens; its folders get directory marks instead");
   for (const auto& e : plan.errors) log_.warning("On-access: OnAccessIncludePath " + e);
   if (plan.truncated)
     log_.warning("On-access: more than " + std::to_string(kMaxMarkedDirs) + " folders under the include paths; only the first " +

@@ -77,7 +77,8 @@ bool path_under(const std::string& path, const std::string& prefix);
 
 /// What to mark: include paths that are mount points get one mount mark; other included folders and every folder
 /// below them (not crossing symlinks, skipping excluded ones) get a directory mark with FAN_EVENT_ON_CHILD, which
-/// covers the files directly inside. `truncated` when `max_dirs` stopped the walk.
+/// covers the files directly inside. `truncated` when `max_dirs` stopped the walk. Without `mount_marks` mount
+/// points are walked like any folder (see own_mount_namespace).
 struct MarkPlan {
   std::vector<std::string> mounts;
   std::vector<std::string> dirs;
@@ -85,7 +86,13 @@ struct MarkPlan {
   bool truncated = false;
 };
 MarkPlan plan_marks(const std::vector<std::string>& include, const std::vector<std::string>& exclude,
-                    std::size_t max_dirs);
+                    std::size_t max_dirs, bool mount_marks = true);
+
+/// True when this process has a mount namespace of its own, not its parent's (or PID 1's) (systemd's ProtectSystem=, ProtectHome=,
+/// PrivateTmp=, ReadWritePaths= create one; so does `unshare -m`). Mount marks made there are on copies of the
+/// mounts and miss every open made through the originals; directory marks are on inodes and see them all.
+/// False when it cannot be told (no /proc, neither namespace readable).
+bool own_mount_namespace();
 
 class OnAccess {
  public:
