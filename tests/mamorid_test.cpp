@@ -20,6 +20,7 @@
 #include "daemon/config.hpp"
 #include "daemon/protocol.hpp"
 #include "daemon/spool.hpp"
+#include "support/corpus_manifest.hpp"
 #include "support/pe_builder.hpp"
 
 namespace fs = std::filesystem;
@@ -633,6 +634,54 @@ TEST(MamoridProcess, ClamdscanInterop) {
     EXPECT_NE(out.find((dir / "clean.txt").string() + ": OK\n"), std::string::npos) << mode << "\n" << out;
     EXPECT_NE(out.find((dir / "big.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND\n"), std::string::npos)
         << mode << "\n" << out;
+  }
+  fs::remove_all(dir);
+}
+
+// Issue 5's acceptance with real files: Debian's clamdscan, through SCAN, --stream (INSTREAM) and --fdpass (FILDES),
+// reports what `mamori scan` reports for corpus PE files, malicious and benign. Skips without clamdscan or the
+// corpus.
+TEST(MamoridProcess, ClamdscanInteropOnCorpusFiles) {
+  if (!fs::exists("/usr/bin/clamdscan")) GTEST_SKIP() << "clamdscan is not installed (apt-get install clamdscan)";
+  std::vector<std::string> files;
+  std::size_t mal = 0, ben = 0;
+  for (const auto& r : mamori::test::corpus_rows()) {
+    if (r.kind != "pe" || !fs::exists(r.path) || fs::file_size(r.path) > (20u << 20)) continue;
+    if (r.label == "malicious" && mal < 5) ++mal, files.push_back(r.path);
+    else if (r.label == "benign" && ben < 3) ++ben, files.push_back(r.path);
+  }
+  if (mal < 5 || ben < 3) GTEST_SKIP() << "the corpus is not here (/tmp/mamori-corpus/manifest.tsv)";
+  const auto dir = test_dir();
+  fs::remove_all(dir);
+  Daemon d(dir, "");
+  ASSERT_TRUE(d.ready()) << d.log();
+  std::ofstream(dir / "clamd.conf") << "LocalSocket " << d.socket() << "\n";
+  auto run = [](const std::string& cmd) {
+    std::string out;
+    if (FILE* f = ::popen(cmd.c_str(), "r")) {
+      std::array<char, 4096> buf{};
+      std::size_t n;
+      while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
+      ::pclose(f);
+    }
+    return out;
+  };
+  std::string list;
+  for (const auto& f : files) list += " " + f;
+  // The CLI's lines are the reference; clamdscan prints the same "path: OK" / "path: NAME FOUND" per file.
+  const std::string cli = run(std::string(MAMORI_BINARY) + " scan --no-summary" + list + " 2>/dev/null");
+  std::vector<std::string> want;
+  for (const auto& f : files) {
+    const auto at = cli.find(f + ": ");
+    ASSERT_NE(at, std::string::npos) << cli;
+    want.push_back(cli.substr(at, cli.find('\n', at) - at + 1));
+  }
+  EXPECT_NE(cli.find(" FOUND\n"), std::string::npos) << "no corpus file found by the CLI:\n" << cli;
+  EXPECT_NE(cli.find(": OK\n"), std::string::npos) << cli;
+  for (const std::string mode : {"", "--stream", "--fdpass"}) {
+    const std::string out = run("timeout 120 clamdscan --config-file=" + (dir / "clamd.conf").string() +
+                                " --no-summary " + mode + list + " 2>&1");
+    for (const auto& w : want) EXPECT_NE(out.find(w), std::string::npos) << mode << ": " << w << out;
   }
   fs::remove_all(dir);
 }
