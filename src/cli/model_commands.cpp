@@ -22,7 +22,7 @@ struct DataFlags {
   int threads = 2;
   std::vector<std::string> exclude_groups;
   std::string exclude_file;
-  std::vector<std::string> drop_features, only_features;
+  std::vector<std::string> drop_features, only_features, increasing;
 };
 
 void add_data_flags(CLI::App* cmd, DataFlags& d) {
@@ -39,13 +39,37 @@ void add_data_flags(CLI::App* cmd, DataFlags& d) {
                   "them; repeatable");
   cmd->add_option("--only-features", d.only_features,
                   "Blank every feature except those matching this glob (a chance check: e.g. 'general.is_*'); repeatable");
+  cmd->add_option("--increasing", d.increasing,
+                  "Constrain the model to be monotone increasing in the features matching this glob (e.g. "
+                  "'macro.cat_*': more capability never lowers the score); repeatable");
+}
+
+const std::vector<features::FeatureInfo>& schema_names(const DataFlags& d) {
+  return d.kind == "office" ? features::office_schema().features : features::pe_schema().features;
+}
+
+// XGBoost's monotone_constraints vector from the --increasing globs; empty when none is given.
+std::vector<int> monotone_of(const DataFlags& d) {
+  if (d.increasing.empty()) return {};
+  const auto& names = schema_names(d);
+  std::vector<int> m(names.size(), 0);
+  std::size_t n = 0;
+  for (std::size_t f = 0; f < names.size(); ++f)
+    for (const auto& g : d.increasing)
+      if (::fnmatch(g.c_str(), names[f].name.c_str(), 0) == 0) {
+        m[f] = 1;
+        ++n;
+        break;
+      }
+  std::cerr << "monotone increasing in " << n << " of " << names.size() << " features\n";
+  return m;
 }
 
 // Blanking a column (constant zero in every row) removes it from the model: a tree only splits on values that
 // differ. Scoring later still computes the column, and the model ignores it.
 void mask_features(model::Dataset& ds, const DataFlags& d) {
   if (d.drop_features.empty() && d.only_features.empty()) return;
-  const auto& names = features::pe_schema().features;
+  const auto& names = schema_names(d);
   auto matches = [&](const std::vector<std::string>& globs, const std::string& name) {
     return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) { return ::fnmatch(g.c_str(), name.c_str(), 0) == 0; });
   };
@@ -122,6 +146,7 @@ Runner add_train_command(CLI::App& app) {
   return [d, o, out] {
     o->threads = d->threads;
     o->command = command_line(g_argc, g_argv);
+    o->monotone = monotone_of(*d);
     auto ds = load_data(*d);
     if (!ds.ok()) {
       std::cerr << "mamori train: " << ds.error().message << "\n";
@@ -145,6 +170,7 @@ Runner add_eval_command(CLI::App& app) {
   auto json_out = std::make_shared<std::string>();
   auto max_errors = std::make_shared<std::size_t>(50);
   auto cv = std::make_shared<std::string>();
+  auto scores_out = std::make_shared<std::string>();
   auto o = std::make_shared<model::TrainOptions>();
   auto* cmd = app.add_subcommand("eval", "Evaluate: score a labelled manifest with a model (ROC AUC, TPR at FPR 0.1% "
                                          "and 1%, per source group, per file type, family Emotet, misclassified "
@@ -156,6 +182,11 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--cv", *cv, "Instead of a shipped model, cross-validate: 'group' (5-fold by source group) or "
                                "'loso' (leave one source out)")->check(CLI::IsMember({"group", "loso"}));
   cmd->add_option("--seed", o->seed, "Seed for --cv")->default_val(1);
+  cmd->add_option("--rounds", o->rounds, "Boosting rounds for --cv")->default_val(o->rounds);
+  cmd->add_option("--max-depth", o->max_depth, "Tree depth for --cv")->default_val(o->max_depth);
+  cmd->add_option("--eta", o->eta, "Learning rate for --cv")->default_val(o->eta);
+  cmd->add_option("--scores", *scores_out, "Also write every file's score (out-of-fold with --cv) as TSV: sha256, "
+                                          "label, group, family, type, score");
   return [=] {
     auto ds = load_data(*d);
     if (!ds.ok()) {
@@ -163,11 +194,13 @@ Runner add_eval_command(CLI::App& app) {
       return 2;
     }
     nlohmann::json rep;
+    std::vector<double> scores;
     if (!cv->empty()) {
       o->threads = d->threads;
+      o->monotone = monotone_of(*d);
       o->leave_one_source_out = *cv == "loso";
-      const auto oof = model::cross_validate(*ds, *o, std::cerr);
-      rep = model::report(*ds, oof, -1);
+      scores = model::cross_validate(*ds, *o, std::cerr);
+      rep = model::report(*ds, scores, -1);
     } else {
       const std::string dir = model_dir->empty() ? engine::default_model_dir() + "/" + d->kind : *model_dir;
       auto m = model::Model::load(dir, d->kind == "office" ? features::office_schema() : features::pe_schema());
@@ -176,8 +209,22 @@ Runner add_eval_command(CLI::App& app) {
         return 2;
       }
       rep = model::evaluate(*ds, *m);
+      scores = model::score_rows(*ds, *m);
     }
     model::print_report(rep, std::cout, *max_errors);
+    if (!scores_out->empty()) {
+      std::ofstream s(*scores_out);
+      s << "sha256\tlabel\tgroup\tfamily\ttype\tscore\n";
+      for (std::size_t i = 0; i < ds->rows.size() && i < scores.size(); ++i) {
+        const auto& r = ds->rows[i];
+        s << r.sha256 << "\t" << r.label << "\t" << r.group << "\t" << r.family << "\t" << model::file_type(*ds, i)
+          << "\t" << scores[i] << "\n";
+      }
+      if (!s) {
+        std::cerr << "mamori eval: cannot write " << *scores_out << "\n";
+        return 2;
+      }
+    }
     if (!json_out->empty()) std::ofstream(*json_out) << rep.dump(1) << "\n";
     return 0;
   };

@@ -92,6 +92,11 @@ Result<Booster> fit(const Dataset& ds, const std::vector<std::size_t>& idx, cons
   set("seed", std::to_string(opt.seed));
   set("nthread", std::to_string(opt.threads));
   set("verbosity", "0");
+  if (!opt.monotone.empty()) {
+    std::string c = "(";
+    for (std::size_t k = 0; k < opt.monotone.size(); ++k) c += (k ? "," : "") + std::to_string(opt.monotone[k]);
+    set("monotone_constraints", c + ")");
+  }
   for (int it = 0; it < opt.rounds; ++it)
     if (XGBoosterUpdateOneIter(b.h, it, m.h) != 0) return make_error(ErrorCode::internal, xgb_last_error());
   return b;
@@ -418,7 +423,7 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   return meta;
 }
 
-nlohmann::json evaluate(const Dataset& ds, const Model& m) {
+std::vector<double> score_rows(const Dataset& ds, const Model& m) {
   std::vector<double> s(ds.rows.size());
   for (std::size_t i = 0; i < ds.rows.size(); ++i) {
     std::vector<float> x(ds.x.begin() + static_cast<std::ptrdiff_t>(i * ds.n_features),
@@ -426,7 +431,11 @@ nlohmann::json evaluate(const Dataset& ds, const Model& m) {
     auto r = m.score(x);
     s[i] = r.ok() ? *r : std::nan("");
   }
-  return report(ds, s, m.threshold());
+  return s;
 }
+
+std::string file_type(const Dataset& ds, std::size_t i) { return pe_bucket(ds, i); }
+
+nlohmann::json evaluate(const Dataset& ds, const Model& m) { return report(ds, score_rows(ds, m), m.threshold()); }
 
 }  // namespace mamori::model

@@ -26,6 +26,9 @@ struct TrainOptions {
   double target_fpr = 0.001;       // malicious threshold: FPR on the cross-validated dev data
   double suspicious_fpr = 0.005;   // suspicious threshold
   bool leave_one_source_out = false;  // evaluation mode: one fold per group
+  // Per-feature monotone constraint (1 = the score may only rise with the value, 0 = free); empty = none. Capability
+  // counts get 1 so that a source with more of them is never scored lower for it (see docs/office.md).
+  std::vector<int> monotone;
   std::string command;             // recorded in meta.json
 };
 
@@ -35,6 +38,12 @@ std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, s
 /// Trains on everything (PE files or documents, by ds.kind; the name is historical), cross-validates, writes model.json, meta.json, training-set.tsv.gz and cv-report.json
 /// into `out_dir`. Returns meta.json's content.
 Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log);
+
+/// Scores every row with `m` (NaN where scoring failed).
+std::vector<double> score_rows(const Dataset& ds, const Model& m);
+
+/// The file-type bucket of row `i` as the reports use it (from the vector: "32-dll", "ole2:word-vba", ...).
+std::string file_type(const Dataset& ds, std::size_t i);
 
 /// Scores every row with `m` and returns the report (metrics overall, by group, by file type, Emotet, errors).
 nlohmann::json evaluate(const Dataset& ds, const Model& m);
