@@ -685,3 +685,32 @@ TEST(MamoridProcess, ClamdscanInteropOnCorpusFiles) {
   }
   fs::remove_all(dir);
 }
+
+// A client that asks for a long reply and stops reading holds its worker only until the send times out
+// (ReadTimeout): the worker then drops it, stops the scan, and serves others. With one worker, the wait another
+// client sees is bounded by that timeout.
+TEST(MamoridProcess, AClientThatStopsReadingHoldsAWorkerOnlyUntilTheSendTimeout) {
+  const auto dir = test_dir();
+  fs::remove_all(dir);
+  fs::create_directories(dir / "many");
+  // 3000 files over MaxFileSize: 3000 FOUND lines (about 300 KB), more than a UNIX socket buffers.
+  for (int i = 0; i < 3000; ++i) std::ofstream(dir / "many" / ("f" + std::to_string(i) + ".bin")) << std::string(1100, 'x');
+  Daemon d(dir, "MaxFileSize 1K\nReadTimeout 2\nMaxThreads 1\nMaxQueue 4\n");
+  ASSERT_TRUE(d.ready()) << d.log();
+  const int slow = d.connect(30);
+  ASSERT_GE(slow, 0);
+  const std::string cmd = "nCONTSCAN " + (dir / "many").string() + "\n";
+  ::send(slow, cmd.data(), cmd.size(), MSG_NOSIGNAL);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the worker is now blocked writing to it
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(d.ask("zPING\0"s), "PONG\0"s);
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(waited, 6.0);  // ReadTimeout 2 s, plus a loaded machine's slack
+  std::printf("[ figures  ] PING behind a client that stopped reading (1 worker, ReadTimeout 2 s): %.2f s\n", waited);
+  // The slow client got part of the reply and then the connection was closed, not all 3000 lines.
+  const std::string got = read_all(slow);
+  ::close(slow);
+  EXPECT_LT(std::count(got.begin(), got.end(), '\n'), 3000) << got.size();
+  EXPECT_NE(d.log().find("went away before the reply"), std::string::npos) << d.log().substr(0, 2000);
+  fs::remove_all(dir);
+}
