@@ -40,8 +40,9 @@ class MappedFile {
 
 /// Tells the kernel that a pass over [p, p+n) is done with those pages. When the range lies in a file mapping made
 /// by MappedFile, whole pages inside it are dropped from this process's resident set (they are re-read from the
-/// page cache if touched again); for any other memory this does nothing. Long sequential passes call it every few
-/// MB so that scanning a 500 MB file does not make the scanner 500 MB large.
+/// page cache if touched again); for any other memory, and for mappings of 32 MB or less (which stay resident until
+/// unmapped, so later passes do not fault them in again), this does nothing. Long sequential passes call it every
+/// few MB so that scanning a 500 MB file does not make the scanner 500 MB large.
 void release_pages(const void* p, std::uint64_t n) noexcept;
 
 /// Runs `fn(chunk)` over `b` in chunks of `chunk_size` bytes, releasing each chunk's pages after it.

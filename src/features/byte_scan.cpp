@@ -2,9 +2,12 @@
 
 #include <emmintrin.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <vector>
 
 #include "common/mapped_file.hpp"
 
@@ -160,6 +163,12 @@ class Scanner {
     end_string();
     end_wide();
     if (block_fill_ > 0) flush_block();
+  }
+
+  // Adds the count of every byte value handed to content() so far, including the block not yet flushed.
+  void add_counts(ByteHistogram& h) const {
+    for (std::size_t c = 0; c < 256; ++c)
+      h[c] += s_.histogram[c] + block_[0][c] + block_[1][c] + block_[2][c] + block_[3][c];
   }
 
  private:
@@ -347,9 +356,52 @@ std::uint64_t uniform_run(const std::uint8_t* p, std::uint64_t n) {
   return i;
 }
 
+struct RangeEvent {
+  std::uint64_t at;     // file offset
+  std::uint32_t range;  // index into the caller's ranges
+  bool end;             // one past the range's last byte (else its first byte)
+};
+// Called with an event and the count of each byte value before its offset.
+using EventFn = std::function<void(const RangeEvent&, const ByteHistogram&)>;
+
+void scan(ByteView b, ByteStats& out, std::span<const RangeEvent> events, const EventFn& on_event);
+
 }  // namespace
 
-void scan_bytes(ByteView b, ByteStats& out) noexcept {
+void scan_bytes(ByteView b, ByteStats& out) noexcept { scan(b, out, {}, {}); }
+
+void scan_bytes(ByteView b, ByteStats& out, std::span<RangeEntropy> ranges) {
+  // Each range becomes two events, at its first byte and one past its last. At an event the pass takes the count of
+  // every byte value before that offset (content and padding alike); a range's histogram is the difference between
+  // the counts at its two events, which is the histogram entropy() would build by reading the range again.
+  std::vector<RangeEvent> events;
+  const std::size_t fused = std::min(ranges.size(), kMaxScanRanges);
+  events.reserve(2 * fused);
+  for (std::size_t i = 0; i < fused; ++i) {
+    const std::uint64_t start = std::min(ranges[i].offset, b.size());
+    const std::uint64_t end = start + std::min(ranges[i].size, b.size() - start);
+    ranges[i].entropy = 0.0;  // what entropy() says of no bytes
+    if (end == start) continue;
+    events.push_back({start, static_cast<std::uint32_t>(i), false});
+    events.push_back({end, static_cast<std::uint32_t>(i), true});
+  }
+  std::sort(events.begin(), events.end(), [](const RangeEvent& x, const RangeEvent& y) { return x.at < y.at; });
+  std::vector<ByteHistogram> at_start(fused);
+  scan(b, out, events, [&](const RangeEvent& e, const ByteHistogram& before) {
+    if (!e.end) {
+      at_start[e.range] = before;
+      return;
+    }
+    ByteHistogram h;
+    for (std::size_t c = 0; c < 256; ++c) h[c] = before[c] - at_start[e.range][c];
+    ranges[e.range].entropy = entropy_of(h);
+  });
+  for (std::size_t i = fused; i < ranges.size(); ++i) ranges[i].entropy = entropy(b.clamp(ranges[i].offset, ranges[i].size));
+}
+
+namespace {
+
+void scan(ByteView b, ByteStats& out, std::span<const RangeEvent> events, const EventFn& on_event) {
   out = ByteStats{};
   out.file_size = b.size();
   Scanner sc(out);
@@ -357,12 +409,32 @@ void scan_bytes(ByteView b, ByteStats& out) noexcept {
   const std::uint64_t n = b.size();
   std::uint64_t pos = 0;      // next byte to classify
   std::uint64_t pending = 0;  // start of content not yet handed to the scanner
+  ByteHistogram padded{};     // byte values of the padding runs before `pending`
+  std::size_t next_event = 0;
+  // The count of each byte value before offset `at`, which lies `into_run` bytes into a padding run of `value`
+  // (0: at a content boundary).
+  auto fire = [&](std::size_t i, std::uint8_t value, std::uint64_t into_run) {
+    ByteHistogram before = padded;
+    sc.add_counts(before);
+    before[value] += into_run;
+    on_event(events[i], before);
+  };
   // Content is handed over and its pages released every kFlush bytes, so the resident set stays small however
   // large the file (release_pages is a no-op for memory that is not a file mapping).
   constexpr std::uint64_t kFlush = 8u << 20;
   auto hand_over = [&](std::uint64_t upto) {
-    sc.content(p + pending, static_cast<std::size_t>(upto - pending));
-    release_pages(p + pending, upto - pending);
+    const std::uint64_t from = pending;
+    // Content up to each event offset first, so that the counts the event takes end exactly there.
+    for (; next_event < events.size() && events[next_event].at <= upto; ++next_event) {
+      const std::uint64_t at = events[next_event].at;
+      if (at > pending) {
+        sc.content(p + pending, static_cast<std::size_t>(at - pending));
+        pending = at;
+      }
+      fire(next_event, 0, 0);
+    }
+    if (upto > pending) sc.content(p + pending, static_cast<std::size_t>(upto - pending));
+    release_pages(p + from, upto - from);
     pending = upto;
   };
   // The extent of a uniform run, released as it goes: a 500 MB run of zeros is read once and never held.
@@ -389,6 +461,9 @@ void scan_bytes(ByteView b, ByteStats& out) noexcept {
       const std::uint64_t len = (pos - start) + run_from(pos);
       if (len >= kPaddingRun) {
         hand_over(start);
+        for (; next_event < events.size() && events[next_event].at <= start + len; ++next_event)
+          fire(next_event, p[start], events[next_event].at - start);
+        padded[p[start]] += len;
         sc.padding(len);
         if (start + len == n) out.tail_padding = len;
         release_pages(p + start, len);
@@ -406,5 +481,7 @@ void scan_bytes(ByteView b, ByteStats& out) noexcept {
   sc.finish();
   out.content_size = out.file_size - out.padding_bytes;
 }
+
+}  // namespace
 
 }  // namespace mamori::features

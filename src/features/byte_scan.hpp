@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "common/bytes.hpp"
 #include "common/stats.hpp"
@@ -49,5 +50,16 @@ struct ByteStats {
 
 /// Scans `b` once. Safe on any input; cost is linear in the content and near-zero on padding.
 void scan_bytes(ByteView b, ByteStats& out) noexcept;
+
+/// A range of the scanned bytes (clamped to them) whose entropy the scan also measures: exactly
+/// entropy(b.clamp(offset, size)) from common/stats.hpp, padding included, without a second read of the bytes.
+struct RangeEntropy {
+  std::uint64_t offset = 0, size = 0;
+  double entropy = 0.0;  // output
+};
+inline constexpr std::size_t kMaxScanRanges = 1024;  // more ranges than this are measured separately
+
+/// scan_bytes, plus the entropy of each of `ranges` (PE sections, overlay, resources).
+void scan_bytes(ByteView b, ByteStats& out, std::span<RangeEntropy> ranges);
 
 }  // namespace mamori::features

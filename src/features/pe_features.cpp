@@ -515,15 +515,20 @@ namespace mamori::features {
 
 PeSample featurize_pe(ByteView bytes) {
   PeSample s;
-  auto parsed = pe::parse(bytes);
+  // Section, overlay and resource entropies are measured in the byte pass rather than by parse reading them again.
+  auto parsed = pe::parse(bytes, {.entropy = false});
   if (parsed.ok()) {
     s.pe = std::move(parsed).value();
   } else {
     s.header_error = std::move(parsed).error();
     s.pe.file_size = bytes.size();
   }
+  std::vector<RangeEntropy> ranges;
+  ranges.reserve(s.pe.entropy_ranges.size());
+  for (const auto& r : s.pe.entropy_ranges) ranges.push_back({r.offset, r.size});
   ByteStats stats;
-  scan_bytes(bytes, stats);
+  scan_bytes(bytes, stats, ranges);
+  for (std::size_t i = 0; i < ranges.size(); ++i) s.pe.set_entropy(s.pe.entropy_ranges[i], ranges[i].entropy);
   extract_pe(s.pe, stats, s.x);
   return s;
 }

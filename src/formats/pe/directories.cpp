@@ -281,7 +281,8 @@ void parse_resources(PeFile& pe, ByteView file) {
       ByteView bytes = at_rva(pe, file, r.rva);
       if (bytes.size() >= r.size && r.size > 0) {
         ByteView content = bytes.clamp(0, r.size);
-        r.entropy = entropy(content);
+        pe.entropy_ranges.push_back({EntropyRange::Of::resource, static_cast<std::uint32_t>(pe.resources.size()),
+                                     static_cast<std::uint64_t>(content.data() - file.data()), content.size()});
         if (r.type_id == 16 && pe.version_info.empty()) parse_version_info(pe, content);  // RT_VERSION
       }
       pe.resources.push_back(std::move(r));

@@ -201,7 +201,8 @@ void parse_sections(PeFile& pe, ByteView file, std::uint64_t table_off) {
       if (start + s.raw_size > file.size()) detail::flag(pe, Anomaly::section_raw_beyond_file, i);
       if (h.file_alignment >= 512 && (s.raw_offset % h.file_alignment) != 0)
         detail::flag(pe, Anomaly::section_raw_misaligned, i);
-      s.entropy = entropy(file.clamp(start, s.raw_size));
+      pe.entropy_ranges.push_back(
+          {EntropyRange::Of::section, static_cast<std::uint32_t>(pe.sections.size()), start, s.raw_size});
     }
     // Unpacker stubs reserve space far beyond what the file carries.
     if (s.virtual_size > 0x100000 && s.virtual_size / 16 > std::max<std::uint32_t>(s.raw_size, 1))
@@ -261,7 +262,7 @@ void check_header_values(PeFile& pe, ByteView file) {
   }
 }
 
-void locate_overlay(PeFile& pe, ByteView file) {
+void locate_overlay(PeFile& pe) {
   std::uint64_t end = pe.headers.size_of_headers;
   for (const auto& s : pe.sections) {
     if (s.raw_size == 0) continue;
@@ -271,7 +272,7 @@ void locate_overlay(PeFile& pe, ByteView file) {
   if (end < pe.file_size) {
     pe.overlay_offset = end;
     pe.overlay_size = pe.file_size - end;
-    pe.overlay_entropy = entropy(file.from(end));
+    pe.entropy_ranges.push_back({EntropyRange::Of::overlay, 0, end, pe.file_size - end});
   }
 }
 
@@ -324,7 +325,19 @@ ByteView directory_view(const PeFile& pe, ByteView file, DirectoryIndex d) {
 
 }  // namespace detail
 
-Result<PeFile> parse(ByteView file) {
+void PeFile::set_entropy(const EntropyRange& r, double e) noexcept {
+  switch (r.of) {
+    case EntropyRange::Of::section:
+      if (r.index < sections.size()) sections[r.index].entropy = e;
+      break;
+    case EntropyRange::Of::overlay: overlay_entropy = e; break;
+    case EntropyRange::Of::resource:
+      if (r.index < resources.size()) resources[r.index].entropy = e;
+      break;
+  }
+}
+
+Result<PeFile> parse(ByteView file, ParseOptions options) {
   if (!file.starts_with("MZ")) return make_error(ErrorCode::not_this_format, "no MZ signature");
   PeFile pe;
   pe.file_size = file.size();
@@ -357,7 +370,7 @@ Result<PeFile> parse(ByteView file) {
   parse_sections(pe, file, opt_off + h.size_of_optional_header);
   check_header_values(pe, file);
   parse_rich(pe, file);
-  locate_overlay(pe, file);
+  locate_overlay(pe);
 
   detail::parse_imports(pe, file);
   detail::parse_delay_imports(pe, file);
@@ -369,6 +382,8 @@ Result<PeFile> parse(ByteView file) {
   detail::parse_debug(pe, file);
   detail::parse_clr(pe, file);
   detail::parse_certificate(pe, file);
+  if (options.entropy)
+    for (const auto& r : pe.entropy_ranges) pe.set_entropy(r, entropy(file.clamp(r.offset, r.size)));
   return pe;
 }
 

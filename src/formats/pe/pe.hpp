@@ -187,6 +187,14 @@ struct Headers {
   std::uint32_t number_of_rva_and_sizes = 0;
 };
 
+/// A byte range of the file whose entropy PeFile reports: a section's raw data, the overlay, or a resource's data.
+struct EntropyRange {
+  enum class Of : std::uint8_t { section, overlay, resource };
+  Of of = Of::section;
+  std::uint32_t index = 0;  // into sections or resources
+  std::uint64_t offset = 0, size = 0;  // inside the file
+};
+
 struct PeFile {
   Headers headers;
   std::array<DataDirectory, dir_count> directories{};
@@ -208,6 +216,9 @@ struct PeFile {
   double overlay_entropy = 0.0;
   ClrInfo clr;
   std::uint64_t file_size = 0;
+  /// Where every entropy value above comes from. parse() measures them itself unless told not to (ParseOptions),
+  /// in which case a caller that already sweeps the whole file measures them there and calls set_entropy.
+  std::vector<EntropyRange> entropy_ranges;
 
   std::vector<AnomalyRecord> anomalies;
   std::uint64_t anomaly_bits = 0;  // bit i set when Anomaly(i) was recorded
@@ -224,9 +235,17 @@ struct PeFile {
   std::optional<std::uint64_t> rva_to_offset(std::uint32_t rva) const noexcept;
   /// Index of the section containing `rva`, or -1.
   int section_of(std::uint32_t rva) const noexcept;
+  /// Stores the entropy of one of entropy_ranges where it belongs.
+  void set_entropy(const EntropyRange& r, double e) noexcept;
+};
+
+struct ParseOptions {
+  /// false: leave Section::entropy, overlay_entropy and Resource::entropy at their defaults and let the caller
+  /// fill them from entropy_ranges (the feature extractor does, in its byte pass, instead of reading them again).
+  bool entropy = true;
 };
 
 /// Parses a PE image. Errors: not_this_format (no MZ/PE signature), truncated (COFF or optional header cut off).
-Result<PeFile> parse(ByteView bytes);
+Result<PeFile> parse(ByteView bytes, ParseOptions options = {});
 
 }  // namespace mamori::pe
