@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 
@@ -194,4 +196,95 @@ TEST(ByteScan, StringStatisticsMatchTheByteByByteRules) {
     for (auto c : v) ++h[c];
     for (std::size_t c = 0; c < 256; ++c) EXPECT_EQ(s.histogram[c], h[c]);
   }
+}
+
+namespace {
+
+// The byte-entropy histogram spelled out plainly: content (no padding in the fixture) in 1 KiB blocks, each window
+// the counts of high nibbles over a block and the one before it, binned by the window's nibble entropy.
+std::array<std::array<std::uint32_t, 16>, 16> reference_entropy_histogram(const std::vector<std::uint8_t>& v) {
+  std::array<std::array<std::uint32_t, 16>, 16> out{};
+  std::array<std::uint32_t, 16> prev{};
+  for (std::size_t at = 0; at < v.size(); at += 1024) {
+    std::array<std::uint32_t, 16> nib{};
+    for (std::size_t i = at; i < std::min(v.size(), at + 1024); ++i) ++nib[v[i] >> 4];
+    std::array<std::uint32_t, 16> win{};
+    std::uint32_t total = 0;
+    for (std::size_t i = 0; i < 16; ++i) total += win[i] = nib[i] + prev[i];
+    double h = 0;
+    for (auto c : win)
+      if (c) h -= static_cast<double>(c) / total * std::log2(static_cast<double>(c) / total);
+    const std::size_t bin = std::min<std::size_t>(15, static_cast<std::size_t>(h * 4.0));
+    for (std::size_t i = 0; i < 16; ++i) out[bin][i] += win[i];
+    prev = nib;
+  }
+  return out;
+}
+
+void expect_same_stats(const ByteStats& a, const ByteStats& b) {
+  EXPECT_EQ(a.file_size, b.file_size);
+  EXPECT_EQ(a.content_size, b.content_size);
+  EXPECT_EQ(a.histogram, b.histogram);
+  EXPECT_EQ(a.entropy_histogram, b.entropy_histogram);
+  EXPECT_EQ(a.windows, b.windows);
+  EXPECT_EQ(a.padding_bytes, b.padding_bytes);
+  EXPECT_EQ(a.padding_runs, b.padding_runs);
+  EXPECT_EQ(a.largest_padding_run, b.largest_padding_run);
+  EXPECT_EQ(a.tail_padding, b.tail_padding);
+  EXPECT_EQ(a.strings, b.strings);
+  EXPECT_EQ(a.string_bytes, b.string_bytes);
+  EXPECT_EQ(a.string_length_log2, b.string_length_log2);
+  EXPECT_EQ(a.wide_strings, b.wide_strings);
+  EXPECT_EQ(a.wide_string_chars, b.wide_string_chars);
+  EXPECT_EQ(a.patterns, b.patterns);
+}
+
+}  // namespace
+
+TEST(ByteScan, EntropyHistogramMatchesThePlainWindowRule) {
+  for (unsigned seed = 1; seed <= 4; ++seed) {
+    auto v = mixed_bytes(200000 + seed * 4099, seed);
+    // Stretches of one nibble and of two values, so that windows land on exact bin edges (entropy 0, 1, 2 bits).
+    for (std::size_t i = 5000; i < 9096; ++i) v[i] = static_cast<std::uint8_t>(0x30 + (i & 1) * 0x10);
+    for (std::size_t i = 20000; i < 30000; ++i) v[i] = static_cast<std::uint8_t>(0x40 + (i & 3) * 0x10);
+    const auto s = scan(v);
+    ASSERT_EQ(s.padding_bytes, 0u);
+    EXPECT_EQ(s.entropy_histogram, reference_entropy_histogram(v)) << "seed " << seed;
+    EXPECT_EQ(s.windows, (v.size() + 1023) / 1024);
+  }
+}
+
+TEST(ByteScan, RangeEntropiesEqualEntropyOfTheRangeAndLeaveTheStatisticsAlone) {
+  using mamori::features::RangeEntropy;
+  auto v = mixed_bytes(600000, 11);
+  v.insert(v.begin() + 100003, 200000, 0x00);  // padding runs, one inside the file and one at its end
+  v.insert(v.end(), 70001, 0xCC);
+  const ByteView b(v.data(), v.size());
+  std::mt19937_64 rng(5);
+  std::vector<RangeEntropy> ranges;
+  for (int i = 0; i < 300; ++i) {
+    const std::uint64_t off = rng() % (v.size() + 1000);  // some start past the end
+    const std::uint64_t len = i % 10 == 0 ? 0 : rng() % (i % 3 == 0 ? v.size() : 5000);
+    ranges.push_back({off, len});
+  }
+  ranges.push_back({0, v.size()});
+  ranges.push_back({100003, 200000});             // exactly the padding run
+  ranges.push_back({100003 + 7, 1000});           // inside it
+  ranges.push_back({v.size() - 10, UINT64_MAX});  // size past every bound
+  ByteStats with;
+  scan_bytes(b, with, ranges);
+  for (const auto& r : ranges)
+    EXPECT_EQ(r.entropy, mamori::entropy(b.clamp(r.offset, r.size))) << r.offset << "+" << r.size;
+  expect_same_stats(with, scan(v));  // content handed over in pieces at every range edge changes nothing
+}
+
+TEST(ByteScan, RangesBeyondTheFusedLimitAreStillMeasured) {
+  using mamori::features::RangeEntropy;
+  const auto v = random_bytes(50000, 9);
+  const ByteView b(v.data(), v.size());
+  std::vector<RangeEntropy> ranges;
+  for (std::size_t i = 0; i < mamori::features::kMaxScanRanges + 10; ++i) ranges.push_back({i * 37, 100 + i});
+  ByteStats s;
+  scan_bytes(b, s, ranges);
+  for (const auto& r : ranges) EXPECT_EQ(r.entropy, mamori::entropy(b.clamp(r.offset, r.size)));
 }

@@ -163,25 +163,26 @@ class Scanner {
     end_string();
     end_wide();
     if (block_fill_ > 0) flush_block();
+    fold();
   }
 
   // Adds the count of every byte value handed to content() so far, including the block not yet flushed.
   void add_counts(ByteHistogram& h) const {
     for (std::size_t c = 0; c < 256; ++c)
-      h[c] += s_.histogram[c] + block_[0][c] + block_[1][c] + block_[2][c] + block_[3][c];
+      h[c] += s_.histogram[c] + counts_[0][c] + counts_[1][c] + counts_[2][c] + counts_[3][c];
   }
 
  private:
   void histogram(const std::uint8_t* p, std::size_t n) {
-    // Four tables so that repeated bytes do not serialise on one counter; flush_block folds them.
+    // Four tables so that repeated bytes do not serialise on one counter; fold() adds them up.
     std::size_t i = 0;
     for (; i + 4 <= n; i += 4) {
-      ++block_[0][p[i]];
-      ++block_[1][p[i + 1]];
-      ++block_[2][p[i + 2]];
-      ++block_[3][p[i + 3]];
+      ++counts_[0][p[i]];
+      ++counts_[1][p[i + 1]];
+      ++counts_[2][p[i + 2]];
+      ++counts_[3][p[i + 3]];
     }
-    for (; i < n; ++i) ++block_[0][p[i]];
+    for (; i < n; ++i) ++counts_[0][p[i]];
   }
 
   // One byte through both string rules (the tail of a block, under 64 bytes).
@@ -194,18 +195,19 @@ class Scanner {
     } else {
       end_string();
     }
-    wide_step(c, pr);
+    wide_step(c, pr, wide_len_, wide_expect_zero_);
   }
 
-  /// Returns whether the string in progress ended at this byte.
-  bool wide_step(std::uint8_t c, bool pr) {
+  /// Steps the wide-string state (`len`, `expect_zero`: the caller's copy, kept in registers in the hot loop) by
+  /// one byte. Returns whether the string in progress ended at this byte.
+  bool wide_step(std::uint8_t c, bool pr, std::uint64_t& len, bool& expect_zero) {
     // UTF-16LE strings: (printable, NUL) pairs. After a pair's printable byte a NUL completes the character;
     // anything else ends the string, and a printable byte there starts a new one.
-    const bool pair_done = wide_expect_zero_ && c == 0;
-    const bool ends = !pair_done && (wide_expect_zero_ || !pr);
-    if (ends && wide_len_ >= 5) report_wide(wide_len_);
-    wide_len_ = pair_done ? wide_len_ : (wide_expect_zero_ ? std::uint64_t{pr} : (pr ? wide_len_ + 1 : 0));
-    wide_expect_zero_ = !pair_done && pr;
+    const bool pair_done = expect_zero && c == 0;
+    const bool ends = !pair_done && (expect_zero || !pr);
+    if (ends && len >= 5) report_wide(len);
+    len = pair_done ? len : (expect_zero ? std::uint64_t{pr} : (pr ? len + 1 : 0));
+    expect_zero = !pair_done && pr;
     return ends;
   }
 
@@ -229,15 +231,21 @@ class Scanner {
     // the state at its end depends on the last byte alone.
     const std::uint64_t tail = next < 0 || next == 0 ? 1ull << 63 : 0;  // unknown next byte: assume a pair
     const std::uint64_t pairs = pm & ((zm >> 1) | tail);
+    std::uint64_t len = wide_len_;
+    bool expect_zero = wide_expect_zero_;
     int k = 0;
-    if (wide_len_ > 0 || wide_expect_zero_) {
+    if (len > 0 || expect_zero) {
       while (k < 64) {
-        const bool ended = wide_step(p[k], ((pm >> k) & 1) != 0);
+        const bool ended = wide_step(p[k], ((pm >> k) & 1) != 0, len, expect_zero);
         ++k;
         if (ended) break;
       }
-      if (k == 64) return;
-      if (wide_expect_zero_) --k;  // the ending byte started a new string: it is part of what follows
+      if (k == 64) {
+        wide_len_ = len;
+        wide_expect_zero_ = expect_zero;
+        return;
+      }
+      if (expect_zero) --k;  // the ending byte started a new string: it is part of what follows
     }
     const std::uint64_t rest = pairs & (~0ull << k);
     if ((rest & (rest >> 2) & (rest >> 4) & (rest >> 6)) == 0 && (rest >> 56) == 0) {
@@ -246,8 +254,10 @@ class Scanner {
       wide_expect_zero_ = last;
       return;
     }
-    if (wide_expect_zero_) ++k;  // resume after the byte already stepped
-    for (; k < 64; ++k) wide_step(p[k], ((pm >> k) & 1) != 0);
+    if (expect_zero) ++k;  // resume after the byte already stepped
+    for (; k < 64; ++k) wide_step(p[k], ((pm >> k) & 1) != 0, len, expect_zero);
+    wide_len_ = len;
+    wide_expect_zero_ = expect_zero;
   }
 
   // ASCII strings from the printable mask of 64 bytes at p.
@@ -303,13 +313,28 @@ class Scanner {
     wide_expect_zero_ = false;
   }
 
-  void flush_block() {
-    std::array<std::uint32_t, 16> nib{};
-    for (std::size_t c = 0; c < 256; ++c) {
-      const std::uint32_t k = block_[0][c] + block_[1][c] + block_[2][c] + block_[3][c];
-      s_.histogram[c] += k;
-      nib[c >> 4] += k;
+  // The counts of each high nibble in counts_, summed with SSE2 (four 32-bit lanes; a group is 16 byte values).
+  std::array<std::uint32_t, 16> nibble_totals() const {
+    std::array<std::uint32_t, 16> out;
+    for (std::size_t g = 0; g < 16; ++g) {
+      __m128i acc = _mm_setzero_si128();
+      for (const auto& t : counts_)
+        for (std::size_t j = 0; j < 16; j += 4)
+          acc = _mm_add_epi32(acc, _mm_loadu_si128(reinterpret_cast<const __m128i*>(t.data() + g * 16 + j)));
+      acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0x4e));
+      acc = _mm_add_epi32(acc, _mm_shuffle_epi32(acc, 0xb1));
+      out[g] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(acc));
     }
+    return out;
+  }
+
+  // The counters run on across blocks (a block's nibble counts are the difference of the totals at its ends), so
+  // a block costs a few hundred additions instead of clearing and folding four 256-entry tables.
+  void flush_block() {
+    const auto totals = nibble_totals();
+    std::array<std::uint32_t, 16> nib;
+    for (std::size_t i = 0; i < 16; ++i) nib[i] = totals[i] - nibble_totals_[i];
+    nibble_totals_ = totals;
     // Window = this block + the previous one (2 KiB window, 1 KiB step).
     std::array<std::uint32_t, 16> win{};
     std::uint32_t total = 0;
@@ -317,22 +342,64 @@ class Scanner {
       win[i] = nib[i] + prev_nib_[i];
       total += win[i];
     }
+    const std::size_t bin = window_bin(win, total);
+    for (std::size_t i = 0; i < 16; ++i) s_.entropy_histogram[bin][i] += win[i];
+    ++s_.windows;
+    prev_nib_ = nib;
+    block_fill_ = 0;
+    if (++blocks_unfolded_ == kFoldBlocks) fold();
+  }
+
+  // The counters into the 64-bit histogram, before any of them could overflow (each sees at most kFoldBlocks KiB).
+  void fold() {
+    for (std::size_t c = 0; c < 256; ++c)
+      s_.histogram[c] += std::uint64_t{counts_[0][c]} + counts_[1][c] + counts_[2][c] + counts_[3][c];
+    for (auto& t : counts_) t.fill(0);
+    nibble_totals_ = {};
+    blocks_unfolded_ = 0;
+  }
+
+  // Entropy bin (nibble entropy in quarter bits, 0..15) of a window of `total` bytes with high-nibble counts `win`.
+  static std::size_t window_bin(const std::array<std::uint32_t, 16>& win, std::uint32_t total) {
+    // The definition is h = -sum q log2 q with q = c / total, binned as floor(4h). The same h is log2(total) -
+    // sum(c log2 c) / total, which two table lookups per count give without calling log2. The two differ by
+    // rounding only (far below 1e-9), so whenever 4h is not within 1e-9 of a bin edge the bins agree; at an edge
+    // (uniform or two-valued windows land exactly on one) the definition decides.
+    const auto& t = log_tables();
+    if (total < t.lg.size()) {
+      double sum = 0;
+      for (auto c : win) sum += t.clog[c];
+      const double x = (t.lg[total] - sum / total) * 4.0;
+      if (std::abs(x - std::nearbyint(x)) > 1e-9) return std::min<std::size_t>(15, static_cast<std::size_t>(std::max(x, 0.0)));
+    }
     double h = 0;
     for (auto c : win) {
       if (c == 0) continue;
       const double q = static_cast<double>(c) / total;
       h -= q * std::log2(q);
     }
-    const std::size_t bin = std::min<std::size_t>(15, static_cast<std::size_t>(h * 4.0));  // nibble entropy is 0..4 bits
-    for (std::size_t i = 0; i < 16; ++i) s_.entropy_histogram[bin][i] += win[i];
-    ++s_.windows;
-    prev_nib_ = nib;
-    for (auto& t : block_) t.fill(0);
-    block_fill_ = 0;
+    return std::min<std::size_t>(15, static_cast<std::size_t>(h * 4.0));  // nibble entropy is 0..4 bits
+  }
+  struct LogTables {
+    std::array<double, 2 * kBlock + 1> clog{}, lg{};  // c * log2(c) and log2(c); a window holds at most 2 KiB
+    LogTables() {
+      for (std::size_t c = 1; c < clog.size(); ++c) {
+        lg[c] = std::log2(static_cast<double>(c));
+        clog[c] = static_cast<double>(c) * lg[c];
+      }
+    }
+  };
+  static const LogTables& log_tables() {
+    static const LogTables t;
+    return t;
   }
 
+  static constexpr std::uint32_t kFoldBlocks = 1u << 20;  // 1 GiB of content: a counter stays below 2^30
+
   ByteStats& s_;
-  std::array<std::array<std::uint32_t, 256>, 4> block_{};
+  std::array<std::array<std::uint32_t, 256>, 4> counts_{};  // byte values since the last fold()
+  std::array<std::uint32_t, 16> nibble_totals_{};           // their high-nibble totals at the last block end
+  std::uint32_t blocks_unfolded_ = 0;
   std::array<std::uint32_t, 16> prev_nib_{};
   std::size_t block_fill_ = 0;
   const std::uint8_t* run_start_ = nullptr;
