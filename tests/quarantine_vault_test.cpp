@@ -456,7 +456,7 @@ TEST_F(QuarantineVault, StoredStreamsKeepTheirBytesAndNeedAnExplicitTarget) {
   EXPECT_NE(refused.error().message.find("--to"), std::string::npos) << refused.error().message;
   EXPECT_FALSE(fs::exists("stream"));
   q::RestoreOptions to;
-  to.to = (root / "data").string();  // a folder: the entry is written as stream-<id>
+  to.to = (root / "data").string() + "/";  // a folder: the entry is written as stream-<id>
   auto back = v->restore(r->entry.id, to);
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_EQ(back->path, (root / "data" / ("stream-" + std::to_string(r->entry.id))).string());

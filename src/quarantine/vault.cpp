@@ -646,6 +646,7 @@ Result<RestoreOutcome> Vault::restore(std::int64_t id, const RestoreOptions& opt
     std::error_code ec;
     target = fs::absolute(opt.to, ec).string();
     if (ec) return make_error(ErrorCode::invalid_argument, "bad --to path " + opt.to + ": " + ec.message());
+    while (target.size() > 1 && target.back() == '/') target.pop_back();  // "--to DIR/" names DIR
     // --to an existing folder means "into that folder, under the original name".
     struct stat ts{};
     if (::lstat(target.c_str(), &ts) == 0 && S_ISDIR(ts.st_mode))
