@@ -288,3 +288,34 @@ TEST(ByteScan, RangesBeyondTheFusedLimitAreStillMeasured) {
   scan_bytes(b, s, ranges);
   for (const auto& r : ranges) EXPECT_EQ(r.entropy, mamori::entropy(b.clamp(r.offset, r.size)));
 }
+
+TEST(ByteScan, WideStringsMatchTheByteByByteRulesOnDenseShortRuns) {
+  // Short UTF-16 runs (1-8 characters, some without their last NUL), lone printable bytes, NULs and other bytes,
+  // so that strings start, grow to exactly 4 and 5 characters and end at every offset of every 64-byte chunk.
+  for (unsigned seed = 1; seed <= 8; ++seed) {
+    std::mt19937 rng(seed);
+    std::vector<std::uint8_t> v;
+    while (v.size() < 300000) {
+      switch (rng() % 5) {
+        case 0:
+        case 1: {
+          const std::size_t chars = 1 + rng() % 8;
+          for (std::size_t i = 0; i < chars; ++i) {
+            v.push_back(static_cast<std::uint8_t>(0x20 + rng() % 95));
+            if (i + 1 < chars || rng() % 3 != 0) v.push_back(0);
+          }
+          break;
+        }
+        case 2: v.push_back(static_cast<std::uint8_t>(0x20 + rng() % 95)); break;
+        case 3: v.push_back(0); break;
+        default: v.push_back(static_cast<std::uint8_t>(0x80 + rng() % 0x80)); break;
+      }
+    }
+    const auto s = scan(v);
+    const auto r = reference_strings(v);
+    ASSERT_EQ(s.padding_bytes, 0u);
+    EXPECT_EQ(s.wide_strings, r.wide_strings) << "seed " << seed;
+    EXPECT_EQ(s.wide_string_chars, r.wide_chars) << "seed " << seed;
+    EXPECT_EQ(s.strings, r.strings) << "seed " << seed;
+  }
+}

@@ -140,7 +140,7 @@ class Scanner {
     while (n > 0) {
       const std::size_t take = std::min<std::size_t>(n, kBlock - block_fill_);
       std::size_t i = 0;
-      for (; i + 64 <= take; i += 64) chunk64(p + i, i + 64 < n ? p[i + 64] : -1);
+      for (; i + 64 <= take; i += 64) chunk64(p + i);
       for (; i < take; ++i) byte(p + i);
       histogram(p, take);
       p += take;
@@ -211,8 +211,8 @@ class Scanner {
     return ends;
   }
 
-  // 64 bytes at `p`; `next` is the byte after them, or -1 when unknown (end of this hand-over).
-  void chunk64(const std::uint8_t* p, int next) {
+  // 64 bytes at `p`.
+  void chunk64(const std::uint8_t* p) {
     std::uint64_t pm = 0, zm = 0;
     for (int k = 0; k < 4; ++k) {
       const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
@@ -224,40 +224,74 @@ class Scanner {
       zm |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(z))) << (16 * k);
     }
     ascii64(p, pm);
-    // A wide string grows only through (printable, NUL) pairs, so one of reportable length (5 characters) needs a
-    // chain of at least four pairs two bytes apart, or a string carried in. A carried string is stepped byte by byte
-    // until it ends (usually within a few bytes); after that, if no chain of four pairs starts here and no pair sits
-    // in the last 8 bytes (where a chain could run on into the next bytes), nothing in this chunk is reportable and
-    // the state at its end depends on the last byte alone.
-    const std::uint64_t tail = next < 0 || next == 0 ? 1ull << 63 : 0;  // unknown next byte: assume a pair
-    const std::uint64_t pairs = pm & ((zm >> 1) | tail);
-    std::uint64_t len = wide_len_;
-    bool expect_zero = wide_expect_zero_;
-    int k = 0;
-    if (len > 0 || expect_zero) {
-      while (k < 64) {
-        const bool ended = wide_step(p[k], ((pm >> k) & 1) != 0, len, expect_zero);
-        ++k;
-        if (ended) break;
-      }
-      if (k == 64) {
+    wide64(pm, zm);
+  }
+
+  // UTF-16LE strings in 64 bytes from their printable and NUL masks, as wide_step would find them byte by byte.
+  //
+  // Why this works: a pair is a printable byte followed by a NUL, and a string is a chain of pairs two bytes apart
+  // plus, optionally, one printable byte that is not followed by a NUL. Every pair belongs to the chain that
+  // reaches it (its printable byte either continues a chain or, ending the previous one, starts a new one), so the
+  // strings are exactly the maximal runs of pairs at a stride of two, each with the printable byte after it if
+  // there is one. Only runs of four pairs or more can reach five characters; they are few, and each is measured
+  // with a count of one bits. The string still open at the end of the 64 bytes is carried into the next bytes in
+  // wide_len_ / wide_expect_zero_ like wide_step's state.
+  void wide64(std::uint64_t pm, std::uint64_t zm) {
+    constexpr std::uint64_t kOddBits = 0xAAAAAAAAAAAAAAAAull, kEvenBits = 0x5555555555555555ull;
+    const std::uint64_t pairs = pm & (zm >> 1);  // the NUL lies in these bytes (so never at bit 63)
+    int pos = 0;                                  // bytes before pos are accounted for
+    // Pairs at pos, pos + 2, ... continuing a string of `len` characters: reports it if it ends in these bytes
+    // (and sets pos after its ending byte), else leaves it in the carried state. Returns whether it is still open.
+    auto chain = [&](int at, std::uint64_t len) {
+      const int m = at >= 64 ? 0 : std::countr_one((pairs >> at) | kOddBits) / 2;
+      const int t = at + 2 * m;  // first byte after the pairs
+      len += static_cast<std::uint64_t>(m);
+      if (t >= 64) {
         wide_len_ = len;
-        wide_expect_zero_ = expect_zero;
-        return;
+        wide_expect_zero_ = false;
+        return true;
       }
-      if (expect_zero) --k;  // the ending byte started a new string: it is part of what follows
+      if ((pm >> t) & 1) {
+        ++len;  // a printable byte: the last character, unless a NUL follows
+        if (t == 63) {
+          wide_len_ = len;
+          wide_expect_zero_ = true;
+          return true;
+        }
+      }
+      if (len >= 5) report_wide(len);
+      pos = t + 1;
+      return false;
+    };
+    // The carried string: after a printable byte only a NUL continues it; after a pair, the next pair does.
+    if (wide_expect_zero_) {
+      if (zm & 1) {
+        if (chain(1, wide_len_)) return;
+      } else if (wide_len_ >= 5) {
+        report_wide(wide_len_);
+      }
+    } else if (wide_len_ > 0) {
+      if (chain(0, wide_len_)) return;
     }
-    const std::uint64_t rest = pairs & (~0ull << k);
-    if ((rest & (rest >> 2) & (rest >> 4) & (rest >> 6)) == 0 && (rest >> 56) == 0) {
-      const bool last = (pm >> 63) != 0;
+    const std::uint64_t rest = pos >= 64 ? 0 : pairs & (~0ull << pos);
+    std::uint64_t starts = rest & ~(rest << 2) & (rest >> 2) & (rest >> 4) & (rest >> 6);
+    while (starts != 0) {
+      if (chain(std::countr_zero(starts), 0)) return;
+      starts &= pos >= 64 ? 0 : ~0ull << pos;
+    }
+    // No long string is open at the end; a short one may be, and may grow in the next bytes. It ends with the pair
+    // at 61 and the printable byte 63, or with the pair at 62; otherwise a printable last byte starts one.
+    const std::uint64_t open = pos >= 64 ? 0 : pairs & (~0ull << pos);
+    auto run_back = [&](int e) { return std::countl_one((open << (63 - e)) | kEvenBits) / 2; };
+    if ((pm >> 63) & 1 && (open >> 61) & 1) {
+      chain(61 - 2 * (run_back(61) - 1), 0);
+    } else if ((open >> 62) & 1) {
+      chain(62 - 2 * (run_back(62) - 1), 0);
+    } else {
+      const bool last = pos < 64 && ((pm >> 63) & 1);
       wide_len_ = last ? 1 : 0;
       wide_expect_zero_ = last;
-      return;
     }
-    if (expect_zero) ++k;  // resume after the byte already stepped
-    for (; k < 64; ++k) wide_step(p[k], ((pm >> k) & 1) != 0, len, expect_zero);
-    wide_len_ = len;
-    wide_expect_zero_ = expect_zero;
   }
 
   // ASCII strings from the printable mask of 64 bytes at p.
