@@ -275,9 +275,95 @@ TEST(OfficeFeatures, RtfEquationObject) {
 
 TEST(OfficeFeatures, RtfUnbalancedAndOddHex) {
   const auto s = featurize(bytes_of("{\\rtf{\\object{\\*\\objdata 0102030}"));
-  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf_unbalanced_groups"));
-  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf_objdata_odd_hex_digits"));
-  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf_header_nonstandard"));
+  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf.unclosed_groups"));
+  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf.objdata_odd_nibbles"));
+  EXPECT_TRUE(has_anomaly(s.anomalies, "rtf.header_variant"));
+  EXPECT_EQ(feature(s, "rtf.unbalanced"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.odd_hex"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.header_nonstandard"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.ole1_malformed"), 1.0f);
+}
+
+// The rtf module reads object data the way Word does (a \'hh takes back the digit before it) and keeps field
+// instructions; the features see both. The old scanner in the feature code read "0\'cc1" as 0x0C 0x01.
+TEST(OfficeFeatures, RtfPackageFieldAndWordStyleHex) {
+  std::vector<std::uint8_t> native = {2, 0};  // Package native data ([MS-OLEDS] Packager layout)
+  for (std::string_view z : {"invoice.exe", "C:\\a\\invoice.exe"}) {
+    native.insert(native.end(), z.begin(), z.end());
+    native.push_back(0);
+  }
+  put32(native, 0x00030000);
+  const std::string tmp = "C:\\t\\invoice.exe";
+  put32(native, static_cast<std::uint32_t>(tmp.size() + 1));
+  native.insert(native.end(), tmp.begin(), tmp.end());
+  native.push_back(0);
+  const std::vector<std::uint8_t> payload = bytes_of("MZ payload of the package");
+  put32(native, static_cast<std::uint32_t>(payload.size()));
+  native.insert(native.end(), payload.begin(), payload.end());
+  std::vector<std::uint8_t> ole1;
+  put32(ole1, 0x0501);
+  put32(ole1, 2);
+  put32(ole1, 8);
+  for (char c : std::string_view("Package\0", 8)) ole1.push_back(static_cast<std::uint8_t>(c));
+  put32(ole1, 0);
+  put32(ole1, 0);
+  put32(ole1, static_cast<std::uint32_t>(native.size()));
+  ole1.insert(ole1.end(), native.begin(), native.end());
+  std::string h = hex(ole1);
+  // "0\'cc" before the first real digit: Word drops the 0 and the cc.
+  h.insert(2, "0\\'cc");
+  const std::string rtf = "{\\rtf1{\\field{\\*\\fldinst {DDEAU}{TO c:\\\\windows\\\\system32\\\\cmd.exe \"/k calc\"}}}"
+                          "{\\object\\objemb{\\*\\objdata " + h + "}}}";
+  const auto s = featurize(bytes_of(rtf));
+  EXPECT_EQ(feature(s, "rtf.fields"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.ddeauto"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.objemb"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.class_package"), 1.0f);
+  EXPECT_EQ(feature(s, "rtf.ole1_malformed"), 0.0f);
+  EXPECT_EQ(feature(s, "rtf.embedded_pe"), 1.0f);
+  // The member is the packaged file itself, so the engine types it as what it is.
+  ASSERT_EQ(s.embedded.size(), 1u);
+  EXPECT_EQ(s.embedded[0].name, "rtf-object-1-Package");
+  EXPECT_EQ(s.embedded[0].bytes, payload);
+  bool dde = false;
+  for (const auto& hit : s.hits) dde |= hit.category == "dde" && hit.text.find("DDEAUTO c:") != std::string::npos;
+  EXPECT_TRUE(dde);
+}
+
+// OOXML macro sheets go through the xls module: formulas decoded and counted by function number (the old
+// substring counts took "=EXECUTE(" or a cell text "exec(" for EXEC), names and sheet states from workbook.xml.
+TEST(OfficeFeatures, OoxmlMacroSheetThroughXlsModule) {
+  const std::string workbook =
+      "<workbook xmlns:r=\"r\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/>"
+      "<sheet name=\"M\" sheetId=\"2\" state=\"veryHidden\" r:id=\"rId2\"/></sheets><definedNames>"
+      "<definedName name=\"_xlnm.Auto_Open\" hidden=\"1\">M!$A$1</definedName></definedNames></workbook>";
+  const std::string rels =
+      "<Relationships><Relationship Id=\"rId1\" Type=\"x/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+      "<Relationship Id=\"rId2\" Type=\"http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet\" "
+      "Target=\"macrosheets/sheet1.xml\"/></Relationships>";
+  const std::string sheet =
+      "<xm:macrosheet xmlns:xm=\"x\"><sheetData><row r=\"1\"><c r=\"A1\"><f>EXEC(\"cmd /c calc\")</f></c>"
+      "<c r=\"B1\" t=\"str\"><v>exec( is only text here</v></c><c r=\"C1\"><f>HALT()</f></c></row></sheetData>"
+      "</xm:macrosheet>";
+  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
+                         {"xl/workbook.xml", workbook},
+                         {"xl/_rels/workbook.xml.rels", rels},
+                         {"xl/macrosheets/sheet1.xml", sheet}});
+  const auto s = featurize(z);
+  EXPECT_TRUE(s.has_macros);
+  EXPECT_EQ(feature(s, "xlm.sheets"), 2.0f);
+  EXPECT_EQ(feature(s, "xlm.macro_sheets"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.very_hidden_sheets"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.hidden_macro_sheets"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.auto_open_names"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.exec"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.halt"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.macro_formulas"), 2.0f);
+  EXPECT_EQ(feature(s, "ooxml.has_main_part"), 1.0f);
+  EXPECT_TRUE(s.autoexec && s.executes);
+  bool exec_hit = false;
+  for (const auto& h : s.hits) exec_hit |= h.category == "execute" && h.where == "xlm:M!A1";
+  EXPECT_TRUE(exec_hit);
 }
 
 TEST(OfficeFeatures, PdfKeywordsAndEscapedNames) {
@@ -321,17 +407,17 @@ TEST(OfficeFeatures, EncryptedPackageNotOpenedByDefaultPassword) {
   EXPECT_EQ(feature(f, "encryption.encrypted"), 1.0f);
   EXPECT_EQ(feature(f, "encryption.decrypted"), 0.0f);
 
-  // Through the engine: suspicious by default, only reported when the option is off.
+  // Through the engine: only reported by default (as clamd's AlertEncryptedDoc), suspicious when asked.
   engine::Options opt;
   engine::Scanner plain(std::optional<model::Model>{}, opt);
   auto r = plain.scan_bytes(ByteView(doc.data(), doc.size()), "enc.xlsx");
+  EXPECT_FALSE(r.found());
+  EXPECT_TRUE(has_anomaly(r.anomalies, "encrypted_not_decrypted"));
+  opt.encrypted_documents_are_suspicious = true;
+  engine::Scanner strict(std::optional<model::Model>{}, opt);
+  r = strict.scan_bytes(ByteView(doc.data(), doc.size()), "enc.xlsx");
   EXPECT_EQ(r.verdict, engine::Verdict::suspicious);
   EXPECT_EQ(r.signature, "Mamori.Office.Encrypted");
-  EXPECT_TRUE(has_anomaly(r.anomalies, "encrypted_not_decrypted"));
-  opt.encrypted_documents_are_suspicious = false;
-  engine::Scanner lenient(std::optional<model::Model>{}, opt);
-  r = lenient.scan_bytes(ByteView(doc.data(), doc.size()), "enc.xlsx");
-  EXPECT_FALSE(r.found());
   EXPECT_TRUE(has_anomaly(r.anomalies, "encrypted_not_decrypted"));
 }
 

@@ -1,15 +1,13 @@
 // extract_document: OLE2 and OOXML documents taken apart for `mamori extract`.
 #include "analysis/extract.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <algorithm>
 #include <string>
 
 #include "analysis/text_util.hpp"
 #include "common/hash.hpp"
 #include "formats/ole2/ole2.hpp"
+#include "formats/ooxml/ooxml.hpp"
 #include "formats/rtf/rtf.hpp"
 #include "formats/vba/vba.hpp"
 #include "formats/xls/xls.hpp"
@@ -130,73 +128,62 @@ class Extractor {
   }
 
   void zip_document(ByteView bytes, const std::string& prefix, unsigned depth) {
-    archive* a = archive_read_new();
-    archive_read_support_format_zip(a);
-    if (archive_read_open_memory(a, bytes.data(), static_cast<std::size_t>(bytes.size())) != ARCHIVE_OK) {
-      note(prefix + "not readable as a zip: " + std::string(archive_error_string(a) ? archive_error_string(a) : ""));
-      archive_read_free(a);
+    std::vector<std::uint8_t> workbook_bin, workbook_rels;
+    std::vector<std::pair<std::string, std::vector<std::uint8_t>>> macro_sheets;
+    auto kind = [](const ooxml::Part& p) {
+      const std::string& l = p.lower;
+      const bool xml = l.size() > 4 && l.compare(l.size() - 4, 4, ".xml") == 0;
+      const bool bin = l.size() > 4 && l.compare(l.size() - 4, 4, ".bin") == 0;
+      if (l.size() >= 14 && l.compare(l.size() - 14, 14, "vbaproject.bin") == 0) return 1;
+      if (l.find("/embeddings/") != std::string::npos) return 2;
+      if (l == "xl/workbook.xml" || l == "xl/workbook.bin") return 3;
+      if (l == "xl/_rels/workbook.xml.rels" || l == "xl/_rels/workbook.bin.rels") return 4;
+      if (l.rfind("xl/macrosheets/", 0) == 0 && (xml || bin)) return 5;
+      return 0;
+    };
+    ooxml::Options opt;
+    opt.max_entries = limits::max_zip_entries;
+    opt.max_part_bytes = limits::max_zip_entry_bytes;
+    auto walked = ooxml::for_each_part(
+        bytes, opt, [&](const ooxml::Part& p) { return kind(p) != 0; },
+        [&](const ooxml::Part& p, ByteView b, bool truncated) {
+          const std::string& name = p.name;
+          if (truncated) note(prefix + name + ": larger than " + std::to_string(limits::max_zip_entry_bytes) + " bytes, cut");
+          switch (kind(p)) {
+            case 1:
+              if (depth + 1 < limits::max_extract_depth) ole2_document(b, prefix + name + ":", depth + 1);
+              break;
+            case 2:
+              if (starts_with(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") && depth + 1 < limits::max_extract_depth) {
+                // oleObject*.bin: its Ole10Native payload is the object; the compound file itself is a wrapper.
+                const std::size_t before = x_.objects.size();
+                ole2_document(b, prefix + name + ":", depth + 1);
+                if (x_.objects.size() == before) add_object(prefix + name, "zip-entry", "", b);
+              } else {
+                add_object(prefix + name, "zip-entry", "", b);
+              }
+              break;
+            case 3: workbook_bin.assign(b.data(), b.data() + b.size()); break;
+            case 4: workbook_rels.assign(b.data(), b.data() + b.size()); break;
+            case 5:
+              if (macro_sheets.size() < 256) macro_sheets.emplace_back(name, std::vector<std::uint8_t>(b.data(), b.data() + b.size()));
+              break;
+            default: break;
+          }
+          return true;
+        });
+    if (!walked.ok()) {
+      note(prefix + "not readable as a zip: " + walked.error().message);
       return;
     }
-    std::string workbook_xml, workbook_rels;
-    std::vector<std::pair<std::string, std::string>> macro_sheets;
-    archive_entry* e = nullptr;
-    std::size_t n = 0;
-    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-      if (++n > limits::max_zip_entries) {
-        note(prefix + "zip entries beyond " + std::to_string(limits::max_zip_entries) + " not read");
-        break;
-      }
-      const char* name_c = archive_entry_pathname(e);
-      const std::string name = name_c ? name_c : "";
-      const std::string lname = to_lower(name);
-      const bool vba_bin = lname.size() >= 14 && lname.compare(lname.size() - 14, 14, "vbaproject.bin") == 0;
-      const bool embedding = lname.find("/embeddings/") != std::string::npos;
-      const bool wb_xml = lname == "xl/workbook.xml";
-      const bool wb_rels = lname == "xl/_rels/workbook.xml.rels";
-      const bool macro = lname.rfind("xl/macrosheets/", 0) == 0 && lname.size() > 4 &&
-                         lname.compare(lname.size() - 4, 4, ".xml") == 0;
-      if (!vba_bin && !embedding && !wb_xml && !wb_rels && !macro) continue;
-      std::string data;
-      char buf[65536];
-      la_ssize_t got;
-      bool capped = false;
-      while ((got = archive_read_data(a, buf, sizeof buf)) > 0) {
-        if (data.size() + static_cast<std::size_t>(got) > limits::max_zip_entry_bytes) {
-          capped = true;
-          break;
-        }
-        data.append(buf, static_cast<std::size_t>(got));
-      }
-      if (got < 0) note(prefix + name + ": " + std::string(archive_error_string(a) ? archive_error_string(a) : "read error"));
-      if (capped) note(prefix + name + ": larger than " + std::to_string(limits::max_zip_entry_bytes) + " bytes, cut");
-      const ByteView b(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
-      if (vba_bin) {
-        if (depth + 1 < limits::max_extract_depth) ole2_document(b, prefix + name + ":", depth + 1);
-      } else if (embedding) {
-        if (starts_with(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") && depth + 1 < limits::max_extract_depth) {
-          // oleObject*.bin: its Ole10Native payload is the object; the compound file itself is a wrapper.
-          const std::size_t before = x_.objects.size();
-          ole2_document(b, prefix + name + ":", depth + 1);
-          if (x_.objects.size() == before) add_object(prefix + name, "zip-entry", "", b);
-        } else {
-          add_object(prefix + name, "zip-entry", "", b);
-        }
-      } else if (wb_xml) {
-        workbook_xml = std::move(data);
-      } else if (wb_rels) {
-        workbook_rels = std::move(data);
-      } else if (macro && macro_sheets.size() < 256) {
-        macro_sheets.emplace_back(name, std::move(data));
-      }
-    }
-    archive_read_free(a);
+    if (walked->has(ooxml::Anomaly::entries_truncated_by_limit))
+      note(prefix + "zip entries beyond " + std::to_string(limits::max_zip_entries) + " not read");
+    if (walked->has(ooxml::Anomaly::data_error)) note(prefix + "some zip entries could not be inflated");
     if (!macro_sheets.empty()) {
       std::vector<xls::OoxmlPart> parts;
-      for (const auto& [p, d] : macro_sheets)
-        parts.push_back({p, ByteView(reinterpret_cast<const std::uint8_t*>(d.data()), d.size())});
-      const auto wb = xls::parse_ooxml(ByteView(reinterpret_cast<const std::uint8_t*>(workbook_xml.data()), workbook_xml.size()),
-                                       ByteView(reinterpret_cast<const std::uint8_t*>(workbook_rels.data()), workbook_rels.size()),
-                                       parts);
+      for (const auto& [p, d] : macro_sheets) parts.push_back({p, ByteView(d.data(), d.size())});
+      const auto wb = xls::parse_ooxml(ByteView(workbook_bin.data(), workbook_bin.size()),
+                                       ByteView(workbook_rels.data(), workbook_rels.size()), parts);
       workbook(wb, prefix);
     }
   }

@@ -159,7 +159,12 @@ const std::map<std::string, Setter>& setters() {
        }},
       {"alertexceedsmax", boolean(&Config::alert_exceeds_max)},
       {"alertencryptedarchive", boolean(&Config::alert_encrypted_archive)},
-      {"alertencrypted", boolean(&Config::alert_encrypted_archive)},
+      {"alertencrypteddoc", boolean(&Config::alert_encrypted_doc)},
+      {"alertencrypted",  // clamd: both archives and documents
+       [](Config& c, const std::string& v) -> Status {
+         MAMORI_TRY(boolean(&Config::alert_encrypted_archive)(c, v));
+         return boolean(&Config::alert_encrypted_doc)(c, v);
+       }},
       {"archivepassword",
        [](Config& c, const std::string& v) -> Status {
          c.archive_passwords.push_back(v);

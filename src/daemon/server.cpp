@@ -186,6 +186,7 @@ Result<EnginePtr> load_engine(const Config& cfg) {
   opt.limits.max_seconds = static_cast<double>(cfg.max_scan_time_ms) / 1000.0;
   opt.limits.limits_are_suspicious = cfg.alert_exceeds_max;
   opt.encrypted_is_suspicious = cfg.alert_encrypted_archive;
+  opt.encrypted_documents_are_suspicious = cfg.alert_encrypted_doc;
   {
     std::vector<std::string> pw = cfg.archive_passwords;
     if (!cfg.archive_password_file.empty()) {

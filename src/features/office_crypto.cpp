@@ -1,7 +1,9 @@
 // Encrypted OOXML packages ([MS-OFFCRYPTO] 2.3.4): the EncryptionInfo stream says Standard (AES, SHA-1, 50000 spins),
 // Agile (XML descriptor, usually SHA-512 + AES-CBC in 4096-byte segments) or Extensible encryption. Documents
 // encrypted with Excel's built-in default password "VelvetSweatshop" open without asking; malware uses that to hide
-// its macros from scanners, so both Standard and Agile are tried with it. Key derivation and AES via OpenSSL.
+// its macros from scanners, so both Standard and Agile are tried with it, then with the caller's passwords (those
+// quoted in the enclosing e-mail: Emotet and others mailed encrypted documents with the password in the body).
+// Key derivation and AES via OpenSSL.
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -18,9 +20,29 @@ constexpr std::string_view kDefaultPassword = "VelvetSweatshop";
 // Spin counts beyond this are not tried: a hostile descriptor could ask for billions of hash rounds.
 constexpr std::uint32_t kMaxSpinCount = 1000000;
 
+// Office hashes the password as UTF-16LE. Passwords arrive as UTF-8 (from mail bodies, flags, config files).
 std::vector<std::uint8_t> utf16le(std::string_view s) {
   std::vector<std::uint8_t> o;
-  for (char c : s) o.push_back(static_cast<std::uint8_t>(c)), o.push_back(0);
+  auto unit = [&](std::uint32_t u) {
+    o.push_back(static_cast<std::uint8_t>(u));
+    o.push_back(static_cast<std::uint8_t>(u >> 8));
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<std::uint8_t>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0xF0 && i + 3 < s.size()) cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3Fu) << 12 | (s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3Fu), n = 4;
+    else if (c >= 0xE0 && i + 2 < s.size()) cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu), n = 3;
+    else if (c >= 0xC0 && i + 1 < s.size()) cp = (c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu), n = 2;
+    i += n;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      unit(0xD800 + (cp >> 10));
+      unit(0xDC00 + (cp & 0x3FF));
+    } else {
+      unit(cp);
+    }
+  }
   return o;
 }
 
@@ -36,8 +58,9 @@ std::vector<std::uint8_t> digest(const EVP_MD* md, std::initializer_list<std::pa
 }
 
 // H0 = H(salt + password); Hn = H(iterator + Hn-1), iterator a 32-bit little-endian counter from 0.
-std::vector<std::uint8_t> spun_hash(const EVP_MD* md, const std::vector<std::uint8_t>& salt, std::uint32_t spins) {
-  const auto pw = utf16le(kDefaultPassword);
+std::vector<std::uint8_t> spun_hash(const EVP_MD* md, const std::vector<std::uint8_t>& salt, std::uint32_t spins,
+                                    std::string_view password) {
+  const auto pw = utf16le(password);
   auto h = digest(md, {{salt.data(), salt.size()}, {pw.data(), pw.size()}});
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   unsigned len = 0;
@@ -75,7 +98,7 @@ bool aes_decrypt(const std::vector<std::uint8_t>& key, const std::uint8_t* iv, B
   return ok;
 }
 
-bool standard(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& out) {
+bool standard(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& out, std::string_view password) {
   const std::uint32_t header_size = info.le_or<std::uint32_t>(8, 0);
   const ByteView hdr = info.clamp(12, header_size);
   const std::uint32_t alg = hdr.le_or<std::uint32_t>(8, 0);
@@ -88,7 +111,7 @@ bool standard(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& ou
   const ByteView enc_verifier = *info.sub(ver + 20, 16);
   const ByteView enc_hash = *info.sub(ver + 40, 32);
   const EVP_MD* sha1 = EVP_sha1();
-  auto h = spun_hash(sha1, salt, 50000);
+  auto h = spun_hash(sha1, salt, 50000, password);
   const std::uint8_t block0[4] = {0, 0, 0, 0};
   const auto hfinal = digest(sha1, {{h.data(), h.size()}, {block0, 4}});
   std::uint8_t b1[64], b2[64];
@@ -104,7 +127,7 @@ bool standard(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& ou
   std::uint8_t verifier[16], vhash[32];
   if (!aes_decrypt(key, nullptr, enc_verifier, verifier) || !aes_decrypt(key, nullptr, enc_hash, vhash)) return false;
   const auto check = digest(sha1, {{verifier, 16}});
-  if (std::memcmp(check.data(), vhash, 20) != 0) return false;  // not the default password
+  if (std::memcmp(check.data(), vhash, 20) != 0) return false;  // not this password
   const std::uint64_t size = pkg.le_or<std::uint64_t>(0, 0);
   ByteView body = pkg.from(8);
   body = body.clamp(0, body.size() - body.size() % 16);
@@ -152,7 +175,7 @@ std::vector<std::uint8_t> fit(std::vector<std::uint8_t> v, std::size_t n) {
   return v;
 }
 
-bool agile(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& out) {
+bool agile(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& out, std::string_view password) {
   const std::string_view xml(reinterpret_cast<const char*>(info.data()) + 8, info.size() > 8 ? info.size() - 8 : 0);
   const std::size_t kd = xml.find("<keyData");
   const std::size_t ek = xml.find("encryptedKey ");
@@ -172,7 +195,7 @@ bool agile(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& out) 
     a.anomaly("encryption_spin_count_above_limit");
     return false;
   }
-  auto h = spun_hash(ek_md, ek_salt, static_cast<std::uint32_t>(spins));
+  auto h = spun_hash(ek_md, ek_salt, static_cast<std::uint32_t>(spins), password);
   static constexpr std::uint8_t kKeyBlock[8] = {0x14, 0x6e, 0x0b, 0xe7, 0xab, 0xac, 0xd0, 0xd6};
   const auto kek = fit(digest(ek_md, {{h.data(), h.size()}, {kKeyBlock, 8}}), ek_bits / 8);
   std::vector<std::uint8_t> secret(enc_key.size());
@@ -195,6 +218,9 @@ bool agile(ByteView info, ByteView pkg, Acc& a, std::vector<std::uint8_t>& out) 
                                  static_cast<std::uint8_t>(seg >> 16), static_cast<std::uint8_t>(seg >> 24)};
     const auto iv = fit(digest(kd_md, {{kd_salt.data(), kd_salt.size()}, {idx, 4}}), 16);
     if (!aes_decrypt(secret, iv.data(), chunk, out.data() + done)) return false;
+    // A wrong password yields noise; a right one a zip. Checked on the first segment, so a wrong password costs
+    // one segment, not the package.
+    if (seg == 0 && (chunk.size() < 4 || std::memcmp(out.data(), "PK\x03\x04", 4) != 0)) return false;
     done += chunk.size();
   }
   out.resize(static_cast<std::size_t>(std::min<std::uint64_t>(size, done)));
@@ -209,14 +235,29 @@ bool decrypt_encrypted_package(ByteView info, ByteView pkg, Acc& a, std::vector<
   const std::uint16_t minor = info.le_or<std::uint16_t>(2, 0);
   std::string kind;
   bool ok = false;
+  // The default password first, then the caller's, at most office_limits::max_passwords of them: each costs a
+  // key derivation of 50,000 (Standard) to 100,000+ (Agile) hash rounds.
+  std::vector<std::string_view> tries = {kDefaultPassword};
+  for (const auto& p : a.opt->passwords)
+    if (tries.size() < office_limits::max_passwords && p != kDefaultPassword && !p.empty()) tries.push_back(p);
+  auto attempt = [&](auto&& method) {
+    if (!a.opt->decrypt) return false;
+    for (const auto pw : tries) {
+      if (method(info, pkg, a, out, pw)) {
+        if (a.depth == 0) a.out->password = std::string(pw);
+        return true;
+      }
+    }
+    return false;
+  };
   if (major == 4 && minor == 4) {
     kind = "ooxml-agile";
     a.enc.ooxml_agile = 1;
-    if (a.opt->decrypt) ok = agile(info, pkg, a, out);
+    ok = attempt(agile);
   } else if ((major == 2 || major == 3 || major == 4) && minor == 2) {
     kind = "ooxml-standard";
     a.enc.ooxml_standard = 1;
-    if (a.opt->decrypt) ok = standard(info, pkg, a, out);
+    ok = attempt(standard);
   } else {
     kind = "ooxml-other";
     a.enc.ooxml_other = 1;

@@ -22,7 +22,7 @@ namespace mamori::features {
 
 inline constexpr int kOfficeSchemaVersion = 1;
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
-inline constexpr int kOfficeExtractorRevision = 1;
+inline constexpr int kOfficeExtractorRevision = 2;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls
 
 namespace office_limits {
 // Embedded objects handed back per document and the bytes they may hold together.
@@ -40,6 +40,8 @@ inline constexpr std::uint64_t max_code_bytes = 32ull << 20;
 inline constexpr std::size_t max_rtf_objects = 256;
 // Nested vbaProject.bin / embedded OLE2 analysed in-line for features (deeper nesting is left to the recursion).
 inline constexpr int max_inline_depth = 2;
+// Passwords tried on one encrypted document, the default one included (each costs a key derivation).
+inline constexpr std::size_t max_passwords = 16;
 }  // namespace office_limits
 
 /// The schema of the document vector (computed once, cached).
@@ -63,6 +65,9 @@ struct OfficeOptions {
   bool collect_hits = true;
   /// Try the default password ("VelvetSweatshop") on encrypted packages and analyse the decrypted package.
   bool decrypt = true;
+  /// More passwords to try after the default one (OOXML Standard/Agile packages and BIFF RC4 workbooks), e.g. the
+  /// words quoted near "password" in the enclosing e-mail. Word's own RC4 encryption is not decrypted.
+  std::vector<std::string> passwords;
 };
 
 struct OfficeSample {
@@ -79,6 +84,7 @@ struct OfficeSample {
   // Encryption: kind is "", "ooxml-standard", "ooxml-agile", "ooxml-other", "biff-rc4", "biff-xor", "word-rc4", ...
   std::string encryption;
   bool decrypted = false;
+  std::string password;                         // the password that opened it ("VelvetSweatshop" or a caller's)
   std::vector<std::uint8_t> decrypted_package;  // the OOXML package inside EncryptedPackage, when decrypted
 };
 

@@ -12,6 +12,10 @@
 #include "features/office_features.hpp"
 #include "formats/ole2/ole2.hpp"
 
+namespace mamori::xls {
+struct Workbook;
+}
+
 namespace mamori::features::office {
 
 inline constexpr std::size_t kBigramBuckets = 256;
@@ -130,6 +134,8 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix);
 void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix);
 void analyze_code(std::string_view source, std::string_view module, Acc& a, std::string_view kind = "vba");
 void analyze_biff(ByteView workbook, Acc& a);
+/// A workbook read by src/formats/xls (BIFF5/8 or OOXML/XLSB): sheets, names, XLM counts, formulas as macro text.
+void analyze_workbook(const xls::Workbook& w, Acc& a);
 void analyze_ooxml(ByteView bytes, Acc& a);
 void analyze_rtf(ByteView bytes, Acc& a);
 void analyze_pdf(ByteView bytes, Acc& a);

@@ -287,13 +287,16 @@ void analyze_ole2(ByteView bytes, Acc& a) {
 // password decrypted): sheets and their visibility, Auto_Open names, macro-sheet functions. The decoded macro
 // formulas also go through the macro keyword analysis, so URLs and commands in them count like VBA's.
 void analyze_biff(ByteView wb, Acc& a) {
-  XlmStats& x = a.xlm;
-  auto parsed = xls::parse_workbook_stream(wb);
+  auto parsed = xls::parse_workbook_stream(wb, a.opt->passwords);
   if (!parsed.ok()) {
     a.anomaly("xls_unreadable: " + parsed.error().message);
     return;
   }
-  const xls::Workbook& w = *parsed;
+  analyze_workbook(*parsed, a);
+}
+
+void analyze_workbook(const xls::Workbook& w, Acc& a) {
+  XlmStats& x = a.xlm;
   const auto& c = w.counts;
   x.biff_records += c.records;
   x.sheets += c.sheets;
@@ -320,7 +323,7 @@ void analyze_biff(ByteView wb, Acc& a) {
   x.get_workspace += c.get_workspace;
   x.url_strings += c.url_download;
   x.api_strings += c.shell_strings;
-  x.biff_bad_records += static_cast<double>(w.anomalies.size());
+  if (!w.ooxml) x.biff_bad_records += static_cast<double>(w.anomalies.size());
   std::uint64_t seen = 0;
   for (const auto& rec : w.anomalies) {
     const auto bit = static_cast<unsigned>(rec.code);
@@ -335,7 +338,10 @@ void analyze_biff(ByteView wb, Acc& a) {
     if (a.out->encryption.empty()) a.out->encryption = std::string("biff-") + xls::encryption_name(w.encryption.method);
     if (w.encryption.decrypted) {
       a.enc.decrypted = 1;
-      if (a.depth == 0) a.out->decrypted = true;
+      if (a.depth == 0) {
+        a.out->decrypted = true;
+        a.out->password = w.encryption.password;
+      }
     }
   }
   // Macro formulas as text: one a line, with the strings folded from CHAR() chains.

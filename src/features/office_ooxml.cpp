@@ -1,15 +1,15 @@
 // OOXML packages (docx/xlsx/pptx and their macro-enabled forms): parts and content types, relationships (external
 // targets, remote templates, external OLE links), DDE fields and links, Excel 4 macro sheets, vbaProject.bin, and
-// embedded objects / ActiveX controls handed back for scanning. The zip is read with libarchive from memory.
-#include <archive.h>
-#include <archive_entry.h>
-
+// embedded objects / ActiveX controls handed back for scanning. The zip is walked by src/formats/ooxml (only the
+// parts read here are inflated); workbooks and their macro sheets (XML or XLSB) are read by src/formats/xls.
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <unordered_set>
 
 #include "features/office_internal.hpp"
+#include "formats/ooxml/ooxml.hpp"
+#include "formats/xls/xls.hpp"
 
 namespace mamori::features::office {
 
@@ -86,106 +86,66 @@ std::string field_codes(std::string_view xml, double& fields) {
   return out;
 }
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_read_free(a); }
-};
-
 }  // namespace
 
 void analyze_ooxml(ByteView bytes, Acc& a) {
   OoxmlStats& z = a.ooxml;
-  std::unique_ptr<archive, ArchiveDeleter> ar(archive_read_new());
-  if (!ar) return;
-  archive_read_support_format_zip(ar.get());
-  if (archive_read_open_memory(ar.get(), bytes.data(), static_cast<std::size_t>(bytes.size())) != ARCHIVE_OK) {
-    z.zip_errors += 1;
-    a.anomaly("ooxml_unreadable_zip");
-    return;
-  }
-  std::unordered_set<std::string> seen;
-  std::uint64_t inflated = 0;
-  std::vector<std::uint8_t> buf;
-  archive_entry* ent = nullptr;
-  for (;;) {
-    const int rc = archive_read_next_header(ar.get(), &ent);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc == ARCHIVE_FATAL) {
-      z.zip_errors += 1;
-      a.anomaly("ooxml_zip_fatal_error");
-      break;
-    }
-    if (rc == ARCHIVE_WARN || rc == ARCHIVE_RETRY) z.zip_errors += 1;
-    if (z.entries >= static_cast<double>(office_limits::max_zip_entries)) {
-      a.anomaly("ooxml_entries_truncated_by_limit");
-      break;
-    }
-    z.entries += 1;
-    const char* pn = archive_entry_pathname(ent);
-    const std::string name = pn ? pn : "";
-    const std::int64_t claimed = archive_entry_size_is_set(ent) ? archive_entry_size(ent) : -1;
-    if (claimed > 0) z.uncompressed_bytes += static_cast<double>(claimed);
-    if (!seen.insert(name).second) z.duplicate_names += 1;
-    if (name.find("..") != std::string::npos) z.dotdot_paths += 1;
-    if (!name.empty() && (name[0] == '/' || name[0] == '\\')) z.absolute_paths += 1;
-    if (archive_entry_is_encrypted(ent)) {
-      z.encrypted_entries += 1;
-      continue;
-    }
-    const std::string low = lower(name);
-    const bool is_ct = low == "[content_types].xml";
-    const bool is_rels = has_suffix(low, ".rels");
-    const bool is_doc = low == "word/document.xml" || has_prefix(low, "word/header") || has_prefix(low, "word/footer") ||
-                        low == "word/footnotes.xml" || low == "word/endnotes.xml";
-    const bool is_workbook = low == "xl/workbook.xml";
-    const bool is_macrosheet = has_prefix(low, "xl/macrosheets/");
-    const bool is_extlink = has_prefix(low, "xl/externallinks/") && has_suffix(low, ".xml");
-    const bool is_vba = has_suffix(low, "vbaproject.bin");
-    const bool is_embedding = low.find("/embeddings/") != std::string::npos;
-    const bool is_activex = low.find("/activex/") != std::string::npos;
-    if (low == "word/document.xml" || is_workbook || low == "ppt/presentation.xml") z.has_document = 1;
+  // Kept for the workbook reader, which needs the sheet list before the macro sheets.
+  std::vector<std::uint8_t> workbook, workbook_rels;
+  std::vector<std::pair<std::string, std::vector<std::uint8_t>>> macro_sheets;
+  auto classify = [](const ooxml::Part& p) {
+    struct Kind {
+      bool ct, rels, doc, workbook, workbook_rels, macrosheet, extlink, vba, embedding, activex;
+    } k{};
+    const std::string& low = p.lower;
+    k.ct = low == "[content_types].xml";
+    k.rels = has_suffix(low, ".rels");
+    k.doc = low == "word/document.xml" || has_prefix(low, "word/header") || has_prefix(low, "word/footer") ||
+            low == "word/footnotes.xml" || low == "word/endnotes.xml";
+    k.workbook = low == "xl/workbook.xml" || low == "xl/workbook.bin";
+    k.workbook_rels = low == "xl/_rels/workbook.xml.rels" || low == "xl/_rels/workbook.bin.rels";
+    k.macrosheet = has_prefix(low, "xl/macrosheets/") && !k.rels && (has_suffix(low, ".xml") || has_suffix(low, ".bin"));
+    k.extlink = has_prefix(low, "xl/externallinks/") && has_suffix(low, ".xml");
+    k.vba = has_suffix(low, "vbaproject.bin");
+    k.embedding = low.find("/embeddings/") != std::string::npos;
+    k.activex = low.find("/activex/") != std::string::npos;
+    return k;
+  };
+  auto want = [&](const ooxml::Part& p) {
+    const auto k = classify(p);
+    const std::string& low = p.lower;
+    if (low == "word/document.xml" || k.workbook || low == "ppt/presentation.xml") z.has_document = 1;
     if (has_prefix(low, "customui/") || has_prefix(low, "customui14")) z.custom_ui += 1;
     if (low.find("webextension") != std::string::npos) z.webextensions += 1;
     if (has_prefix(low, "customxml/")) z.custom_xml += 1;
-    if (is_macrosheet) {
-      z.macrosheet_parts += 1;
-      if (!is_rels) {
-        a.xlm.macro_sheets += 1;
-        a.out->has_macros = true;
-      }
-    }
-    if (is_extlink) z.external_links_parts += 1;
-    if (is_embedding) {
+    if (has_prefix(low, "xl/macrosheets/")) z.macrosheet_parts += 1;
+    if (k.extlink) z.external_links_parts += 1;
+    if (k.embedding) {
       z.embeddings += 1;
       if (low.find("oleobject") != std::string::npos) z.ole_objects += 1;
     }
-    if (is_activex) {
+    if (k.activex) {
       if (has_suffix(low, ".bin")) z.activex_bin += 1;
-      else if (has_suffix(low, ".xml") && !is_rels) z.activex += 1;
+      else if (has_suffix(low, ".xml") && !k.rels) z.activex += 1;
     }
-    const bool wanted = is_ct || is_rels || is_doc || is_workbook || (is_macrosheet && !is_rels) || is_extlink ||
-                        is_vba || is_embedding || (is_activex && has_suffix(low, ".bin"));
-    if (!wanted) continue;
-    // Inflate the part, within the per-part and per-package caps.
-    buf.clear();
-    char chunk[65536];
-    bool capped = false;
-    for (;;) {
-      const la_ssize_t got = archive_read_data(ar.get(), chunk, sizeof chunk);
-      if (got < 0) {
-        z.zip_errors += 1;
-        break;
-      }
-      if (got == 0) break;
-      if (buf.size() + static_cast<std::size_t>(got) > office_limits::max_part_bytes ||
-          inflated + static_cast<std::uint64_t>(got) > office_limits::max_package_bytes) {
-        capped = true;
-        break;
-      }
-      buf.insert(buf.end(), chunk, chunk + got);
-      inflated += static_cast<std::uint64_t>(got);
+    return k.ct || k.rels || k.doc || k.workbook || k.macrosheet || k.extlink || k.vba || k.embedding ||
+           (k.activex && has_suffix(low, ".bin"));
+  };
+  auto visit = [&](const ooxml::Part& p, ByteView data, bool /*truncated*/) {
+    const auto k = classify(p);
+    const std::string& name = p.name;
+    const bool is_ct = k.ct, is_rels = k.rels, is_doc = k.doc, is_extlink = k.extlink, is_vba = k.vba;
+    const bool is_embedding = k.embedding, is_activex = k.activex;
+    const std::string_view xml(reinterpret_cast<const char*>(data.data()), data.size());
+    if (k.workbook_rels) workbook_rels.assign(data.data(), data.data() + data.size());
+    if (k.workbook) {
+      workbook.assign(data.data(), data.data() + data.size());
+      return true;
     }
-    if (capped) a.anomaly("ooxml_part_truncated_by_limit");
-    const std::string_view xml(reinterpret_cast<const char*>(buf.data()), buf.size());
+    if (k.macrosheet) {
+      if (macro_sheets.size() < 256) macro_sheets.emplace_back(name, std::vector<std::uint8_t>(data.data(), data.data() + data.size()));
+      return true;
+    }
 
     if (is_ct) {
       for_each_tag(xml, "Override", [&](std::string_view tag) {
@@ -237,48 +197,16 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
       z.ddeauto_fields += static_cast<double>(ddeauto);
       z.dde_fields += static_cast<double>(dde);
       if (dde) a.hit("ooxml:" + name, "dde", codes.substr(0, 400));
-    } else if (is_workbook) {
-      for_each_tag(xml, "sheet", [&](std::string_view tag) {
-        a.xlm.sheets += 1;
-        const std::string st = lower(attr(tag, "state"));
-        if (st == "veryhidden") a.xlm.very_hidden_sheets += 1;
-        else if (st == "hidden") a.xlm.hidden_sheets += 1;
-      });
-      for_each_tag(xml, "definedName", [&](std::string_view tag) {
-        a.xlm.defined_names += 1;
-        const std::string n = lower(attr(tag, "name"));
-        if (attr(tag, "hidden") == "1" || attr(tag, "hidden") == "true") a.xlm.hidden_names += 1;
-        if (n.find("auto_open") != std::string::npos) {
-          a.xlm.auto_open_names += 1;
-          a.hit("ooxml:" + name, "autoexec", "definedName " + std::string(attr(tag, "name")));
-        }
-        if (n.find("auto_close") != std::string::npos) a.xlm.auto_close_names += 1;
-      });
-    } else if (is_macrosheet) {
-      XlmStats& x = a.xlm;
-      x.formulas += static_cast<double>(count_ci(xml, "<f>") + count_ci(xml, "<f "));
-      x.exec += static_cast<double>(count_ci(xml, "exec("));
-      x.call += static_cast<double>(count_ci(xml, "call("));
-      x.reg += static_cast<double>(count_ci(xml, "register("));
-      x.chr += static_cast<double>(count_ci(xml, "char("));
-      x.halt += static_cast<double>(count_ci(xml, "halt("));
-      x.go_to += static_cast<double>(count_ci(xml, "goto("));
-      x.formula_fn += static_cast<double>(count_ci(xml, "formula(") + count_ci(xml, "formula.fill("));
-      x.run += static_cast<double>(count_ci(xml, "run("));
-      x.get_workspace += static_cast<double>(count_ci(xml, "get.workspace("));
-      x.url_strings += static_cast<double>(count_ci(xml, "http"));
-      for (const char* api : {"urlmon", "kernel32", "shell32", "urldownloadtofile", "shellexecute", "virtualalloc"})
-        x.api_strings += static_cast<double>(count_ci(xml, api));
-      if (x.exec + x.call + x.reg > 0) a.hit("xlm:" + name, "execute", "EXEC/CALL/REGISTER in macro sheet");
     } else if (is_extlink) {
       const auto dde = count_ci(xml, "<ddeLink");
       z.dde_links += static_cast<double>(dde);
       if (dde) a.hit("ooxml:" + name, "dde", std::string(xml.substr(0, std::min<std::size_t>(xml.size(), 300))));
     } else if (is_vba) {
       z.vba_project += 1;
-      if (a.depth == 0 && a.opt->collect_embedded && a.out->vba_project_bins.size() < 4) a.out->vba_project_bins.push_back(buf);
+      if (a.depth == 0 && a.opt->collect_embedded && a.out->vba_project_bins.size() < 4)
+        a.out->vba_project_bins.emplace_back(data.data(), data.data() + data.size());
       if (a.depth < office_limits::max_inline_depth) {
-        auto f = ole2::parse(ByteView(buf.data(), buf.size()));
+        auto f = ole2::parse(data);
         if (f.ok()) {
           ++a.depth;
           analyze_vba_projects(*f, a, name);
@@ -289,11 +217,39 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
         }
       }
     } else if (is_embedding || is_activex) {
-      if (buf.size() >= 2 && buf[0] == 'M' && buf[1] == 'Z') z.embedded_exe += 1;
-      else if (buf.size() >= 4 && std::memcmp(buf.data(), "\xD0\xCF\x11\xE0", 4) == 0) z.embedded_ole2 += 1;
+      if (data.starts_with("MZ")) z.embedded_exe += 1;
+      else if (data.starts_with("\xD0\xCF\x11\xE0")) z.embedded_ole2 += 1;
       else z.embedded_other += 1;
-      a.embed(name, buf);
+      a.embed(name, std::vector<std::uint8_t>(data.data(), data.data() + data.size()));
     }
+    return true;
+  };
+  auto walked = ooxml::for_each_part(bytes, ooxml::Options{}, want, visit);
+  if (!walked.ok()) {
+    z.zip_errors += 1;
+    a.anomaly("ooxml_unreadable_zip");
+    return;
+  }
+  const ooxml::Summary& sum = *walked;
+  z.entries = static_cast<double>(sum.entries);
+  z.uncompressed_bytes = sum.declared_bytes;
+  z.zip_errors += static_cast<double>(sum.zip_errors);
+  z.duplicate_names = static_cast<double>(sum.duplicate_names);
+  z.dotdot_paths = static_cast<double>(sum.dotdot_paths);
+  z.absolute_paths = static_cast<double>(sum.absolute_paths);
+  z.encrypted_entries = static_cast<double>(sum.encrypted_entries);
+  if (sum.has(ooxml::Anomaly::header_fatal)) a.anomaly("ooxml_zip_fatal_error");
+  if (sum.has(ooxml::Anomaly::entries_truncated_by_limit)) a.anomaly("ooxml_entries_truncated_by_limit");
+  if (sum.has(ooxml::Anomaly::part_truncated_by_limit)) a.anomaly("ooxml_part_truncated_by_limit");
+
+  // Workbooks (xlsx, xlsm, xlsb) through the xls module, the same reader and the same counts as BIFF workbooks.
+  if (!workbook.empty() || !macro_sheets.empty()) {
+    std::vector<xls::OoxmlPart> parts;
+    parts.reserve(macro_sheets.size());
+    for (const auto& [path, bytes_] : macro_sheets) parts.push_back({path, ByteView(bytes_.data(), bytes_.size())});
+    const xls::Workbook w = xls::parse_ooxml(ByteView(workbook.data(), workbook.size()),
+                                             ByteView(workbook_rels.data(), workbook_rels.size()), parts);
+    analyze_workbook(w, a);
   }
   if (z.has_document == 0 && z.entries > 0) a.anomaly("ooxml_no_main_part");
   if (z.content_types == 0) z.missing_content_types = 1;

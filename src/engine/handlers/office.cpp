@@ -25,12 +25,20 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   const Options& opt = s.options();
   features::OfficeOptions oo;
   oo.decrypt = opt.decrypt_documents;
+  // The passwords an encrypted archive would get (those quoted in the enclosing e-mail first, then the configured
+  // ones), tried after the default password on encrypted documents.
+  oo.passwords = ctx.passwords();
   auto sample = features::featurize_office(bytes, oo);
   for (auto& a : sample.anomalies) r.anomalies.push_back(std::move(a));
   for (const auto& h : sample.hits) r.context.emplace_back(h.category + " " + h.where, h.text);
-  if (!sample.encryption.empty())
-    r.context.emplace_back("encryption", sample.encryption + (sample.decrypted ? " (opened with the default password)"
-                                                                               : " (not decrypted)"));
+  if (!sample.encryption.empty()) {
+    std::string how = " (not decrypted)";
+    if (sample.decrypted && (sample.password.empty() || sample.password == "VelvetSweatshop"))
+      how = " (opened with the default password)";
+    else if (sample.decrypted)
+      how = " (opened with the password \"" + sample.password + "\")";
+    r.context.emplace_back("encryption", sample.encryption + how);
+  }
 
   // What the macros would fetch or run (analysis/: the static VBA evaluator, PowerShell decoding), and URLs or
   // commands in the matched relationships, fields and PDF actions.
@@ -73,7 +81,8 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
     r.verdict = Verdict::unsupported;
   }
 
-  // What a document hides from the model: encrypted content that the default password did not open.
+  // What a document hides from the model: encrypted content that no password opened. Reported always; a verdict
+  // only with Options::encrypted_documents_are_suspicious (--alert-encrypted-doc, AlertEncryptedDoc).
   if (!sample.encryption.empty() && !sample.decrypted) {
     r.anomalies.push_back("encrypted_not_decrypted: " + sample.encryption);
     if (opt.encrypted_documents_are_suspicious) raise_verdict(r, Verdict::suspicious, "Mamori.Office.Encrypted");

@@ -251,7 +251,7 @@ void unwrap_object_data(std::vector<std::uint8_t> data, Object& obj, Document& d
 
 namespace {
 
-enum class Dest : std::uint8_t { normal, objclass, objdata, ignored };
+enum class Dest : std::uint8_t { normal, objclass, objdata, ignored, fldinst };
 
 // RTF destination control words (RTF 1.9.1 spec, "destination" entries) that exploit documents nest inside
 // \objdata; a group opened with one of them is not object data.
@@ -299,6 +299,7 @@ class Parser {
     frames_.reserve(64);
     frames_.push_back(Frame{});  // depth 0: outside every group
     tokenize();
+    if (top().dest == Dest::fldinst) finish_field();  // the input ended inside a field instruction
     doc_.counts.objects = static_cast<std::uint32_t>(doc_.objects.size());
     for (const auto& o : doc_.objects) {
       if (o.has_objdata) ++doc_.counts.objdata;
@@ -348,6 +349,7 @@ class Parser {
 
   void close_group(std::uint64_t pos) {
     if (depth_ == 0) {
+      ++doc_.counts.extra_closing_braces;
       doc_.add(Anomaly::extra_closing_brace, pos);
       return;
     }
@@ -356,6 +358,7 @@ class Parser {
       const Frame closed = frames_.back();
       frames_.pop_back();
       if (closed.dest == Dest::objdata && top().dest != Dest::objdata) finish_objdata(closed.object);
+      if (closed.dest == Dest::fldinst && top().dest != Dest::fldinst) finish_field();
     }
     if (depth_ == 0 && !ended_) {
       ended_ = true;
@@ -435,7 +438,13 @@ class Parser {
         f.dest = Dest::ignored;
       return;
     }
-    if (f.dest == Dest::ignored) return;
+    if (f.dest == Dest::ignored || f.dest == Dest::fldinst) return;
+    if (word == "fldinst") {
+      f.dest = Dest::fldinst;
+      ++doc_.counts.fields;
+      field_.clear();
+      return;
+    }
     if (word == "object") {
       f.object = new_object(at);
       return;
@@ -489,9 +498,15 @@ class Parser {
           h.last_from_hex = !h.capped;
           h.pending = -1;
         }
-      } else if (!(c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == 0)) {
-        if (!doc_.has(Anomaly::objdata_non_hex)) doc_.add(Anomaly::objdata_non_hex, 0);
+      } else if (c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == 0) {
+        if (c != 0) ++doc_.counts.objdata_whitespace;
+      } else if (!doc_.has(Anomaly::objdata_non_hex)) {
+        doc_.add(Anomaly::objdata_non_hex, 0);
       }
+      return;
+    }
+    if (f.dest == Dest::fldinst) {
+      if (field_.size() < limits::max_field_text && c != '\r' && c != '\n') field_ += static_cast<char>(c);
       return;
     }
     if (f.dest == Dest::objclass) {
@@ -519,7 +534,7 @@ class Parser {
       if (c != '\\') {
         // Plain text: only object data and class names need it, so other runs are skipped in bulk.
         const Dest d = top().dest;
-        if (d == Dest::objdata || d == Dest::objclass) {
+        if (d == Dest::objdata || d == Dest::objclass || d == Dest::fldinst) {
           text_char(c);
           top().fresh = false;
           ++i;
@@ -579,7 +594,7 @@ class Parser {
           // data is 01...), and ignores the two digits after it.
           note_interruption();
           unread_nibble(hex_[static_cast<std::size_t>(f.object)]);
-        } else if (f.dest == Dest::objclass) {
+        } else if ((f.dest == Dest::objclass || f.dest == Dest::fldinst) && h1 >= 0 && h2 >= 0) {
           text_char(v);
         }
         continue;
@@ -593,7 +608,7 @@ class Parser {
         ++i;
         continue;
       }
-      if (f.dest == Dest::objclass && (c1 == '\\' || c1 == '{' || c1 == '}')) text_char(c1);
+      if ((f.dest == Dest::objclass || f.dest == Dest::fldinst) && (c1 == '\\' || c1 == '{' || c1 == '}')) text_char(c1);
       else if (f.dest == Dest::objdata) note_interruption();
       ++i;
     }
@@ -629,8 +644,14 @@ class Parser {
     return i + len;
   }
 
+  void finish_field() {
+    if (doc_.fields.size() < limits::max_fields) doc_.fields.push_back(std::move(field_));
+    field_.clear();
+  }
+
   ByteView in_;
   Document doc_;
+  std::string field_;  // the open \fldinst's text (fields do not nest: an inner \fldinst is part of the outer)
   std::vector<Frame> frames_;
   std::vector<Hex> hex_;
   std::uint64_t depth_ = 0;

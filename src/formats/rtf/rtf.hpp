@@ -47,6 +47,9 @@ inline constexpr std::uint64_t max_total_object_bytes = 256ull << 20;
 inline constexpr std::uint32_t max_class_name = 256;
 // Streams listed per embedded compound file.
 inline constexpr std::uint32_t max_streams_listed = 64;
+// Field instructions (\fldinst) whose text is kept, and characters kept of each; later fields are only counted.
+inline constexpr std::uint32_t max_fields = 4096;
+inline constexpr std::uint32_t max_field_text = 4096;
 }  // namespace limits
 
 /// Structural oddities. The numeric values are stable: they become feature indices.
@@ -125,7 +128,10 @@ struct Counts {
   std::uint32_t objects = 0, objdata = 0, ole2_objects = 0, equation_objects = 0, package_objects = 0,
                 executable_packages = 0, links = 0, objupdate = 0;
   std::uint64_t objdata_interruptions = 0;  // control words / groups / \' / \bin seen inside object hex
+  std::uint64_t objdata_whitespace = 0;     // whitespace characters inside object hex
   std::uint64_t objdata_bytes = 0;
+  std::uint64_t extra_closing_braces = 0;   // '}' with no open group
+  std::uint64_t fields = 0;                 // \fldinst destinations (all of them; Document::fields keeps the text)
   std::uint32_t pict = 0;                   // \pict groups
   std::uint64_t bytes_after_end = 0;
 };
@@ -134,6 +140,9 @@ struct Document {
   bool header_variant = false;   // "{\rt" without "f1"
   std::uint64_t end_offset = 0;  // offset after the document's closing brace (file size when unclosed)
   std::vector<Object> objects;
+  /// Field instructions (\fldinst text: "DDEAUTO c:\\windows\\system32\\cmd.exe ...", "HYPERLINK ..."), control
+  /// words dropped, \'hh decoded, nested groups included; at most limits::max_fields of limits::max_field_text.
+  std::vector<std::string> fields;
   Counts counts;
   std::vector<AnomalyRecord> anomalies;
   std::uint64_t anomaly_bits = 0;

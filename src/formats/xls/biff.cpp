@@ -245,9 +245,31 @@ struct PendingName {
   std::vector<std::uint8_t> rgce;
 };
 
+// UTF-8 to UTF-16 (passwords come from mail bodies and flags as UTF-8).
+std::u16string utf16(std::string_view s) {
+  std::u16string o;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<std::uint8_t>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0xF0 && i + 3 < s.size()) cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3Fu) << 12 | (s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3Fu), n = 4;
+    else if (c >= 0xE0 && i + 2 < s.size()) cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu), n = 3;
+    else if (c >= 0xC0 && i + 1 < s.size()) cp = (c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu), n = 2;
+    i += n;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      o += static_cast<char16_t>(0xD800 + (cp >> 10));
+      o += static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
+    } else {
+      o += static_cast<char16_t>(cp);
+    }
+  }
+  return o;
+}
+
 class Parser {
  public:
-  explicit Parser(ByteView stream) : in_(stream) {}
+  Parser(ByteView stream, std::span<const std::string> passwords) : in_(stream), passwords_(passwords) {}
 
   Result<Workbook> run() {
     if (in_.le_or<std::uint16_t>(0, 0) != kBof || in_.le_or<std::uint16_t>(2, 0) < 4)
@@ -515,7 +537,17 @@ class Parser {
       wb_.add(Anomaly::encryption_unsupported, static_cast<std::uint64_t>(fp->method));
       return false;
     }
-    if (decrypted_ || !check_password(*fp, kDefaultPassword)) {
+    // The default password first, then the caller's (at most limits::max_passwords; RC4 checks are cheap).
+    std::u16string password(kDefaultPassword);
+    std::string password_utf8 = "VelvetSweatshop";
+    bool opened = !decrypted_ && check_password(*fp, password);
+    for (std::size_t k = 0; !opened && !decrypted_ && k < passwords_.size() && k < limits::max_passwords; ++k) {
+      if (passwords_[k].empty() || passwords_[k].size() > 255) continue;
+      password = utf16(passwords_[k]);
+      password_utf8 = passwords_[k];
+      opened = check_password(*fp, password);
+    }
+    if (!opened) {
       wb_.add(Anomaly::encrypted_unknown_password, 0);
       return false;
     }
@@ -525,11 +557,11 @@ class Parser {
     }
     // Decrypt a copy and go on reading it from the same offset.
     plain_.assign(in_.data(), in_.data() + in_.size());
-    rc4_crypt_stream(plain_, end, *fp, kDefaultPassword);
+    rc4_crypt_stream(plain_, end, *fp, password);
     in_ = ByteView(plain_.data(), plain_.size());
     decrypted_ = true;
     wb_.encryption.decrypted = true;
-    wb_.encryption.password = "VelvetSweatshop";
+    wb_.encryption.password = password_utf8;
     return true;
   }
 
@@ -638,6 +670,7 @@ class Parser {
   bool biff5_ = false;
   bool decrypted_ = false;
   std::vector<std::uint8_t> plain_;
+  std::span<const std::string> passwords_;
   Workbook wb_;
   std::vector<PendingName> pending_names_;
   std::vector<std::string> sheet_names_, name_names_;
@@ -746,7 +779,11 @@ void finalize(Workbook& wb) {
   c.evaluate = count(257);
 }
 
-Result<Workbook> parse_workbook_stream(ByteView stream) { return Parser(stream).run(); }
+Result<Workbook> parse_workbook_stream(ByteView stream) { return Parser(stream, {}).run(); }
+
+Result<Workbook> parse_workbook_stream(ByteView stream, std::span<const std::string> passwords) {
+  return Parser(stream, passwords).run();
+}
 
 Result<Workbook> parse_ole2(const ole2::File& file) {
   for (const char* path : {"Workbook", "Book", "WORKBOOK", "BOOK"}) {

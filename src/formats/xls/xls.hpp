@@ -66,6 +66,8 @@ inline constexpr std::uint64_t max_total_text = 64ull << 20;
 inline constexpr std::uint64_t max_xml_size = 64ull << 20;
 // Record payload bytes decrypted (the RC4 path copies the stream).
 inline constexpr std::uint64_t max_decrypt_size = 256ull << 20;
+// Caller passwords tried on an RC4 FILEPASS after the default one.
+inline constexpr std::size_t max_passwords = 64;
 }  // namespace limits
 
 /// Structural oddities. The numeric values are stable: they become feature indices.
@@ -249,6 +251,9 @@ DecodedFormula decode_formula(ByteView rgce, const FormulaContext& ctx);
 /// Parses a BIFF8 (or BIFF5) Workbook stream.
 /// Errors: not_this_format when the stream does not start with a BOF record.
 Result<Workbook> parse_workbook_stream(ByteView stream);
+/// The same, trying `passwords` (UTF-8) on an RC4 FILEPASS after the default "VelvetSweatshop";
+/// EncryptionInfo::password says which one opened it.
+Result<Workbook> parse_workbook_stream(ByteView stream, std::span<const std::string> passwords);
 
 /// Finds the "Workbook" (or "Book") stream of a compound file and parses it.
 /// Errors: not_this_format when there is no such stream, or as parse_workbook_stream.
