@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   mamori::engine::Scanner scanner(std::move(models).value(), opt);
 
   std::vector<double> lat;
+  std::vector<std::pair<double, std::string>> slowest;  // (ms, sha256): where the tail comes from
   std::uint64_t bytes = 0;
   std::size_t errors = 0, members = 0, found = 0;
   const auto t0 = clk::now();
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
     const auto a = clk::now();
     auto res = scanner.scan_file(r.path);
     lat.push_back(std::chrono::duration<double, std::milli>(clk::now() - a).count());
+    slowest.emplace_back(lat.back(), r.sha256 + " " + r.kind + ":" + r.subkind);
     bytes += res.size;
     errors += res.verdict == mamori::engine::Verdict::error;
     found += res.found();
@@ -106,5 +108,7 @@ int main(int argc, char** argv) {
   std::printf("features per CPU-s %.1f documents (%.1f CPU-s)\n", static_cast<double>(lat.size()) / fcsecs, fcsecs);
   std::printf("latency p50/p99  %.3f / %.3f ms (max %.1f ms)\n", pct(0.5), pct(0.99), lat.empty() ? 0.0 : lat.back());
   std::printf("peak RSS         %.1f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  std::sort(slowest.begin(), slowest.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  for (std::size_t i = 0; i < slowest.size() && i < 8; ++i) std::printf("slow %9.1f ms  %s\n", slowest[i].first, slowest[i].second.c_str());
   return 0;
 }

@@ -2,6 +2,8 @@
 // published with mraptor, and keyword families like those olevba reports; our own lists), obfuscation measures and
 // hashed bigrams of normalised tokens, and remembers the lines that matched.
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cctype>
 #include <cmath>
 #include <unordered_map>
@@ -173,8 +175,10 @@ const std::vector<Keyword>& substring_keywords() {
 }
 
 std::string lower(std::string_view s) {
+  // ASCII only, as std::tolower in the "C" locale; without the per-character call (macro text runs to megabytes).
   std::string o(s);
-  for (auto& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : o)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return o;
 }
 
@@ -206,11 +210,36 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
   s.modules += 1;
   s.code_bytes += static_cast<double>(src.size());
 
-  // Substrings, on the lower-cased whole text (string literals included: that is where commands hide).
+  // Substrings, on the lower-cased whole text (string literals included: that is where commands hide). One pass
+  // for all keywords, each counted without overlaps and capped as count_ci counts it (the keywords are lower case).
   const std::string low = lower(src);
   const auto& sk = substring_keywords();
+  static const auto by_first = [] {
+    std::array<std::vector<std::uint8_t>, 256> t;
+    const auto& k = substring_keywords();
+    for (std::size_t i = 0; i < k.size(); ++i) t[static_cast<unsigned char>(k[i].name[0])].push_back(static_cast<std::uint8_t>(i));
+    return t;
+  }();
+  static const auto lens = [] {
+    std::vector<std::size_t> l;
+    for (const auto& k : substring_keywords()) l.push_back(std::strlen(k.name));
+    return l;
+  }();
+  std::vector<std::size_t> found(sk.size(), 0), next(sk.size(), 0);
+  constexpr std::size_t kCap = 1u << 20;  // per keyword, as count_ci's default cap
+  for (std::size_t i = 0; i < low.size(); ++i) {
+    const auto& cand = by_first[static_cast<unsigned char>(low[i])];
+    for (const std::uint8_t k : cand) {
+      const std::size_t n = lens[k];
+      if (i < next[k] || found[k] >= kCap || low.size() - i < n) continue;
+      if (std::memcmp(low.data() + i, sk[k].name, n) == 0) {
+        ++found[k];
+        next[k] = i + n;
+      }
+    }
+  }
   for (std::size_t i = 0; i < sk.size(); ++i) {
-    const auto n = static_cast<double>(count_ci(low, sk[i].name));
+    const auto n = static_cast<double>(found[i]);
     s.sub[i] += n;
     if (n > 0 && sk[i].cat != cat_none) s.cats[sk[i].cat] += n;
   }

@@ -79,6 +79,7 @@ struct OfficeSample {
   /// OOXML vbaProject.bin parts (owned), for the handler's IOC recovery; collected with the embedded objects.
   std::vector<std::vector<std::uint8_t>> vba_project_bins;
   bool has_macros = false;          // VBA code or XLM macro sheets
+  int ole2_vba_projects = 0;        // VBA projects found in the top-level compound file (the handler's IOC pass)
   // The plain rule "auto-exec AND (write OR execute)" (the baseline the model is measured against).
   bool autoexec = false, writes = false, executes = false;
   // Encryption: kind is "", "ooxml-standard", "ooxml-agile", "ooxml-other", "biff-rc4", "biff-xor", "word-rc4", ...

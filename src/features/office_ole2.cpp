@@ -91,6 +91,7 @@ void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) 
     if (!p.ok()) continue;
     VbaStats& v = a.vba;
     v.projects += 1;
+    if (a.depth == 0 && prefix.empty()) a.out->ole2_vba_projects += 1;
     v.references += static_cast<double>(p->references.size());
     v.vba_version = p->vba_version;
     v.sys_kind = p->sys_kind;
