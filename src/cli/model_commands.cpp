@@ -1,6 +1,8 @@
 // `mamori train`, `mamori eval`, `mamori features`: building and measuring models.
 #include <fnmatch.h>
 
+#include <cmath>
+
 #include <fstream>
 #include <iostream>
 
@@ -82,6 +84,15 @@ void mask_features(model::Dataset& ds, const DataFlags& d) {
     for (std::size_t r = 0; r < ds.rows.size(); ++r) ds.x[r * ds.n_features + f] = 0.0f;
   }
   std::cerr << "blanked " << blanked << " of " << ds.n_features << " features\n";
+}
+
+// The office rule that names row i (docs/office.md, "Rules"), or "-".
+std::string rule_of(const model::Dataset& ds, std::size_t i) {
+  if (ds.kind != "office") return "-";
+  const std::vector<float> x(ds.x.begin() + static_cast<std::ptrdiff_t>(i * ds.n_features),
+                             ds.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ds.n_features));
+  const auto r = features::office_rule(x);
+  return r.empty() ? "-" : r;
 }
 
 Result<model::Dataset> load_data(const DataFlags& d) {
@@ -179,14 +190,16 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--model", *model_dir, "Model folder (default: the shipped model of --kind)");
   cmd->add_option("--json", *json_out, "Also write the full report as JSON to this file");
   cmd->add_option("--max-errors", *max_errors, "Misclassified files to list")->default_val(50);
-  cmd->add_option("--cv", *cv, "Instead of a shipped model, cross-validate: 'group' (5-fold by source group) or "
-                               "'loso' (leave one source out)")->check(CLI::IsMember({"group", "loso"}));
+  cmd->add_option("--cv", *cv, "Instead of a shipped model, cross-validate: 'group' (5-fold by source group), "
+                               "'loso' (leave one source out) or 'loso-malicious' (leave out one source that has "
+                               "malicious files at a time; benign sources always train and get no score)")
+      ->check(CLI::IsMember({"group", "loso", "loso-malicious"}));
   cmd->add_option("--seed", o->seed, "Seed for --cv")->default_val(1);
   cmd->add_option("--rounds", o->rounds, "Boosting rounds for --cv")->default_val(o->rounds);
   cmd->add_option("--max-depth", o->max_depth, "Tree depth for --cv")->default_val(o->max_depth);
   cmd->add_option("--eta", o->eta, "Learning rate for --cv")->default_val(o->eta);
   cmd->add_option("--scores", *scores_out, "Also write every file's score (out-of-fold with --cv) as TSV: sha256, "
-                                          "label, group, family, type, score");
+                                          "label, group, family, type, score, and the office rule that names it");
   return [=] {
     auto ds = load_data(*d);
     if (!ds.ok()) {
@@ -198,9 +211,22 @@ Runner add_eval_command(CLI::App& app) {
     if (!cv->empty()) {
       o->threads = d->threads;
       o->monotone = monotone_of(*d);
-      o->leave_one_source_out = *cv == "loso";
+      o->leave_one_source_out = *cv != "group";
+      if (*cv == "loso-malicious") o->loso_label = "malicious";
       scores = model::cross_validate(*ds, *o, std::cerr);
-      rep = model::report(*ds, scores, -1);
+      // Rows that were never held out have no score: report on the scored ones only.
+      model::Dataset scored;
+      scored.kind = ds->kind;
+      scored.n_features = ds->n_features;
+      std::vector<double> s;
+      for (std::size_t i = 0; i < ds->rows.size(); ++i) {
+        if (std::isnan(scores[i])) continue;
+        scored.rows.push_back(ds->rows[i]);
+        scored.x.insert(scored.x.end(), ds->x.begin() + static_cast<std::ptrdiff_t>(i * ds->n_features),
+                        ds->x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ds->n_features));
+        s.push_back(scores[i]);
+      }
+      rep = model::report(scored, s, -1);
     } else {
       const std::string dir = model_dir->empty() ? engine::default_model_dir() + "/" + d->kind : *model_dir;
       auto m = model::Model::load(dir, d->kind == "office" ? features::office_schema() : features::pe_schema());
@@ -214,11 +240,11 @@ Runner add_eval_command(CLI::App& app) {
     model::print_report(rep, std::cout, *max_errors);
     if (!scores_out->empty()) {
       std::ofstream s(*scores_out);
-      s << "sha256\tlabel\tgroup\tfamily\ttype\tscore\n";
+      s << "sha256\tlabel\tgroup\tfamily\ttype\tscore\trule\n";
       for (std::size_t i = 0; i < ds->rows.size() && i < scores.size(); ++i) {
         const auto& r = ds->rows[i];
         s << r.sha256 << "\t" << r.label << "\t" << r.group << "\t" << r.family << "\t" << model::file_type(*ds, i)
-          << "\t" << scores[i] << "\n";
+          << "\t" << scores[i] << "\t" << rule_of(*ds, i) << "\n";
       }
       if (!s) {
         std::cerr << "mamori eval: cannot write " << *scores_out << "\n";

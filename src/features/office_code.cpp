@@ -199,6 +199,25 @@ std::size_t count_ci(std::string_view hay, std::string_view needle, std::size_t 
   return n;
 }
 
+namespace {
+// Identifiers of self-replication (Word's OrganizerCopy and NormalTemplate, Excel's StartupPath/XLSTART copies
+// and OnSheetActivate hooks) and of stealth (turning off macro-virus protection, the save prompt for Normal.dot,
+// Ctrl+Break, the VBA editor). Ordinary business macros rarely touch them; 1990s macro viruses always do.
+enum class Behaviour : std::uint8_t { replication, stealth };
+const std::unordered_map<std::string, Behaviour>& behaviour_tokens() {
+  static const std::unordered_map<std::string, Behaviour> m = {
+      {"organizercopy", Behaviour::replication},  {"normaltemplate", Behaviour::replication},
+      {"macrocontainer", Behaviour::replication}, {"startuppath", Behaviour::replication},
+      {"altstartuppath", Behaviour::replication}, {"onsheetactivate", Behaviour::replication},
+      {"virusprotection", Behaviour::stealth},    {"savenormalprompt", Behaviour::stealth},
+      {"enablecancelkey", Behaviour::stealth},    {"showvisualbasiceditor", Behaviour::stealth},
+      {"enablemacrovirusprotection", Behaviour::stealth}, {"confirmconversions", Behaviour::stealth},
+  };
+  return m;
+}
+constexpr std::string_view kStartupPaths[] = {"xlstart", "normal.dot", "personal.xls", "\\startup\\"};
+}  // namespace
+
 void analyze_code(std::string_view src, std::string_view module, Acc& a, std::string_view kind) {
   CodeStats& s = a.code;
   if (s.code_bytes + static_cast<double>(src.size()) > static_cast<double>(office_limits::max_code_bytes)) {
@@ -213,6 +232,7 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
   // Substrings, on the lower-cased whole text (string literals included: that is where commands hide). One pass
   // for all keywords, each counted without overlaps and capped as count_ci counts it (the keywords are lower case).
   const std::string low = lower(src);
+  for (auto p : kStartupPaths) s.startup_paths += static_cast<double>(count_ci(low, p));
   const auto& sk = substring_keywords();
   static const auto by_first = [] {
     std::array<std::vector<std::uint8_t>, 256> t;
@@ -323,6 +343,8 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
             }
           after_sub = false;
         }
+        if (auto b = behaviour_tokens().find(idl); b != behaviour_tokens().end())
+          (b->second == Behaviour::replication ? s.replication : s.stealth) += 1;
         if (auto it = kwi.token.find(idl); it != kwi.token.end()) {
           s.kw[static_cast<std::size_t>(it->second)] += 1;
           const Cat cat = tk[static_cast<std::size_t>(it->second)].cat;

@@ -328,6 +328,32 @@ void emit_all(Emitter& e, const Acc& a) {
   e.add("biff_filepass", a.enc.biff_filepass);
   e.add("word_fib", a.enc.word_rc4);
   e.add("decrypted", a.enc.decrypted);
+
+  e.group("behaviour", "What the macros do, from the static VBA/XLM evaluator (src/analysis: concatenation, Chr() "
+                       "arithmetic, StrReverse/Replace/Split folded first, PowerShell -enc decoded) and from "
+                       "replication and stealth identifiers; plus the auto-exec -> download/execute chains. Meant "
+                       "to hold across sources and epochs (schema v2).");
+  const auto& ev = a.eval;
+  const bool macros = c.code_lines > 0 || a.xlm.formulas > 0 || ev.projects > 0;
+  e.add("evaluated_projects", ev.projects);
+  e.add("ioc_urls", ev.urls);
+  e.add("ioc_url_executables", ev.url_executables);
+  e.add("ioc_ips", ev.ips);
+  e.add("ioc_domains", ev.domains);
+  e.add("ioc_commands", ev.commands);
+  e.add("ioc_paths", ev.paths);
+  e.add("decoded_strings", ev.decoded);
+  e.add("powershell_layers", ev.powershell);
+  e.add("evaluator_limits_hit", ev.limits_hit);
+  e.add("replication", c.replication);
+  e.add("stealth", c.stealth);
+  e.add("startup_paths", c.startup_paths);
+  const bool downloads = c.cats[office::cat_download] > 0 || ev.urls > 0 || a.xlm.url_strings > 0;
+  const bool runs = executes || ev.commands > 0;
+  e.add("autoexec_download", macros && autoexec && downloads);
+  e.add("autoexec_execute", macros && autoexec && runs);
+  e.add("autoexec_download_execute", macros && autoexec && downloads && runs);
+  e.add("autoexec_replicates", macros && autoexec && (c.replication > 0 || c.cats[office::cat_selfmod] > 0));
 }
 
 Schema build_schema() {
@@ -423,6 +449,20 @@ bool office_baseline_rule(const std::vector<float>& x) {
   static const std::size_t ia = index_of("macro.autoexec"), iw = index_of("macro.write"), ix = index_of("macro.execute");
   if (x.size() <= std::max({ia, iw, ix})) return false;
   return x[ia] > 0 && (x[iw] > 0 || x[ix] > 0);
+}
+
+std::string office_rule(const std::vector<float>& x) {
+  static const std::size_t stealth = index_of("behaviour.stealth"), startup = index_of("behaviour.startup_paths");
+  static const std::size_t code = index_of("macro.code_lines"), sheets = index_of("xlm.macro_sheets");
+  static const std::size_t auto_open = index_of("xlm.auto_open_names"), exec = index_of("xlm.exec");
+  static const std::size_t call = index_of("xlm.call"), reg = index_of("xlm.register");
+  if (x.size() <= std::max({stealth, startup, code, sheets, auto_open, exec, call, reg})) return {};
+  // A macro that turns off the user's macro-virus protection or writes into XLSTART / Normal.dot spreads itself:
+  // no business macro in the corpus does either (docs/office.md, "Rules").
+  if (x[code] > 0 && (x[stealth] > 0 || x[startup] > 0)) return "macro-replication";
+  // An Excel 4 macro sheet that runs on open and calls EXEC, CALL or REGISTER: the XLM dropper shape.
+  if (x[sheets] > 0 && x[auto_open] > 0 && x[exec] + x[call] + x[reg] > 0) return "xlm-auto-exec";
+  return {};
 }
 
 std::string office_bucket(const float* x) {

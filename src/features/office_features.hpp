@@ -20,7 +20,7 @@
 
 namespace mamori::features {
 
-inline constexpr int kOfficeSchemaVersion = 1;
+inline constexpr int kOfficeSchemaVersion = 2;
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
 inline constexpr int kOfficeExtractorRevision = 2;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls
 
@@ -95,6 +95,11 @@ OfficeSample featurize_office(ByteView bytes, const OfficeOptions& opt = {});
 
 /// Whether the vector says "auto-exec AND (write OR execute)" (the baseline rule), for reports.
 bool office_baseline_rule(const std::vector<float>& x);
+
+/// The deterministic rules combined with the model (a document a rule names is malicious whatever its score):
+/// "macro-replication" (macros that disable macro-virus protection or write into XLSTART/Normal.dot) and
+/// "xlm-auto-exec" (an auto-open Excel 4 macro sheet calling EXEC/CALL/REGISTER). Empty when none applies.
+std::string office_rule(const std::vector<float>& x);
 /// A short bucket name for reports ("word-vba", "excel-vba", "xlm", "ooxml", "rtf", "pdf", ...) from the vector.
 std::string office_bucket(const float* x);
 

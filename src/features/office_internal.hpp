@@ -46,6 +46,16 @@ struct CodeStats {
   double control_events = 0;  // Sub X_Click / _Change / _Layout ... declarations (ActiveX triggers)
   std::array<float, kBigramBuckets> bigrams{};
   std::unordered_set<std::uint64_t> id_seen;
+  // What macro viruses do, which the download/execute categories miss: copy their code into other documents or
+  // the global template / XLSTART (replication) and switch off the user's protections (stealth).
+  double replication = 0, stealth = 0, startup_paths = 0;
+};
+
+/// What the static VBA/XLM evaluator (src/analysis) recovers from the macros: behaviour that survives
+/// obfuscation, since the evaluator folds the concatenations and Chr() arithmetic first.
+struct EvalStats {
+  double projects = 0, urls = 0, ips = 0, domains = 0, commands = 0, paths = 0, decoded = 0, powershell = 0;
+  double url_executables = 0, limits_hit = 0;
 };
 
 struct XlmStats {
@@ -120,6 +130,7 @@ struct Acc {
   RtfStats rtf;
   PdfStats pdf;
   EncStats enc;
+  EvalStats eval;
 
   Acc();
   void anomaly(std::string s);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <set>
 
+#include "analysis/iocs.hpp"
 #include "features/office_internal.hpp"
 #include "formats/vba/vba.hpp"
 #include "formats/xls/xls.hpp"
@@ -85,6 +86,40 @@ std::string printable_runs(const std::vector<std::uint8_t>& b) {
 
 }  // namespace
 
+namespace {
+bool url_names_executable(std::string url) {
+  for (auto& ch : url) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (auto q = url.find_first_of("?#"); q != std::string::npos) url.resize(q);
+  for (const char* ext : {".exe", ".dll", ".scr", ".bat", ".cmd", ".ps1", ".hta", ".vbs", ".js", ".jar", ".msi"})
+    if (url.size() > std::strlen(ext) && url.compare(url.size() - std::strlen(ext), std::string::npos, ext) == 0) return true;
+  return false;
+}
+
+void add_evaluation(const analysis::Evaluation& ev, Acc& a) {
+  EvalStats& e = a.eval;
+  e.projects += 1;
+  for (const auto& i : ev.iocs) {
+    if (i.type == "url") {
+      e.urls += 1;
+      if (url_names_executable(i.value)) e.url_executables += 1;
+    } else if (i.type == "ip") {
+      e.ips += 1;
+    } else if (i.type == "domain") {
+      e.domains += 1;
+    } else if (i.type == "command") {
+      e.commands += 1;
+    } else if (i.type == "path") {
+      e.paths += 1;
+    }
+    if (i.where.find("powershell") != std::string::npos) e.powershell += 1;
+  }
+  e.decoded += static_cast<double>(ev.strings.size());
+  for (const auto& d : ev.strings)
+    if (d.where.find("powershell") != std::string::npos) e.powershell += 1;
+  e.limits_hit += ev.limits_hit;
+}
+}  // namespace
+
 void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) {
   for (const auto& storage : vba::find_projects(f)) {
     auto p = vba::extract(f, storage);
@@ -131,6 +166,7 @@ void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) 
     const std::string parent = storage.find('/') == std::string::npos ? "" : storage.substr(0, storage.rfind('/'));
     for (const auto& e : f.entries)
       if (e.reachable && e.is_stream() && e.name == "\x03VBFrame" && e.path.rfind(parent, 0) == 0) v.forms += 1;
+    add_evaluation(analysis::evaluate_vba(*p, analysis::document_strings(f, storage)), a);
   }
 }
 
@@ -332,6 +368,7 @@ void analyze_workbook(const xls::Workbook& w, Acc& a) {
     if (bit < 64) seen |= 1ull << bit;
   }
   if (w.has_xlm() || x.vba_module_sheets > 0) a.out->has_macros = true;
+  if (w.has_xlm()) add_evaluation(analysis::evaluate_xlm(w), a);
   if (w.encryption.method != xls::Encryption::none) {
     x.filepass = 1;
     a.enc.encrypted = 1;

@@ -117,14 +117,18 @@ std::vector<double> predict(const Booster& b, const Dataset& ds, const std::vect
 
 // Deterministic group -> fold assignment: largest groups first, each to the currently lightest fold; the seed
 // breaks ties between equal-sized groups.
-std::vector<int> assign_folds(const Dataset& ds, int folds, int seed, bool loso) {
+std::vector<int> assign_folds(const Dataset& ds, int folds, int seed, bool loso, const std::string& loso_label = {}) {
   std::map<std::string, std::size_t> gsize;
-  for (const auto& r : ds.rows) ++gsize[r.group];
+  std::map<std::string, bool> has_label;
+  for (const auto& r : ds.rows) {
+    ++gsize[r.group];
+    if (r.label == loso_label) has_label[r.group] = true;
+  }
   std::vector<std::pair<std::string, std::size_t>> groups(gsize.begin(), gsize.end());
   std::map<std::string, int> fold_of;
   if (loso) {
     int f = 0;
-    for (const auto& g : groups) fold_of[g.first] = f++;
+    for (const auto& g : groups) fold_of[g.first] = loso_label.empty() || has_label[g.first] ? f++ : -1;
   } else {
     auto tiebreak = [seed](const std::string& s) {
       std::uint32_t h = 2166136261u ^ static_cast<std::uint32_t>(seed);
@@ -173,7 +177,7 @@ nlohmann::json op_json(const OperatingPoint& op) {
 }  // namespace
 
 std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log) {
-  const auto fold = assign_folds(ds, opt.folds, opt.seed, opt.leave_one_source_out);
+  const auto fold = assign_folds(ds, opt.folds, opt.seed, opt.leave_one_source_out, opt.loso_label);
   const int nfolds = fold.empty() ? 0 : *std::max_element(fold.begin(), fold.end()) + 1;
   std::vector<double> oof(ds.rows.size(), std::nan(""));
   for (int f = 0; f < nfolds; ++f) {

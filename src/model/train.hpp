@@ -26,6 +26,9 @@ struct TrainOptions {
   double target_fpr = 0.001;       // malicious threshold: FPR on the cross-validated dev data
   double suspicious_fpr = 0.005;   // suspicious threshold
   bool leave_one_source_out = false;  // evaluation mode: one fold per group
+  // With leave_one_source_out: hold out only the groups that have a file of this label ("malicious": one fold per
+  // malware source, every benign group always trains; their rows get no score). Empty: every group.
+  std::string loso_label;
   // Per-feature monotone constraint (1 = the score may only rise with the value, 0 = free); empty = none. Capability
   // counts get 1 so that a source with more of them is never scored lower for it (see docs/office.md).
   std::vector<int> monotone;

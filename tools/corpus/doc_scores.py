@@ -52,6 +52,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("scores")
     ap.add_argument("--top-benign", type=int, default=12)
+    ap.add_argument("--rules", action="store_true",
+                    help="combine with the office rules (scores column 'rule'): a file a rule names scores 1")
     ap.add_argument("--remote-template", help="manifest(s) whose subkind marks remote templates, comma-separated")
     a = ap.parse_args()
     rows = []
@@ -61,8 +63,10 @@ def main():
             p = l.rstrip("\n").split("\t")
             if len(p) < 6 or p[5] in ("nan", ""):
                 continue
+            rule = p[6] if len(p) > 6 else "-"
+            s = float(p[5])
             rows.append(dict(sha=p[0], y=1 if p[1] == "malicious" else 0, group=p[2], family=p[3], type=p[4],
-                             s=float(p[5])))
+                             s=1.0 if (a.rules and rule != "-") else s, rule=rule))
     remote = set()
     if a.remote_template:
         for m in a.remote_template.split(","):
@@ -77,7 +81,11 @@ def main():
     tpr = lambda rs, t: (sum(1 for r in rs if r["y"] and r["s"] >= t), sum(1 for r in rs if r["y"]))
     fp = lambda rs, t: (sum(1 for r in rs if not r["y"] and r["s"] >= t), sum(1 for r in rs if not r["y"]))
     pct = lambda a_b: "%5.1f%% (%d/%d)" % (100.0 * a_b[0] / a_b[1], a_b[0], a_b[1]) if a_b[1] else "n/a"
-    print("files %d: malicious %d, benign %d" % (len(rows), len(pos), len(neg)))
+    print("files %d: malicious %d, benign %d%s" % (len(rows), len(pos), len(neg),
+                                                  " (model score, or 1 when a rule names the file)" if a.rules else ""))
+    rc = collections.Counter((r["rule"], "malicious" if r["y"] else "benign") for r in rows if r["rule"] != "-")
+    if rc:
+        print("rule hits: " + ", ".join("%s %s %d" % (k[0], k[1], n) for k, n in sorted(rc.items())))
     print("ROC AUC %.4f" % auc(pos, neg))
     print("TPR at FPR 0.5%%: %s  threshold %.5f  FP %s" % (pct(tpr(rows, t05)), t05, fp(rows, t05)[0]))
     print("TPR at FPR 1%%:   %s  threshold %.5f  FP %s" % (pct(tpr(rows, t1)), t1, fp(rows, t1)[0]))

