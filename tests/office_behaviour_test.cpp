@@ -4,9 +4,11 @@
 // ordinary macro that saves a copy and formats cells sets none of them.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
+#include "engine/scanner.hpp"
 #include "features/office_features.hpp"
 #include "support/cfb_builder.hpp"
 
@@ -23,7 +25,7 @@ float feature(const features::OfficeSample& s, std::string_view name) {
   return -1;
 }
 
-features::OfficeSample word_with(const std::string& name, const std::string& code) {
+std::vector<std::uint8_t> word_bytes(const std::string& name, const std::string& code) {
   VbaSpec v;
   v.modules = {{name, "Attribute VB_Name = \"" + name + "\"\r\n" + code, std::vector<std::uint8_t>(600, 0xA5), true}};
   CfbSpec s;
@@ -33,9 +35,20 @@ features::OfficeSample word_with(const std::string& name, const std::string& cod
   fib[1] = 0xA5;
   s.streams.push_back({"WordDocument", fib});
   s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
-  const auto doc = build_cfb(s);
+  return build_cfb(s);
+}
+
+features::OfficeSample word_with(const std::string& name, const std::string& code) {
+  const auto doc = word_bytes(name, code);
   return features::featurize_office(ByteView(doc.data(), doc.size()));
 }
+
+const char* kVirus =
+    "Sub AutoClose()\r\n  Options.VirusProtection = False\r\n"
+    "  Options.SaveNormalPrompt = False\r\n"
+    "  Application.OrganizerCopy Source:=ActiveDocument.FullName, "
+    "Destination:=NormalTemplate.FullName, Name:=\"Virus\", Object:=wdOrganizerObjectProjectItems\r\n"
+    "End Sub\r\n";
 
 TEST(OfficeBehaviour, EvaluatorSeesThroughConcatenation) {
   // The URL and the command exist only after folding Chr() arithmetic, StrReverse and concatenation.
@@ -55,12 +68,7 @@ TEST(OfficeBehaviour, EvaluatorSeesThroughConcatenation) {
 }
 
 TEST(OfficeBehaviour, MacroVirusReplicationAndStealth) {
-  const auto s = word_with("Virus",
-                           "Sub AutoClose()\r\n  Options.VirusProtection = False\r\n"
-                           "  Options.SaveNormalPrompt = False\r\n"
-                           "  Application.OrganizerCopy Source:=ActiveDocument.FullName, "
-                           "Destination:=NormalTemplate.FullName, Name:=\"Virus\", Object:=wdOrganizerObjectProjectItems\r\n"
-                           "End Sub\r\n");
+  const auto s = word_with("Virus", kVirus);
   EXPECT_EQ(feature(s, "behaviour.stealth"), 2.0f);
   EXPECT_EQ(feature(s, "behaviour.replication"), 2.0f);  // OrganizerCopy, NormalTemplate
   EXPECT_EQ(feature(s, "behaviour.autoexec_replicates"), 1.0f);
@@ -75,6 +83,19 @@ TEST(OfficeBehaviour, XlstartCopyIsReplication) {
   EXPECT_EQ(feature(s, "behaviour.replication"), 1.0f);
   EXPECT_EQ(feature(s, "behaviour.startup_paths"), 1.0f);
   EXPECT_EQ(features::office_rule(s.x), "macro-replication");
+}
+
+TEST(OfficeBehaviour, AddInInstallerIsNotTheRule) {
+  // Copies itself into XLSTART by a path string and turns off Ctrl+Break, but never touches the template, the
+  // startup path object or another workbook's code: an add-in installer, not a virus.
+  const auto s = word_with("Module1",
+                           "Sub Auto_Open()\r\n  Application.EnableCancelKey = xlDisabled\r\n"
+                           "  ThisWorkbook.SaveCopyAs Environ(\"APPDATA\") & \"\\Microsoft\\Excel\\XLSTART\\tools.xlam\"\r\n"
+                           "End Sub\r\n");
+  EXPECT_EQ(feature(s, "behaviour.stealth"), 1.0f);
+  EXPECT_EQ(feature(s, "behaviour.startup_paths"), 1.0f);
+  EXPECT_EQ(feature(s, "behaviour.replication"), 0.0f);
+  EXPECT_EQ(features::office_rule(s.x), "");
 }
 
 TEST(OfficeBehaviour, OrdinaryBusinessMacroSetsNothing) {
@@ -99,6 +120,20 @@ TEST(OfficeBehaviour, NoMacrosNoBehaviour) {
   const auto x = features::featurize_office(ByteView(doc.data(), doc.size()));
   EXPECT_EQ(feature(x, "behaviour.evaluated_projects"), 0.0f);
   EXPECT_EQ(features::office_rule(x.x), "");
+}
+
+TEST(OfficeBehaviour, RuleRaisesTheVerdictInTheEngine) {
+  const std::string root = std::string(MAMORI_SOURCE_DIR) + "/models";
+  if (!std::filesystem::exists(root + "/office/meta.json")) GTEST_SKIP() << "models/office not shipped";
+  auto m = engine::load_models(root);
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  const engine::Scanner eng(std::move(m).value(), engine::Options{});
+  const auto doc = word_bytes("Virus", kVirus);
+  const auto r = eng.scan_bytes(ByteView(doc.data(), doc.size()), "virus.doc");
+  EXPECT_EQ(r.verdict, engine::Verdict::malicious);
+  bool named = false;
+  for (const auto& [k, v] : r.context) named = named || (k == "rule" && v == "macro-replication");
+  EXPECT_TRUE(named);
 }
 
 }  // namespace

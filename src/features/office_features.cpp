@@ -453,13 +453,15 @@ bool office_baseline_rule(const std::vector<float>& x) {
 
 std::string office_rule(const std::vector<float>& x) {
   static const std::size_t stealth = index_of("behaviour.stealth"), startup = index_of("behaviour.startup_paths");
+  static const std::size_t replication = index_of("behaviour.replication");
   static const std::size_t code = index_of("macro.code_lines"), sheets = index_of("xlm.macro_sheets");
   static const std::size_t auto_open = index_of("xlm.auto_open_names"), exec = index_of("xlm.exec");
   static const std::size_t call = index_of("xlm.call"), reg = index_of("xlm.register");
-  if (x.size() <= std::max({stealth, startup, code, sheets, auto_open, exec, call, reg})) return {};
-  // A macro that turns off the user's macro-virus protection or writes into XLSTART / Normal.dot spreads itself:
-  // no business macro in the corpus does either (docs/office.md, "Rules").
-  if (x[code] > 0 && (x[stealth] > 0 || x[startup] > 0)) return "macro-replication";
+  if (x.size() <= std::max({stealth, startup, replication, code, sheets, auto_open, exec, call, reg})) return {};
+  // A macro that copies itself (OrganizerCopy, NormalTemplate, StartupPath...) and also turns off the user's
+  // protections or writes into XLSTART / Normal.dot spreads itself. Either half alone is not enough: add-in
+  // installers copy themselves into XLSTART, business templates save NormalTemplate (docs/office.md, "Rules").
+  if (x[code] > 0 && x[replication] > 0 && (x[stealth] > 0 || x[startup] > 0)) return "macro-replication";
   // An Excel 4 macro sheet that runs on open and calls EXEC, CALL or REGISTER: the XLM dropper shape.
   if (x[sheets] > 0 && x[auto_open] > 0 && x[exec] + x[call] + x[reg] > 0) return "xlm-auto-exec";
   return {};

@@ -97,7 +97,8 @@ OfficeSample featurize_office(ByteView bytes, const OfficeOptions& opt = {});
 bool office_baseline_rule(const std::vector<float>& x);
 
 /// The deterministic rules combined with the model (a document a rule names is malicious whatever its score):
-/// "macro-replication" (macros that disable macro-virus protection or write into XLSTART/Normal.dot) and
+/// "macro-replication" (macros that copy themselves and disable macro-virus protection or write into
+/// XLSTART/Normal.dot) and
 /// "xlm-auto-exec" (an auto-open Excel 4 macro sheet calling EXEC/CALL/REGISTER). Empty when none applies.
 std::string office_rule(const std::vector<float>& x);
 /// A short bucket name for reports ("word-vba", "excel-vba", "xlm", "ooxml", "rtf", "pdf", ...) from the vector.
