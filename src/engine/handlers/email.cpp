@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/handlers.hpp"
+#include "engine/passwords.hpp"
 #include "engine/scanner.hpp"
 #include "formats/mime/mime.hpp"
 
@@ -45,7 +46,7 @@ void one_message(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   if (m.parts.empty() && r.verdict == Verdict::unsupported) r.verdict = Verdict::clean;
 
   // Passwords from this message go first, for every archive below it.
-  std::vector<std::string> found = mime::harvest_passwords(m.subject + "\n" + m.text);
+  std::vector<std::string> found = harvest_passwords(m.subject + "\n" + m.text);
   if (!found.empty()) {
     std::string list;
     for (const auto& p : found) list += (list.empty() ? "" : " ") + p;

@@ -12,7 +12,7 @@
 // them (a non-owning GByteArray under a GMimeStreamMem); the returned Message owns everything it holds.
 //
 // split_mbox(bytes) cuts an mbox ("From " separator lines) into zero-copy views of its messages.
-// harvest_passwords(text) finds archive-password candidates near "password"/"パスワード"/"pw"... in message text.
+// Password candidates in the message text are engine::harvest_passwords' business (src/engine/passwords.hpp).
 #pragma once
 
 #include <cstdint>
@@ -31,8 +31,6 @@ inline constexpr std::uint32_t max_depth = 32;             // multipart / messag
 inline constexpr std::uint64_t max_text_bytes = 1u << 20;  // body text kept for password and reply analysis
 inline constexpr std::uint32_t max_uuencode_blocks = 64;
 inline constexpr std::uint32_t max_mbox_messages = 100000;
-inline constexpr std::size_t max_password_candidates = 32;
-inline constexpr std::size_t max_password_length = 64;
 }  // namespace limits
 
 enum class AnomalyCode : std::uint8_t {
@@ -85,9 +83,6 @@ Result<Message> parse_message(ByteView bytes, const ParseOptions& opt = {});
 
 /// Messages of an mbox, as views into `bytes` (the "From " separator line excluded).
 std::vector<ByteView> split_mbox(ByteView bytes, std::uint32_t max_messages = limits::max_mbox_messages);
-
-/// Password candidates from message text, in order of appearance, deduplicated.
-std::vector<std::string> harvest_passwords(std::string_view text);
 
 /// Subject prefixes and quoted-history signs.
 ReplyChain analyse_reply(std::string_view subject, std::string_view text);
