@@ -4,8 +4,10 @@
 //
 //   build/bench/containers_bench [WORKDIR]     (default /tmp/mamori-containers-bench; fixtures are written there)
 //
-// Prints one line per fixture: name, size, verdict, signature, wall ms, peak RSS MiB (after loading the models:
+// Prints one line per fixture: name, size, verdict, signature, wall ms, CPU ms (user+sys: the machine may be
+// shared), peak RSS MiB (after loading the models:
 // baseline given on the first line).
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +27,13 @@ using mamori::test::Blob;
 using mamori::test::blob;
 
 namespace {
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
 
 long vm_hwm_kib() {
   std::ifstream in("/proc/self/status");
@@ -91,16 +100,19 @@ int main(int argc, char** argv) {
   opt.explain = false;
   const mamori::engine::Scanner scanner(std::move(models).value(), opt);
   std::printf("baseline after loading models: peak RSS %.1f MiB\n", static_cast<double>(vm_hwm_kib()) / 1024);
-  std::printf("%-30s %12s %-11s %-34s %9s %9s\n", "fixture", "bytes", "verdict", "signature", "wall ms", "RSS MiB");
+  std::printf("%-30s %12s %-11s %-34s %9s %9s %9s\n", "fixture", "bytes", "verdict", "signature", "wall ms", "CPU ms",
+              "RSS MiB");
   for (const auto& [name, bytes] : fx) {
     std::fflush(stdout);
     const pid_t pid = fork();
     if (pid == 0) {
       const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = cpu_seconds();
       const auto r = scanner.scan_file((dir / name).string());
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("%-30s %12zu %-11s %-34s %9.0f %9.1f\n", name.c_str(), bytes.size(),
-                  mamori::engine::verdict_name(r.verdict), r.signature.empty() ? "-" : r.signature.c_str(), ms,
+      const double cpu_ms = (cpu_seconds() - c0) * 1000;
+      std::printf("%-30s %12zu %-11s %-34s %9.0f %9.0f %9.1f\n", name.c_str(), bytes.size(),
+                  mamori::engine::verdict_name(r.verdict), r.signature.empty() ? "-" : r.signature.c_str(), ms, cpu_ms,
                   static_cast<double>(vm_hwm_kib()) / 1024);
       std::fflush(stdout);
       _exit(0);

@@ -188,6 +188,77 @@ TEST(ArchiveReader, OverlapBombStopsOnRatio) {
   EXPECT_GT(s.entries[0].raw_bytes, 1u << 20);
 }
 
+TEST(ArchiveReader, PaddingSinkBulkCopyKeepsRunsAcrossWrites) {
+  // Content is copied in bulk between stretches of equal bytes; runs that straddle writes must still be measured
+  // exactly, whatever the write sizes.
+  Blob in;
+  std::uint32_t x = 12345;
+  auto noise = [&](std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      x = x * 1103515245u + 12345u;
+      in.push_back(static_cast<std::uint8_t>(x >> 16));
+    }
+  };
+  noise(1000);
+  in.insert(in.end(), 7, 'a');
+  noise(3);
+  in.insert(in.end(), 15, 'b');
+  noise(10);
+  in.insert(in.end(), 70000, 0);  // padding
+  in.insert(in.end(), 65535, 'A');  // one short of padding
+  in.insert(in.end(), 65536, 'B');  // padding
+  noise(5000);
+  for (const std::size_t chunk : {std::size_t{1}, std::size_t{3}, std::size_t{8}, std::size_t{4097}, std::size_t{100001}}) {
+    SCOPED_TRACE(chunk);
+    PaddingSink sink(64 << 10, 1 << 30, 16, true);
+    for (std::size_t i = 0; i < in.size(); i += chunk) sink.write(in.data() + i, std::min(chunk, in.size() - i));
+    sink.finish();
+    EXPECT_EQ(sink.data(), in);
+    EXPECT_EQ(sink.raw_bytes(), in.size());
+    EXPECT_EQ(sink.padding_bytes(), 70000u + 65536u);
+    EXPECT_EQ(sink.content_bytes(), in.size() - 70000u - 65536u);
+  }
+}
+
+TEST(ArchiveReader, DecompressionBudgetCutsTheEntryAndKeepsItsHead) {
+  const Blob head = blob("MZ real content in front of the padding");
+  const Blob z = test::make_padded_zip("a.exe", head, 100ull << 20);
+  ReadOptions opt;
+  opt.max_raw_total = 16ull << 20;
+  Seen s;
+  auto r = walk(z, s, opt);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stop, Stop::raw_bytes);
+  ASSERT_EQ(s.entries.size(), 1u);
+  EXPECT_TRUE(s.entries[0].truncated);
+  EXPECT_EQ(s.entries[0].raw_bytes, 16ull << 20);  // never passed
+  EXPECT_EQ(r->raw_bytes, 16ull << 20);
+  EXPECT_EQ(s.data["a.exe"].substr(0, head.size()), std::string(head.begin(), head.end()));
+
+  // The same budget coming from the caller, asked before each entry.
+  ReadOptions shared;
+  shared.shared = [] { return ReadOptions::Shared{8ull << 20, UINT64_MAX, UINT64_MAX}; };
+  Seen s2;
+  auto r2 = walk(z, s2, shared);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->stop, Stop::raw_bytes);
+  EXPECT_EQ(s2.entries.at(0).raw_bytes, 8ull << 20);
+}
+
+TEST(ArchiveReader, SharedRatioBudgetStopsInsideTheFirstEntry) {
+  // The whole tree's ratio budget is nearly spent: the first bomb entry stops within one slice of it.
+  const Blob z = test::make_overlap_bomb(50, 8 << 20, "0123456789abcdef0123456789ABCDEF-");
+  ReadOptions opt;
+  opt.shared = [] { return ReadOptions::Shared{UINT64_MAX, 2u << 20, UINT64_MAX}; };
+  Seen s;
+  auto r = walk(z, s, opt);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->stop, Stop::ratio);
+  ASSERT_EQ(s.entries.size(), 1u);
+  EXPECT_TRUE(s.entries[0].truncated);
+  EXPECT_LE(s.entries[0].raw_bytes, (2u << 20) + limits::stream_slice);
+}
+
 TEST(ArchiveReader, EntryAndTotalLimits) {
   std::vector<test::ZipItem> many;
   for (int i = 0; i < 50; ++i) many.push_back({"e" + std::to_string(i), blob("x" + std::to_string(i)), false});
@@ -238,7 +309,9 @@ TEST(ArchiveReader, MalformedZipsDegrade) {
     bad[off + 2] = 0xff;
     Seen s;
     auto r = walk(bad, s);
-    if (r.ok()) EXPECT_FALSE(r->anomalies.empty());
+    if (r.ok()) {
+      EXPECT_FALSE(r->anomalies.empty());
+    }
   }
   // A flipped byte inside deflated data: a data error on that entry, the walk goes on.
   {

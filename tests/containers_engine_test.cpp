@@ -60,7 +60,7 @@ TEST_P(PasswordFromMail, OpensTheArchiveWithThePasswordInTheBody) {
   EXPECT_EQ(alone.verdict, Verdict::suspicious);
   EXPECT_EQ(alone.signature, "Mamori.Encrypted.Archive");
 
-  for (const std::string body : {"Hello,\nthe document is attached.\nPassword: " + pw + "\nRegards",
+  for (const std::string& body : {"Hello,\nthe document is attached.\nPassword: " + pw + "\nRegards",
                                  "\xe3\x81\x8a\xe4\xb8\x96\xe8\xa9\xb1\xe3\x81\xab\xe3\x81\xaa\xe3\x81\xa3\xe3\x81\xa6\xe3\x81\x8a\xe3\x82\x8a\xe3\x81\xbe\xe3\x81\x99\xe3\x80\x82\n"
                                  "\xe3\x83\x91\xe3\x82\xb9\xe3\x83\xaf\xe3\x83\xbc\xe3\x83\x89\xe3\x81\xaf " + pw + " \xe3\x81\xa7\xe3\x81\x99\xe3\x80\x82"}) {
     SCOPED_TRACE(body);
@@ -121,6 +121,45 @@ TEST(ContainersEngine, OverlappingEntryBombIsARatioHit) {
   const auto r = scan(s, bomb, "overlap.zip");
   EXPECT_EQ(r.verdict, Verdict::suspicious);
   EXPECT_EQ(r.signature, "Mamori.Limits.Exceeded.Ratio");
+}
+
+TEST(ContainersEngine, ZeroFilledNestedBombStopsOnTheDecompressionBudget) {
+  // Zeros are padding, so the ratio of non-padding bytes never fires: the work bound (bytes decompressed, padding
+  // included, over the file's size) must, long before the 1 GiB Size limit and after only a few leaves.
+  const Blob bomb = test::make_nested_bomb(5, 16, Blob(1u << 20, 0));
+  const auto s = test::container_scanner();
+  const auto r = scan(s, bomb, "zeros42.zip");
+  EXPECT_EQ(r.verdict, Verdict::suspicious);
+  EXPECT_EQ(r.signature, "Mamori.Limits.Exceeded.Ratio");
+  EXPECT_TRUE(test::has_anomaly(r, "limit_exceeded.Ratio: more than 1100 times the file's size decompressed")) << r.signature;
+  std::size_t members = 0;
+  engine::for_each_result(r, [&](const engine::ScanResult&) { ++members; });
+  const std::uint64_t budget = 1100 * bomb.size() + (64u << 20);
+  EXPECT_LE(members, 5 + budget / (1u << 20) + 16);  // the leaves that fit the budget, their zips, one partial
+}
+
+TEST(ContainersEngine, PaddedMemberPastTheDecompressionBudgetIsStillScanned) {
+  // The padding trick against the work bound: a member whose padding passes the budget is cut, and what came
+  // before the padding is scanned all the same.
+  engine::Options o;
+  o.limits.max_decompressed_bytes = 48ull << 20;
+  const Blob z = test::make_padded_zip("invoice.exe", test::tiny_pe(), 200ull << 20);
+  const auto r = scan(test::container_scanner(o), z, "padded.zip");
+  EXPECT_EQ(r.verdict, Verdict::malicious) << r.signature;
+  EXPECT_EQ(r.signature, "Mamori.PE.Malicious");
+  EXPECT_TRUE(test::has_anomaly(r, "limit_exceeded.Size: more than 50331648 bytes decompressed"));
+  const auto* m = test::find_member(r, "padded.zip!invoice.exe");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->type.kind, engine::FileKind::pe);
+  EXPECT_TRUE(test::has_anomaly(*m, "member_truncated_by_limit"));
+
+  // The same padding behind harmless text: never a silent OK.
+  const Blob t = test::make_padded_zip("notes.txt", blob("quarterly notes, nothing else"), 200ull << 20);
+  const auto rt = scan(test::container_scanner(o), t, "padded-text.zip");
+  EXPECT_EQ(rt.verdict, Verdict::suspicious);
+  EXPECT_EQ(rt.signature, "Mamori.Limits.Exceeded.Size");
+  ASSERT_EQ(rt.members.size(), 1u);
+  EXPECT_GE(std::stoull(test::context_value(rt.members[0], "padding_bytes")), 47ull << 20);
 }
 
 TEST(ContainersEngine, SelfIncludingZipStopsAtDepth) {

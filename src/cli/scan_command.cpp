@@ -353,6 +353,14 @@ Runner add_scan_command(CLI::App& app) {
                   "Archive members may expand to at most this many times the archive's size, padding runs "
                   "excluded: Mamori.Limits.Exceeded.Ratio")
       ->default_val(f->limits.max_ratio);
+  cmd->add_option("--max-decompressed", f->limits.max_decompressed_bytes,
+                  "Bytes decompressed per file, all levels, padding included (the work bound): "
+                  "Mamori.Limits.Exceeded.Size")
+      ->default_val(f->limits.max_decompressed_bytes);
+  cmd->add_option("--max-decompressed-ratio", f->limits.max_decompressed_ratio,
+                  "Bytes decompressed per file, padding included, may be at most this many times the file's size "
+                  "(plus 64 MiB; 0 disables): Mamori.Limits.Exceeded.Ratio")
+      ->default_val(f->limits.max_decompressed_ratio);
   cmd->add_option("--max-scan-time", f->limits.max_seconds,
                   "Seconds per file, members included; what is not reached is reported: Mamori.Limits.Exceeded.Time")
       ->default_val(f->limits.max_seconds);

@@ -35,6 +35,13 @@ struct Limits {
   double max_ratio = 1000;
   /// Bytes any file may expand to regardless of the ratio, so that small archives of compressible text pass.
   std::uint64_t ratio_slack = 1ull << 20;
+  /// Work bound: bytes decompressed per top-level file, all levels together, padding included. Decompression is
+  /// what a bomb costs, and padding is cheap to hold but not to inflate. Hitting the ratio part is Ratio, the
+  /// absolute part Size. Deflate cannot expand more than 1032:1, so one zip layer of a padded document stays under
+  /// the default ratio; nested layers (zero-filled 42.zip) and near-uniform data in stronger codecs do not.
+  double max_decompressed_ratio = 1100;
+  std::uint64_t decompressed_slack = 64ull << 20;
+  std::uint64_t max_decompressed_bytes = 4ull << 30;
   /// Wall-clock budget per top-level file; members not reached in time are reported. Limit name: Time.
   double max_seconds = 60;
   /// Whether a limit hit counts as suspicious (true) or is only reported in anomalies (false).
@@ -48,6 +55,8 @@ struct Budget {
   /// Extracted bytes that are not padding runs, and the top-level file's size: their quotient, over the whole
   /// tree, is what max_ratio bounds (42.zip is 42 KB; every layer alone looks harmless).
   std::uint64_t content_bytes = 0;
+  /// Bytes decompressed, padding included (the work bound).
+  std::uint64_t decompressed_bytes = 0;
   std::uint64_t top_size = 0;
   std::chrono::steady_clock::time_point deadline;
 };
@@ -65,15 +74,25 @@ class ScanContext {
   /// `parent`. `data` need only live for the duration of the call.
   bool scan_member(ScanResult& parent, std::string_view name, ByteView data);
 
-  /// Accounts `n` more extracted bytes (of which `content` are not padding; default all) before a container
+  /// Accounts `n` more extracted bytes (of which `content` are not padding; default all), produced by
+  /// decompressing `decompressed` bytes (padding included; 0 when nothing was decompressed), before a container
   /// hands them to scan_member; false (and the limit recorded on `parent`) when that would pass
-  /// max_extracted_bytes (Size) or max_ratio x the top-level file's size plus ratio_slack (Ratio).
-  bool charge_bytes(ScanResult& parent, std::uint64_t n, std::uint64_t content = UINT64_MAX);
+  /// max_extracted_bytes (Size), max_ratio x the top-level file's size plus ratio_slack (Ratio) or the
+  /// decompression budget (Ratio or Size, see decompressed_limit_name).
+  bool charge_bytes(ScanResult& parent, std::uint64_t n, std::uint64_t content = UINT64_MAX, std::uint64_t decompressed = 0);
   bool out_of_time() const noexcept { return std::chrono::steady_clock::now() > budget_.deadline; }
   std::chrono::steady_clock::time_point deadline() const noexcept { return budget_.deadline; }
   /// What is left of the per-file budget, for containers that bound their own readers with it.
   std::uint64_t remaining_members() const noexcept;
   std::uint64_t remaining_bytes() const noexcept;
+  /// Non-padding bytes the ratio bound still allows, over the whole tree.
+  std::uint64_t remaining_content() const noexcept;
+  /// Bytes that may still be decompressed, padding included, and which limit that is ("Ratio" when
+  /// max_decompressed_ratio x the file's size binds, "Size" when max_decompressed_bytes does).
+  std::uint64_t remaining_decompressed() const noexcept;
+  const char* decompressed_limit_name() const noexcept;
+  /// Human-readable why for a decompression budget hit.
+  std::string decompressed_why() const;
 
   /// Records that limit `name` (Depth, Members, Size, Ratio, Time, ...) was hit, with a human-readable why.
   void exceeded(ScanResult& r, std::string_view name, const std::string& why) const;

@@ -1,6 +1,8 @@
 // Archives (zip, 7z, rar, cab, tar, iso, gzip/bzip2/xz streams): every entry goes back through the scanner's
-// dispatch as a member. The reader's bounds come from the scan's remaining budget, so a bomb stops at the limit that
-// names it (Ratio, Size, Members, Time) and the container is reported, never passed silently.
+// dispatch as a member. The reader's bounds come from the scan's remaining budget, asked again before every entry
+// and checked while the entry streams, so a bomb stops inside its first oversized entry at the limit that names it
+// (Ratio, Size, Members, Time) and the container is reported, never passed silently. An entry cut by a budget is
+// still scanned as far as it was read (the content in front of the padding), then the walk stops.
 #include "engine/handlers.hpp"
 #include "engine/scanner.hpp"
 #include "formats/archive/archive.hpp"
@@ -19,12 +21,24 @@ void archive(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   ro.ratio_slack = lim.ratio_slack;
   ro.deadline = ctx.deadline();
   ro.passwords = ctx.passwords();
+  ro.shared = [&ctx] {
+    return mamori::archive::ReadOptions::Shared{ctx.remaining_decompressed(), ctx.remaining_content(), ctx.remaining_bytes()};
+  };
 
   std::uint64_t stopped_by_engine = 0;
   auto summary = mamori::archive::for_each_entry(bytes, ro, [&](const mamori::archive::Entry& e, ByteView data) {
-    if (!e.regular || !e.opened) return true;
-    const std::uint64_t content = e.raw_bytes - std::min(e.raw_bytes, e.padding_bytes);
-    if (!ctx.charge_bytes(r, data.size(), content)) {
+    if (!e.regular || !e.opened) {
+      // Work done on an entry that could not be read (a wrong password's garbage) still counts.
+      if (e.raw_bytes > 0 && !ctx.charge_bytes(r, 0, 0, e.raw_bytes)) {
+        ++stopped_by_engine;
+        return false;
+      }
+      return true;
+    }
+    // The reader checks the ratio between slices, so an entry it cut may pass the budget by one slice; the limit
+    // is reported from its stop reason, not here.
+    const std::uint64_t content = std::min(e.raw_bytes - std::min(e.raw_bytes, e.padding_bytes), ctx.remaining_content());
+    if (!ctx.charge_bytes(r, data.size(), content, e.raw_bytes)) {
       ++stopped_by_engine;
       return false;
     }
@@ -68,9 +82,12 @@ void archive(ByteView bytes, ScanResult& r, ScanContext& ctx) {
     case mamori::archive::Stop::total_bytes:
       ctx.exceeded(r, "Size", "more than " + std::to_string(lim.max_extracted_bytes) + " bytes extracted");
       break;
+    case mamori::archive::Stop::raw_bytes:
+      ctx.exceeded(r, ctx.decompressed_limit_name(), ctx.decompressed_why());
+      break;
     case mamori::archive::Stop::ratio:
       ctx.exceeded(r, "Ratio", "members expand to more than " + std::to_string(static_cast<long long>(lim.max_ratio)) +
-                                   " times the archive's size (padding excluded)");
+                                   " times the file's or the archive's size (padding excluded)");
       break;
     case mamori::archive::Stop::time:
       ctx.exceeded(r, "Time", "scan took longer than " + std::to_string(lim.max_seconds) + " s");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <memory>
 #include <unordered_set>
 
@@ -16,6 +17,7 @@ const char* stop_name(Stop s) noexcept {
     case Stop::entries: return "entries";
     case Stop::total_bytes: return "total_bytes";
     case Stop::ratio: return "ratio";
+    case Stop::raw_bytes: return "raw_bytes";
     case Stop::time: return "time";
     case Stop::visitor: return "visitor";
   }
@@ -56,12 +58,43 @@ std::size_t run_length(const std::uint8_t* p, std::size_t n, std::uint8_t c) {
   return i;
 }
 
+// First index j >= i where 8 equal bytes start, or where fewer than 8 bytes are left. No run of padding_run can
+// begin between i and j, so those bytes are content and are copied in one go: ordinary data has runs of a few
+// bytes, and one insert per run would make content cost many times what padding costs.
+std::size_t next_uniform(const std::uint8_t* p, std::size_t i, std::size_t n) {
+  std::size_t k = i;
+  for (; k + 8 <= n; k += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + k, 8);
+    if (w == 0x0101010101010101ull * (w & 0xff)) {
+      std::size_t j = k;
+      while (j > i && p[j - 1] == p[k]) --j;
+      return j;
+    }
+  }
+  return k;
+}
+
 }  // namespace
 
 void PaddingSink::write(const std::uint8_t* p, std::size_t n) {
   std::size_t i = 0;
   while (i < n) {
     const std::uint8_t c = p[i];
+    if (static_cast<int>(c) != last_) {
+      const std::size_t j = next_uniform(p, i, n);
+      if (j > i) {
+        flush_pending();
+        out_.insert(out_.end(), p + i, p + j);
+        raw_ += j - i;
+        // The copied bytes may end in the first bytes of a run that the next write continues.
+        last_ = p[j - 1];
+        run_len_ = 1;
+        while (run_len_ < j - i && p[j - 1 - run_len_] == p[j - 1]) ++run_len_;
+        i = j;
+        continue;
+      }
+    }
     const std::size_t len = run_length(p + i, n - i, c);
     if (static_cast<int>(c) == last_) {
       run_len_ += len;
@@ -140,7 +173,7 @@ const char* feed_password(struct archive*, void* data) {
 
 enum class OpenMode { formats, raw };
 
-Handle open_handle(ByteView bytes, OpenMode mode, PasswordFeed* feed) {
+Handle open_handle(ByteView bytes, OpenMode mode, PasswordFeed* feed, bool check_crc = true) {
   Handle a(archive_read_new());
   if (!a) return a;
   archive_read_support_filter_all(a.get());
@@ -148,6 +181,7 @@ Handle open_handle(ByteView bytes, OpenMode mode, PasswordFeed* feed) {
     archive_read_support_format_raw(a.get());
   } else {
     archive_read_support_format_all(a.get());
+    if (!check_crc) archive_read_set_format_option(a.get(), "zip", "ignorecrc32", "1");
   }
   if (feed) archive_read_set_passphrase_callback(a.get(), feed, &feed_password);
   // An empty buffer would make libarchive read nothing and call it a zero-entry archive of no format.
@@ -173,13 +207,47 @@ std::string clean_name(struct archive_entry* e, std::vector<Anomaly>& anomalies)
   return s;
 }
 
-// Reads the current entry's data into `sink`, stopping at the entry limits. Returns libarchive's status for the
-// data (ARCHIVE_OK or the failing code) and sets `cut` when a limit stopped it.
-int read_into(struct archive* a, PaddingSink& sink, const ReadOptions& opt, bool& cut, bool& timed_out) {
-  cut = false;
-  timed_out = false;
+// Why an entry's data stopped before its end: its own caps (the walk goes on) or a budget of the walk (the entry is
+// visited as read so far, then the walk stops).
+enum class Cut : std::uint8_t { none, entry, raw_total, content, total, time };
+
+struct EntryCaps {
+  std::uint64_t raw = UINT64_MAX;           // decompressed bytes, padding included
+  bool raw_is_walk = false;                 // the walk's budget binds rather than the entry's
+  std::uint64_t materialised = UINT64_MAX;  // bytes kept
+  bool materialised_is_walk = false;
+  std::uint64_t content = UINT64_MAX;       // non-padding bytes (always the walk's: ratio)
+};
+
+// Hands `n` bytes to the sink in slices, checking the caps after each: a bomb entry stops within one slice of its
+// budget instead of after gigabytes. The raw cap is never passed.
+Cut feed_sink(PaddingSink& sink, const std::uint8_t* p, std::size_t n, const ReadOptions& opt, const EntryCaps& caps,
+              std::uint64_t& slices) {
+  while (n > 0) {
+    if (sink.raw_bytes() >= caps.raw) return caps.raw_is_walk ? Cut::raw_total : Cut::entry;
+    const std::size_t k = static_cast<std::size_t>(
+        std::min<std::uint64_t>({n, limits::stream_slice, caps.raw - sink.raw_bytes()}));
+    sink.write(p, k);
+    p += k;
+    n -= k;
+    const std::uint64_t materialised = opt.collapse_padding ? sink.data().size() : sink.raw_bytes();
+    if (materialised > caps.materialised) {
+      // Keep exactly the cap, so that callers charging these bytes against the same budget never see it passed.
+      if (sink.data().size() > caps.materialised) sink.data().resize(static_cast<std::size_t>(caps.materialised));
+      return caps.materialised_is_walk ? Cut::total : Cut::entry;
+    }
+    if (sink.content_bytes() > caps.content) return Cut::content;
+    if ((++slices & 15) == 0 && std::chrono::steady_clock::now() > opt.deadline) return Cut::time;
+  }
+  return Cut::none;
+}
+
+// Reads the current entry's data into `sink` within `caps`. Returns libarchive's status for the data (ARCHIVE_OK or
+// the failing code) and sets `cut` when a cap or the deadline stopped it.
+int read_into(struct archive* a, PaddingSink& sink, const ReadOptions& opt, const EntryCaps& caps, Cut& cut) {
+  cut = Cut::none;
   bool warned = false;
-  std::uint64_t expect_offset = 0;
+  std::uint64_t expect_offset = 0, slices = 0;
   for (std::uint64_t blocks = 0;; ++blocks) {
     const void* buf = nullptr;
     std::size_t size = 0;
@@ -193,21 +261,18 @@ int read_into(struct archive* a, PaddingSink& sink, const ReadOptions& opt, bool
     if (offset >= 0 && static_cast<std::uint64_t>(offset) > expect_offset) {
       static const std::uint8_t zeros[64 << 10] = {};
       std::uint64_t hole = static_cast<std::uint64_t>(offset) - expect_offset;
-      while (hole > 0 && sink.raw_bytes() < opt.max_raw_entry_bytes) {
+      while (hole > 0 && cut == Cut::none) {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(hole, sizeof zeros));
-        sink.write(zeros, n);
+        cut = feed_sink(sink, zeros, n, opt, caps, slices);
         hole -= n;
       }
+      if (cut != Cut::none) return ARCHIVE_OK;
     }
     if (offset >= 0) expect_offset = static_cast<std::uint64_t>(offset) + size;
-    sink.write(static_cast<const std::uint8_t*>(buf), size);
-    const std::uint64_t materialised = opt.collapse_padding ? sink.data().size() : sink.raw_bytes();
-    if (materialised > opt.max_entry_bytes || sink.raw_bytes() > opt.max_raw_entry_bytes) {
-      cut = true;
-      return ARCHIVE_OK;
-    }
+    cut = feed_sink(sink, static_cast<const std::uint8_t*>(buf), size, opt, caps, slices);
+    if (cut != Cut::none) return ARCHIVE_OK;
     if ((blocks & 63) == 63 && std::chrono::steady_clock::now() > opt.deadline) {
-      timed_out = true;
+      cut = Cut::time;
       return ARCHIVE_OK;
     }
   }
@@ -231,7 +296,8 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
   // libarchive calls empty input an archive of no entries; for a scanner it is no archive.
   if (bytes.empty()) return make_error(ErrorCode::not_this_format, "empty input");
   PasswordFeed feed{&opt.passwords, 0, SIZE_MAX};
-  Handle a = open_handle(bytes, OpenMode::formats, &feed);
+  Handle a = open_handle(bytes, OpenMode::formats, &feed, /*check_crc=*/false);
+  bool crc_checked = false;
   OpenMode mode = OpenMode::formats;
   struct archive_entry* e = nullptr;
   int rc = a ? archive_read_next_header(a.get(), &e) : ARCHIVE_FATAL;
@@ -259,9 +325,13 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
     if (code != ARCHIVE_FILTER_NONE && archive_filter_name(a.get(), i)) s.filters.emplace_back(archive_filter_name(a.get(), i));
   }
 
-  const double ratio_budget = opt.max_ratio > 0
-                                  ? opt.max_ratio * static_cast<double>(bytes.size()) + static_cast<double>(opt.ratio_slack)
-                                  : -1;
+  // What this archive's own ratio allows, in bytes (saturating: a huge archive with a huge ratio is no limit).
+  std::uint64_t ratio_budget = UINT64_MAX;
+  if (opt.max_ratio > 0) {
+    const double b = opt.max_ratio * static_cast<double>(bytes.size()) + static_cast<double>(opt.ratio_slack);
+    if (b < 1.8e19) ratio_budget = static_cast<std::uint64_t>(b);
+  }
+  auto left = [](std::uint64_t budget, std::uint64_t used) { return budget > used ? budget - used : 0; };
   std::uint64_t content_total = 0;
   std::unordered_set<std::string> names;
   PaddingSink sink(limits::padding_run, opt.exact_padding_cap, opt.collapsed_run_keep, opt.collapse_padding);
@@ -302,10 +372,31 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
       continue;
     }
 
+    if (en.encrypted && !crc_checked && mode == OpenMode::formats) {
+      // From here on the checksum is what tells a wrong ZipCrypto password from the right one: continue the walk
+      // on a handle that computes it (one re-walk of the headers, once per archive).
+      feed = PasswordFeed{&opt.passwords, 0, SIZE_MAX};
+      Handle b = open_handle(bytes, mode, &feed, /*check_crc=*/true);
+      if (b && seek_entry(b.get(), index)) {
+        a = std::move(b);
+        crc_checked = true;
+      }
+    }
+
+    const ReadOptions::Shared shared = opt.shared ? opt.shared() : ReadOptions::Shared{};
+    EntryCaps caps;
+    const std::uint64_t raw_left = std::min(left(opt.max_raw_total, s.raw_bytes), shared.raw);
+    caps.raw = std::min(opt.max_raw_entry_bytes, raw_left);
+    caps.raw_is_walk = raw_left <= opt.max_raw_entry_bytes;
+    const std::uint64_t total_left = std::min(left(opt.max_total_bytes, s.extracted_bytes), shared.bytes);
+    caps.materialised = std::min(opt.max_entry_bytes, total_left);
+    caps.materialised_is_walk = total_left <= opt.max_entry_bytes;
+    caps.content = std::min(left(ratio_budget, content_total), shared.content);
+
     sink.clear();
-    bool cut = false, timed_out = false;
+    Cut cut = Cut::none;
     const std::size_t feed_before = feed.last;
-    int drc = read_into(a.get(), sink, opt, cut, timed_out);
+    int drc = read_into(a.get(), sink, opt, caps, cut);
     // ZipCrypto's one-byte check lets ~1/256 wrong passwords through; the data then fails. Retry this entry on a
     // fresh handle with the passwords after the one that falsely matched.
     std::size_t retries = 0;
@@ -316,7 +407,7 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
       Handle b = open_handle(bytes, mode, &again);
       if (!b || !seek_entry(b.get(), index)) break;
       sink.clear();
-      drc = read_into(b.get(), sink, opt, cut, timed_out);
+      drc = read_into(b.get(), sink, opt, caps, cut);
       feed.next = again.next;
       feed.last = again.last;
     }
@@ -324,7 +415,7 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
     en.raw_bytes = sink.raw_bytes();
     en.padding_bytes = sink.padding_bytes();
     en.collapsed_bytes = sink.collapsed_bytes();
-    en.truncated = cut;
+    en.truncated = cut != Cut::none;
     if (drc == ARCHIVE_WARN && !en.encrypted) {
       const char* m = archive_error_string(a.get());
       s.anomalies.push_back({AnomalyCode::data_error, en.name + ": " + (m ? m : "warning")});
@@ -343,31 +434,35 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
       en.password = opt.passwords[feed.last];
       s.password = en.password;
     }
-    if (cut) s.anomalies.push_back({AnomalyCode::entry_truncated_by_limit, en.name});
+    if (en.truncated) s.anomalies.push_back({AnomalyCode::entry_truncated_by_limit, en.name});
     if (en.collapsed_bytes > 0)
       s.anomalies.push_back({AnomalyCode::padding_collapsed, en.name + ": " + std::to_string(en.collapsed_bytes) + " bytes"});
-    if (en.opened && !cut && en.size_known && mode != OpenMode::raw && en.declared_size != en.raw_bytes)
+    if (en.opened && !en.truncated && en.size_known && mode != OpenMode::raw && en.declared_size != en.raw_bytes)
       s.anomalies.push_back({AnomalyCode::size_mismatch, en.name + ": declared " + std::to_string(en.declared_size) +
                                                              ", read " + std::to_string(en.raw_bytes)});
     s.padding_bytes += en.padding_bytes;
     s.collapsed_bytes += en.collapsed_bytes;
+    s.raw_bytes += sink.raw_bytes();
     content_total += sink.content_bytes();
-    if (ratio_budget >= 0 && static_cast<double>(content_total) > ratio_budget) {
-      s.stop = Stop::ratio;
-      break;
-    }
-    if (s.extracted_bytes + sink.data().size() > opt.max_total_bytes) {
-      s.stop = Stop::total_bytes;
-      break;
-    }
+    s.content_bytes = content_total;
     s.extracted_bytes += sink.data().size();
+    Stop stop = Stop::none;
+    switch (cut) {
+      case Cut::none: case Cut::entry: break;
+      case Cut::raw_total: stop = Stop::raw_bytes; break;
+      case Cut::content: stop = Stop::ratio; break;
+      case Cut::total: stop = Stop::total_bytes; break;
+      case Cut::time: stop = Stop::time; break;
+    }
     const ByteView data = en.opened ? ByteView(sink.data().data(), sink.data().size()) : ByteView();
-    if (!visit(en, data)) {
-      s.stop = Stop::visitor;
+    // An entry cut by the walk's budget is still visited when something of it was read: the real content in front
+    // of a padding run or a bomb's kernel is what a scan must see.
+    if ((stop == Stop::none || !data.empty()) && !visit(en, data)) {
+      s.stop = stop == Stop::none ? Stop::visitor : stop;
       break;
     }
-    if (timed_out) {
-      s.stop = Stop::time;
+    if (stop != Stop::none) {
+      s.stop = stop;
       break;
     }
     rc = archive_read_next_header(a.get(), &e);

@@ -16,6 +16,15 @@
 // anomalies; that is the price of never holding 2 GB of zeros. The ratio bound counts bytes that are not padding,
 // so a padded but real document is scanned rather than called a bomb.
 //
+// Work. Decompression is the cost of a bomb, so ReadOptions::max_raw_total bounds the bytes libarchive produces
+// over the whole walk, padding included, and every budget (raw bytes, the ratio of non-padding bytes, materialised
+// bytes, time) is checked while an entry streams, in slices of at most stream_slice bytes: a bomb stops inside its
+// first oversized entry, not after it. An entry cut by a budget of the walk is still visited (truncated = true), so
+// the real content in front of the padding is scanned, and then the walk stops. CRC-32 is not computed for
+// unencrypted zip entries (it costs as much as inflating them and a bad checksum changes nothing a scan does with
+// the bytes); from the first encrypted entry on the walk continues on a handle that checks it, because a wrong
+// ZipCrypto password is only caught by the checksum.
+//
 // Passwords. For encrypted zip entries the passwords are offered in order through libarchive's passphrase callback;
 // Entry::password names the one that opened the entry. ZipCrypto checks a password with a single byte, so about one
 // wrong password in 256 passes the check and then fails on the data: the entry is then retried with the passwords
@@ -49,6 +58,8 @@ inline constexpr std::uint64_t default_max_raw_entry_bytes = 8ull << 30;
 inline constexpr std::size_t max_name_length = 1024;
 // A run of one byte value at least this long is padding.
 inline constexpr std::uint64_t padding_run = 64ull << 10;
+// Bytes handed to the padding sink between two budget checks: a budget is passed by at most this much.
+inline constexpr std::size_t stream_slice = 1u << 20;
 }  // namespace limits
 
 /// Why a walk ended before the archive's last entry.
@@ -57,6 +68,7 @@ enum class Stop : std::uint8_t {
   entries,       // max_entries reached
   total_bytes,   // max_total_bytes reached
   ratio,         // extracted non-padding bytes passed max_ratio x archive size
+  raw_bytes,     // max_raw_total reached (bytes decompressed, padding included)
   time,          // deadline passed
   visitor,       // the visitor returned false
 };
@@ -103,6 +115,19 @@ struct ReadOptions {
   std::uint64_t max_raw_entry_bytes = limits::default_max_raw_entry_bytes;
   /// Materialised bytes over all entries of this walk.
   std::uint64_t max_total_bytes = 1ull << 30;
+  /// Bytes decompressed over all entries of this walk, padding included: the work bound (Stop::raw_bytes). Never
+  /// passed.
+  std::uint64_t max_raw_total = UINT64_MAX;
+  /// Budgets shared with the caller's wider work (a scan's whole member tree, which nested walks draw on too),
+  /// asked before every entry: bytes that may still be decompressed (Stop::raw_bytes), non-padding bytes that may
+  /// still be extracted (Stop::ratio) and bytes that may still be materialised (Stop::total_bytes). Charging visited
+  /// entries against them is the caller's business. Optional.
+  struct Shared {
+    std::uint64_t raw = UINT64_MAX;
+    std::uint64_t content = UINT64_MAX;
+    std::uint64_t bytes = UINT64_MAX;
+  };
+  std::function<Shared()> shared;
   /// Extracted non-padding bytes may not pass max_ratio x the archive's size (plus ratio_slack, so that a small
   /// archive of very compressible text is not a bomb). 0 disables.
   double max_ratio = 1000;
@@ -124,6 +149,8 @@ struct Summary {
   std::uint64_t encrypted_entries = 0;
   std::uint64_t unopened_encrypted = 0;
   std::uint64_t extracted_bytes = 0;   // materialised
+  std::uint64_t raw_bytes = 0;         // decompressed, padding included
+  std::uint64_t content_bytes = 0;     // decompressed, padding excluded
   std::uint64_t padding_bytes = 0;
   std::uint64_t collapsed_bytes = 0;
   std::string password;                // the last password that opened an entry
@@ -158,7 +185,7 @@ class PaddingSink {
   std::uint64_t padding_bytes() const noexcept { return padding_; }
   std::uint64_t collapsed_bytes() const noexcept { return collapsed_; }
   /// Bytes that are not padding: what ratio limits count.
-  std::uint64_t content_bytes() const noexcept { return raw_ - padding_ - pending_; }
+  std::uint64_t content_bytes() const noexcept { return raw_ - padding_; }
   void clear();
 
  private:
