@@ -462,6 +462,7 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
       break;
     }
     if (stop != Stop::none) {
+      if (data.empty()) --s.entries;  // `entries` counts visited entries; nothing of this one was read
       s.stop = stop;
       break;
     }

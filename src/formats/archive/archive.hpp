@@ -145,7 +145,7 @@ struct ReadOptions {
 struct Summary {
   std::string format;               // libarchive's format name ("ZIP 2.0 (deflation)", "7-Zip", "RAW", ...)
   std::vector<std::string> filters; // outer compression filters, outermost first ("gzip", "xz")
-  std::uint64_t entries = 0;
+  std::uint64_t entries = 0;         // entries visited
   std::uint64_t encrypted_entries = 0;
   std::uint64_t unopened_encrypted = 0;
   std::uint64_t extracted_bytes = 0;   // materialised
