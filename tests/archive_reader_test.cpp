@@ -245,6 +245,26 @@ TEST(ArchiveReader, DecompressionBudgetCutsTheEntryAndKeepsItsHead) {
   EXPECT_EQ(s2.entries.at(0).raw_bytes, 8ull << 20);
 }
 
+TEST(ArchiveReader, PaddingFlushedAtTheEndStaysWithinTheEntryCap) {
+  // fuzz_archive, crash-8047bfa7: a run of padding still pending when the entry ended was flushed after the last
+  // cap check, so the entry came out larger than max_entry_bytes.
+  Blob head;
+  for (int i = 0; i < 1000; ++i) head.push_back(static_cast<std::uint8_t>(i * 37 + 11));
+  const Blob z = test::make_padded_zip("a.bin", head, 200u << 10);
+  ReadOptions opt;
+  opt.max_entry_bytes = 2000;
+  opt.exact_padding_cap = 1000;
+  opt.collapsed_run_keep = 4096;
+  Seen s;
+  auto r = walk(z, s, opt);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(s.entries.size(), 1u);
+  EXPECT_LE(s.data["a.bin"].size(), 2000u);
+  EXPECT_TRUE(s.entries[0].truncated);
+  EXPECT_EQ(s.data["a.bin"].substr(0, head.size()), std::string(head.begin(), head.end()));
+  EXPECT_EQ(r->extracted_bytes, s.data["a.bin"].size());
+}
+
 TEST(ArchiveReader, SharedRatioBudgetStopsInsideTheFirstEntry) {
   // The whole tree's ratio budget is nearly spent: the first bomb entry stops within one slice of it.
   const Blob z = test::make_overlap_bomb(50, 8 << 20, "0123456789abcdef0123456789ABCDEF-");

@@ -412,6 +412,12 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
       feed.last = again.last;
     }
     sink.finish();
+    // A padding run held back until the end of the entry is flushed by finish(), after the last cap check: the kept
+    // part of it may not pass the cap either.
+    if (sink.data().size() > caps.materialised) {
+      sink.data().resize(static_cast<std::size_t>(caps.materialised));
+      if (cut == Cut::none) cut = caps.materialised_is_walk ? Cut::total : Cut::entry;
+    }
     en.raw_bytes = sink.raw_bytes();
     en.padding_bytes = sink.padding_bytes();
     en.collapsed_bytes = sink.collapsed_bytes();
