@@ -1,46 +1,26 @@
 // End-to-end tests of the `mamori` executable: output format, exit codes, JSON fields, limits, odd files.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "support/pe_builder.hpp"
+#include "support/files.hpp"
+#include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(MAMORI_BINARY) + " " + args + " 2>/dev/null";
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using mamori::test::run_mamori;
 
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("mamori-cli-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    dir = mamori::test::fresh_test_dir("mamori-cli");
   }
   void TearDown() override { fs::remove_all(dir); }
   fs::path write(const std::string& name, const std::vector<std::uint8_t>& bytes) {
@@ -64,31 +44,31 @@ std::vector<std::uint8_t> a_pe() {
 
 TEST_F(Cli, CleanFileIsOkWithExitCodeZero) {
   const auto p = write("notes.txt", "just some notes about the weekly meeting");
-  const auto r = run("scan " + p.string());
-  EXPECT_EQ(r.code, 0) << r.out;
+  const auto r = run_mamori({"scan", p.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find(p.string() + ": OK\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("----------- SCAN SUMMARY -----------"), std::string::npos);
   EXPECT_NE(r.out.find("Scanned files: 1"), std::string::npos);
 }
 
 TEST_F(Cli, MissingFileIsAnErrorWithExitCodeTwo) {
-  const auto r = run("scan " + (dir / "nope").string());
-  EXPECT_EQ(r.code, 2);
+  const auto r = run_mamori({"scan", (dir / "nope").string()});
+  EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.out.find(" ERROR\n"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, OversizedFileIsFoundNotSilentlyOk) {
   const auto p = write("big.bin", std::vector<std::uint8_t>(5000, 0x41));
-  const auto r = run("scan --max-filesize 1000 " + p.string());
-  EXPECT_EQ(r.code, 1) << r.out;
+  const auto r = run_mamori({"scan", "--max-filesize", "1000", p.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.out.find("Mamori.Limits.Exceeded.FileSize FOUND"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, JsonHasOneObjectPerFileWithTheDocumentedFields) {
   write("a/tool.exe", a_pe());
   write("a/b/readme.txt", "hello there, this is text");
-  const auto r = run("scan --json " + dir.string());
-  EXPECT_TRUE(r.code == 0 || r.code == 1) << r.out;
+  const auto r = run_mamori({"scan", "--json", dir.string()});
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.out;
   std::istringstream in(r.out);
   std::string line;
   int n = 0;
@@ -118,36 +98,30 @@ TEST_F(Cli, FilesFromAndThreadsScanEverythingOnce) {
   std::string list;
   for (int i = 0; i < 20; ++i) list += write("f" + std::to_string(i) + ".txt", "text file number " + std::to_string(i)).string() + "\n";
   const auto lf = write("list", list);
-  const auto r = run("scan -j 4 --files-from " + lf.string());
-  EXPECT_EQ(r.code, 0) << r.out;
+  const auto r = run_mamori({"scan", "-j", "4", "--files-from", lf.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("Scanned files: 20"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, FifoInAFolderDoesNotHangTheScan) {
   write("x.txt", "plain words in a plain file");
   ASSERT_EQ(::mkfifo((dir / "pipe").c_str(), 0600), 0);
-  const auto r = run("scan " + dir.string());
-  EXPECT_EQ(r.code, 0) << r.out;
+  const auto r = run_mamori({"scan", dir.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("Scanned files: 1"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, ModelFromAnotherSchemaIsRefusedClearly) {
   fs::create_directories(dir / "models/pe");
   std::ofstream(dir / "models/pe/meta.json") << R"({"schema_version": 0, "schema_hash": "00000000"})";
-  const std::string cmd = std::string(MAMORI_BINARY) + " scan --model-dir " + (dir / "models").string() + " /dev/null 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  const int st = ::pclose(p);
-  EXPECT_EQ(WEXITSTATUS(st), 2);
-  EXPECT_NE(out.find("feature schema"), std::string::npos) << out;
+  const auto r = run_mamori({"scan", "--model-dir", (dir / "models").string(), "/dev/null"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE((r.out + r.err).find("feature schema"), std::string::npos) << r.out << r.err;
 }
 
 TEST_F(Cli, HelpDescribesExitCodes) {
-  const auto r = run("scan --help");
-  EXPECT_EQ(r.code, 0);
+  const auto r = run_mamori({"scan", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("Exit code: 0 nothing found, 1 something found, 2 errors"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("--files-from"), std::string::npos);
 }

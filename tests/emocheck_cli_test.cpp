@@ -1,11 +1,8 @@
 // `mamori emocheck` end to end: exit codes, EmoCheck-compatible report files and JSON keys, the model scan of the
 // suspects, and (when the corpus is present) real Emotet DLLs planted in a synthetic tree.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -17,6 +14,7 @@
 #include "engine/scanner.hpp"
 #include "support/corpus_manifest.hpp"
 #include "support/evidence_tree.hpp"
+#include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace mamori;
@@ -24,22 +22,10 @@ using test::EvidenceTree;
 
 namespace {
 
-struct CliRun {
-  int code = -1;
-  std::string out;
-};
-
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(MAMORI_BINARY) + " emocheck " + args + " 2>/dev/null";
-  CliRun r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
+// `mamori emocheck` with `args`.
+test::Proc run(std::vector<std::string> args) {
+  args.insert(args.begin(), "emocheck");
+  return test::run_mamori(args);
 }
 
 constexpr const char* kRun = "Software\\Microsoft\\Windows\\CurrentVersion\\Run";
@@ -68,8 +54,8 @@ TEST(EmocheckCli, ExitCodesReportFilesAndJsonKeys) {
   const fs::path out = t.root().parent_path() / (t.root().filename().string() + "-out");
   fs::create_directories(out);
 
-  CliRun r = run("--evidence " + t.root().string() + " --volume-serial 001C-FDE0 --json --output " + out.string());
-  EXPECT_EQ(r.code, 1) << r.out;
+  test::Proc r = run({"--evidence", t.root().string(), "--volume-serial", "001C-FDE0", "--json", "--output", out.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["is_infected"], "yes");
   EXPECT_EQ(j["hostname"], "WS-0042");
@@ -115,17 +101,17 @@ TEST(EmocheckCli, ExitCodesReportFilesAndJsonKeys) {
   // Clean: the Run value gone.
   EvidenceTree c("cli-clean");
   c.windows({});
-  r = run("--evidence " + c.root().string() + " --volume-serial 001CFDE0");
-  EXPECT_EQ(r.code, 0) << r.out;
+  r = run({"--evidence", c.root().string(), "--volume-serial", "001CFDE0"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("No detection."), std::string::npos);
   // Nothing checkable, a missing folder, bad flags: 2.
   EvidenceTree e("cli-empty");
-  EXPECT_EQ(run("--evidence " + e.root().string()).code, 2);
-  EXPECT_EQ(run("--evidence /nonexistent/x").code, 2);
-  EXPECT_EQ(run("--evidence " + c.root().string() + " --volume-serial XYZ").code, 2);
-  EXPECT_EQ(run("--evidence " + c.root().string() + " --processes /nonexistent.csv").code, 2);
+  EXPECT_EQ(run({"--evidence", e.root().string()}).exit_code, 2);
+  EXPECT_EQ(run({"--evidence", "/nonexistent/x"}).exit_code, 2);
+  EXPECT_EQ(run({"--evidence", c.root().string(), "--volume-serial", "XYZ"}).exit_code, 2);
+  EXPECT_EQ(run({"--evidence", c.root().string(), "--processes", "/nonexistent.csv"}).exit_code, 2);
   c.file("garbage.csv", "this is not, a process list\n");
-  EXPECT_EQ(run("--evidence " + c.root().string() + " --processes " + c.at("garbage.csv").string()).code, 2);
+  EXPECT_EQ(run({"--evidence", c.root().string(), "--processes", c.at("garbage.csv").string()}).exit_code, 2);
 }
 
 // Real Emotet DLLs from the corpus, copied into a synthetic tree (never executed): the random-name method must

@@ -4,11 +4,8 @@
 // written outside --out, that existing files are not overwritten, and that non-documents are refused.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -16,7 +13,9 @@
 #include "analysis/extract.hpp"
 #include "common/hash.hpp"
 #include "support/cfb_builder.hpp"
+#include "support/files.hpp"
 #include "support/iocs_helpers.hpp"
+#include "support/run_cli.hpp"
 
 namespace {
 
@@ -129,30 +128,12 @@ TEST(ExtractDocument, RefusesNonDocumentsAndSurvivesCorruption) {
   }
 }
 
-struct Run {
-  int code = -1;
-  std::string out;
-};
-
-Run run(const std::string& args) {
-  const std::string cmd = std::string(MAMORI_BINARY) + " " + args + " 2>/dev/null";
-  Run r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int st = ::pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using mamori::test::run_mamori;
 
 class ExtractCommand : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir = fs::temp_directory_path() / ("mamori-extract-" + std::to_string(::getpid()) + "-" +
-                                       ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
+    dir = mamori::test::fresh_test_dir("mamori-extract");
     fs::create_directories(dir / "work");
     doc = (dir / "work" / "doc.bin").string();
     const auto d = make_document();
@@ -164,13 +145,13 @@ class ExtractCommand : public ::testing::Test {
 };
 
 TEST_F(ExtractCommand, PrintsEverythingWithoutOut) {
-  const auto r = run("extract " + doc);
-  EXPECT_EQ(r.code, 0);
+  const auto r = run_mamori({"extract", doc});
+  EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.out.find("=== module ThisDocument"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("url  http://extract.example.com/a.exe"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("label \"../../evil.sh\""), std::string::npos) << r.out;
-  const auto j = run("extract --json " + doc);
-  EXPECT_EQ(j.code, 0);
+  const auto j = run_mamori({"extract", "--json", doc});
+  EXPECT_EQ(j.exit_code, 0);
   const auto parsed = nlohmann::json::parse(j.out);
   EXPECT_EQ(parsed["iocs"][0]["value"], "http://extract.example.com/a.exe");
   EXPECT_EQ(parsed["objects"].size(), 2u);
@@ -178,8 +159,8 @@ TEST_F(ExtractCommand, PrintsEverythingWithoutOut) {
 
 TEST_F(ExtractCommand, WritesOnlyGeneratedNamesInsideOut) {
   const fs::path out = dir / "work" / "out";
-  const auto r = run("extract --json --out " + out.string() + " " + doc);
-  ASSERT_EQ(r.code, 0) << r.out;
+  const auto r = run_mamori({"extract", "--json", "--out", out.string(), doc});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
   std::set<std::string> names;
   for (const auto& e : fs::directory_iterator(out)) {
     names.insert(e.path().filename().string());
@@ -210,17 +191,17 @@ TEST_F(ExtractCommand, WritesOnlyGeneratedNamesInsideOut) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["objects"].size(), 2u);
   // A second run finds the files there and refuses rather than overwrite.
   std::ofstream(out / "object-001.bin", std::ios::trunc) << "analyst notes";
-  EXPECT_EQ(run("extract --out " + out.string() + " " + doc).code, 2);
+  EXPECT_EQ(run_mamori({"extract", "--out", out.string(), doc}).exit_code, 2);
   std::ifstream kept(out / "object-001.bin");
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(kept)), {}), "analyst notes");
 }
 
 TEST_F(ExtractCommand, ErrorsAreExitCodeTwo) {
   std::ofstream(dir / "work" / "plain.txt") << "hello";
-  EXPECT_EQ(run("extract " + (dir / "work" / "plain.txt").string()).code, 2);
-  EXPECT_EQ(run("extract " + (dir / "work" / "missing.doc").string()).code, 2);
+  EXPECT_EQ(run_mamori({"extract", (dir / "work" / "plain.txt").string()}).exit_code, 2);
+  EXPECT_EQ(run_mamori({"extract", (dir / "work" / "missing.doc").string()}).exit_code, 2);
   // --out through a symlink to a file, or into a path under a regular file, fails cleanly.
-  EXPECT_EQ(run("extract --out " + (dir / "work" / "plain.txt").string() + " " + doc).code, 2);
+  EXPECT_EQ(run_mamori({"extract", "--out", (dir / "work" / "plain.txt").string(), doc}).exit_code, 2);
 }
 
 }  // namespace

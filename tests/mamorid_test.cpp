@@ -4,13 +4,9 @@
 // hangs them.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -21,7 +17,10 @@
 #include "daemon/protocol.hpp"
 #include "daemon/spool.hpp"
 #include "support/corpus_manifest.hpp"
+#include "support/daemon.hpp"
+#include "support/files.hpp"
 #include "support/pe_builder.hpp"
+#include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
 using namespace mamori::daemon;
@@ -158,118 +157,17 @@ TEST(MamoridConfig, ReadsClamdOptionsAndWarnsAboutOthers) {
 
 namespace {
 
-std::string read_all(int fd) {
-  std::string out;
-  std::array<char, 65536> buf{};
-  for (;;) {
-    const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
-    if (n <= 0) break;  // EOF, error or the receive timeout
-    out.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  return out;
+using mamori::test::be32;
+using mamori::test::instream;
+using mamori::test::read_all;
+using mamori::test::TestDaemon;
+
+// The daemon as these tests run it: verbose log, four workers, plus `extra` config lines.
+TestDaemon::Options daemon_config(const std::string& extra) {
+  return {"LogVerbose yes\nMaxThreads 4\nMaxQueue 16\n" + extra, {}, {}};
 }
 
-std::string be32(std::uint32_t n) {
-  return std::string{static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
-}
-
-std::string instream(const std::string& data, char prefix = 'z', std::size_t chunk = 4096) {
-  std::string s = prefix + "INSTREAM"s + (prefix == 'z' ? '\0' : '\n');
-  for (std::size_t off = 0; off < data.size(); off += chunk) {
-    const auto part = data.substr(off, chunk);
-    s += be32(static_cast<std::uint32_t>(part.size())) + part;
-  }
-  return s + be32(0);
-}
-
-class Daemon {
- public:
-  Daemon(const fs::path& dir, const std::string& extra) : dir_(dir), socket_((dir / "mamorid.ctl").string()) {
-    fs::create_directories(dir);
-    std::ofstream(dir / "mamorid.conf") << "LocalSocket " << socket_ << "\nForeground yes\nLogFile " << (dir / "log").string()
-                                        << "\nLogVerbose yes\nMaxThreads 4\nMaxQueue 16\n" << extra;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const std::string conf = (dir / "mamorid.conf").string();
-      ::execl(MAMORID_BINARY, MAMORID_BINARY, "--config", conf.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    // Ready when the socket answers PING (the model loads first).
-    for (int i = 0; i < 300 && !ready_; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      int st;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      ready_ = ask("zPING\0"s) == "PONG\0"s;
-    }
-  }
-  ~Daemon() { stop(); }
-
-  bool ready() const { return ready_; }
-  const std::string& socket() const { return socket_; }
-  std::string log() const {
-    std::ifstream f(dir_ / "log");
-    return std::string(std::istreambuf_iterator<char>(f), {});
-  }
-
-  int connect(int timeout_s = 10) const {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::strncpy(sa.sun_path, socket_.c_str(), sizeof sa.sun_path - 1);
-    timeval tv{timeout_s, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
-      ::close(fd);
-      return -1;
-    }
-    return fd;
-  }
-  /// One connection: send `request`, read the reply until the daemon closes (or 10 s pass).
-  std::string ask(const std::string& request) const {
-    const int fd = connect();
-    if (fd < 0) return "<connect failed>";
-    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    auto r = read_all(fd);
-    ::close(fd);
-    return r;
-  }
-
-  /// Sends SIGTERM and waits (at most 10 s, then SIGKILL); returns the exit status.
-  int stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    return wait_exit();
-  }
-  int wait_exit() {
-    int st = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    return -1;
-  }
-
- private:
-  fs::path dir_;
-  std::string socket_;
-  pid_t pid_ = -1;
-  bool ready_ = false;
-};
-
-fs::path test_dir() {
-  return fs::temp_directory_path() / ("mamorid-" + std::to_string(::getpid()) + "-" +
-                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
-}
+fs::path test_dir() { return mamori::test::fresh_test_dir("mamorid"); }
 
 class Mamorid : public ::testing::Test {
  protected:
@@ -278,7 +176,8 @@ class Mamorid : public ::testing::Test {
     fs::remove_all(dir_);
     // Small limits so the limit paths are cheap to reach; short timeouts so the timeout test is quick.
     // StreamSpoolThreshold 16K: streams above it go through a temporary file.
-    d_ = new Daemon(dir_, "StreamMaxLength 200K\nMaxFileSize 100K\nCommandReadTimeout 2\nReadTimeout 2\nStreamSpoolThreshold 16K\n");
+    d_ = new TestDaemon(dir_, daemon_config("StreamMaxLength 200K\nMaxFileSize 100K\nCommandReadTimeout 2\nReadTimeout 2\n"
+                                            "StreamSpoolThreshold 16K\n"));
   }
   static void TearDownTestSuite() {
     delete d_;
@@ -292,7 +191,7 @@ class Mamorid : public ::testing::Test {
     return p;
   }
   static inline fs::path dir_;
-  static inline Daemon* d_ = nullptr;
+  static inline TestDaemon* d_ = nullptr;
 };
 
 }  // namespace
@@ -427,38 +326,17 @@ TEST_F(Mamorid, SilentClientTimesOut) {
   ::close(fd);
 }
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wold-style-cast"
 TEST_F(Mamorid, FildesScansAPassedDescriptor) {
   const auto p = write("passed.txt", "passed by descriptor");
   const int file = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   ASSERT_GE(file, 0);
-  const int fd = d_->connect();
-  const std::string cmd = "zFILDES\0"s;
-  ::send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL);
-  char dummy = 0;
-  iovec iov{&dummy, 1};
-  alignas(cmsghdr) char cbuf[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = cbuf;
-  msg.msg_controllen = sizeof cbuf;
-  cmsghdr* h = CMSG_FIRSTHDR(&msg);
-  h->cmsg_level = SOL_SOCKET;
-  h->cmsg_type = SCM_RIGHTS;
-  h->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(h), &file, sizeof file);
-  ASSERT_EQ(::sendmsg(fd, &msg, MSG_NOSIGNAL), 1);
-  const auto r = read_all(fd);
-  ::close(fd);
+  const auto r = d_->fildes(file);
   ::close(file);
   EXPECT_EQ(r.rfind("fd[", 0), 0u) << r;
   EXPECT_NE(r.find("]: OK\0"s), std::string::npos) << r;
   // FILDES without a descriptor.
   EXPECT_EQ(d_->ask("zFILDES\0x"s), "No file descriptor received. ERROR\0"s);
 }
-#pragma GCC diagnostic pop
 
 TEST_F(Mamorid, PeVerdictMatchesTheCli) {
   mamori::test::PeSpec s;
@@ -467,13 +345,7 @@ TEST_F(Mamorid, PeVerdictMatchesTheCli) {
   const auto bytes = mamori::test::build_pe(s).bytes;
   const auto p = write("a.exe", std::string(bytes.begin(), bytes.end()));
   // The CLI's line for the same file, same engine, same model.
-  std::string cli;
-  if (FILE* f = ::popen((std::string(MAMORI_BINARY) + " scan --no-summary " + p.string() + " 2>/dev/null").c_str(), "r")) {
-    std::array<char, 4096> buf{};
-    std::size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) cli.append(buf.data(), n);
-    ::pclose(f);
-  }
+  const std::string cli = mamori::test::run_mamori({"scan", "--no-summary", p.string()}).out;
   EXPECT_EQ(d_->ask("nSCAN " + p.string() + "\n"), cli);
   const auto verdict = cli.substr(p.string().size());  // ": OK\n" or ": <Name> FOUND\n"
   EXPECT_EQ(d_->ask(instream(std::string(bytes.begin(), bytes.end()), 'n')), "stream" + verdict);
@@ -529,7 +401,7 @@ TEST_F(Mamorid, StatsHasClamdShape) {
 TEST(MamoridProcess, ReloadKeepsConnectionsAndShutdownStops) {
   const auto dir = test_dir();
   fs::remove_all(dir);
-  Daemon d(dir, "");
+  TestDaemon d(dir, daemon_config(""));
   ASSERT_TRUE(d.ready()) << d.log();
   const int session = d.connect();
   std::string req = "zIDSESSION\0zPING\0"s;
@@ -555,7 +427,7 @@ TEST(MamoridProcess, ReloadKeepsConnectionsAndShutdownStops) {
 TEST(MamoridProcess, ReloadDuringStreamsDropsNone) {
   const auto dir = test_dir();
   fs::remove_all(dir);
-  Daemon d(dir, "");
+  TestDaemon d(dir, daemon_config(""));
   ASSERT_TRUE(d.ready()) << d.log();
   std::vector<int> streams;
   for (int i = 0; i < 6; ++i) {
@@ -585,7 +457,7 @@ TEST(MamoridProcess, ReloadDuringStreamsDropsNone) {
 TEST(MamoridProcess, UnusableTemporaryDirectoryFailsOnlyLargeStreams) {
   const auto dir = test_dir();
   fs::remove_all(dir);
-  Daemon d(dir, "StreamSpoolThreshold 1K\nTemporaryDirectory " + (dir / "missing").string() + "\n");
+  TestDaemon d(dir, daemon_config("StreamSpoolThreshold 1K\nTemporaryDirectory " + (dir / "missing").string() + "\n"));
   ASSERT_TRUE(d.ready()) << d.log();
   EXPECT_EQ(d.ask(instream(std::string(4096, 'x'))), "Error writing to temporary file. ERROR\0"s);
   EXPECT_EQ(d.ask(instream("small")), "stream: OK\0"s);
@@ -598,16 +470,9 @@ TEST(MamoridProcess, BadConfigFailsToStartWithAMessage) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream(dir / "bad.conf") << "MaxThreads many\n";
-  const std::string cmd = std::string(MAMORID_BINARY) + " --config " + (dir / "bad.conf").string() + " 2>&1";
-  std::string out;
-  FILE* f = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(f, nullptr);
-  std::array<char, 4096> buf{};
-  std::size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
-  const int st = ::pclose(f);
-  EXPECT_EQ(WEXITSTATUS(st), 1);
-  EXPECT_NE(out.find("line 1: MaxThreads"), std::string::npos) << out;
+  const auto r = mamori::test::run_program(MAMORID_BINARY, {"--config", (dir / "bad.conf").string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE((r.out + r.err).find("line 1: MaxThreads"), std::string::npos) << r.out << r.err;
   fs::remove_all(dir);
 }
 
@@ -615,22 +480,21 @@ TEST(MamoridProcess, ClamdscanInterop) {
   if (!fs::exists("/usr/bin/clamdscan")) GTEST_SKIP() << "clamdscan is not installed (apt-get install clamdscan)";
   const auto dir = test_dir();
   fs::remove_all(dir);
-  Daemon d(dir, "StreamMaxLength 1M\nMaxFileSize 100K\n");
+  TestDaemon d(dir, daemon_config("StreamMaxLength 1M\nMaxFileSize 100K\n"));
   ASSERT_TRUE(d.ready()) << d.log();
   std::ofstream(dir / "clamd.conf") << "LocalSocket " << d.socket() << "\nStreamMaxLength 1M\n";
   std::ofstream(dir / "clean.txt") << "nothing to see here\n";
   std::ofstream(dir / "big.bin") << std::string(200 * 1024, 'z');
-  for (const std::string mode : {"--stream", "", "--fdpass", "--stream -m", "--fdpass -m"}) {
-    const std::string cmd = "timeout 30 clamdscan --config-file=" + (dir / "clamd.conf").string() + " --no-summary " + mode +
-                            " " + (dir / "clean.txt").string() + " " + (dir / "big.bin").string() + " 2>&1";
-    std::string out;
-    FILE* f = ::popen(cmd.c_str(), "r");
-    ASSERT_NE(f, nullptr);
-    std::array<char, 4096> buf{};
-    std::size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
-    const int st = ::pclose(f);
-    EXPECT_EQ(WEXITSTATUS(st), 1) << mode << "\n" << out;  // 1 = something found
+  const std::vector<std::vector<std::string>> modes = {{"--stream"}, {}, {"--fdpass"}, {"--stream", "-m"}, {"--fdpass", "-m"}};
+  for (const auto& mode_args : modes) {
+    std::vector<std::string> args{"30", "/usr/bin/clamdscan", "--config-file=" + (dir / "clamd.conf").string(), "--no-summary"};
+    args.insert(args.end(), mode_args.begin(), mode_args.end());
+    args.push_back((dir / "clean.txt").string());
+    args.push_back((dir / "big.bin").string());
+    const auto r = mamori::test::run_program("/usr/bin/timeout", args);
+    const std::string out = r.out + r.err;
+    const std::string mode = mode_args.empty() ? "" : mode_args[0] + (mode_args.size() > 1 ? " " + mode_args[1] : "");
+    EXPECT_EQ(r.exit_code, 1) << mode << "\n" << out;  // 1 = something found
     EXPECT_NE(out.find((dir / "clean.txt").string() + ": OK\n"), std::string::npos) << mode << "\n" << out;
     EXPECT_NE(out.find((dir / "big.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND\n"), std::string::npos)
         << mode << "\n" << out;
@@ -653,23 +517,13 @@ TEST(MamoridProcess, ClamdscanInteropOnCorpusFiles) {
   if (mal < 5 || ben < 3) GTEST_SKIP() << "the corpus is not here (/tmp/mamori-corpus/manifest.tsv)";
   const auto dir = test_dir();
   fs::remove_all(dir);
-  Daemon d(dir, "");
+  TestDaemon d(dir, daemon_config(""));
   ASSERT_TRUE(d.ready()) << d.log();
   std::ofstream(dir / "clamd.conf") << "LocalSocket " << d.socket() << "\n";
-  auto run = [](const std::string& cmd) {
-    std::string out;
-    if (FILE* f = ::popen(cmd.c_str(), "r")) {
-      std::array<char, 4096> buf{};
-      std::size_t n;
-      while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) out.append(buf.data(), n);
-      ::pclose(f);
-    }
-    return out;
-  };
-  std::string list;
-  for (const auto& f : files) list += " " + f;
   // The CLI's lines are the reference; clamdscan prints the same "path: OK" / "path: NAME FOUND" per file.
-  const std::string cli = run(std::string(MAMORI_BINARY) + " scan --no-summary" + list + " 2>/dev/null");
+  std::vector<std::string> scan_args{"scan", "--no-summary"};
+  scan_args.insert(scan_args.end(), files.begin(), files.end());
+  const std::string cli = mamori::test::run_mamori(scan_args).out;
   std::vector<std::string> want;
   for (const auto& f : files) {
     const auto at = cli.find(f + ": ");
@@ -679,8 +533,11 @@ TEST(MamoridProcess, ClamdscanInteropOnCorpusFiles) {
   EXPECT_NE(cli.find(" FOUND\n"), std::string::npos) << "no corpus file found by the CLI:\n" << cli;
   EXPECT_NE(cli.find(": OK\n"), std::string::npos) << cli;
   for (const std::string mode : {"", "--stream", "--fdpass"}) {
-    const std::string out = run("timeout 120 clamdscan --config-file=" + (dir / "clamd.conf").string() +
-                                " --no-summary " + mode + list + " 2>&1");
+    std::vector<std::string> args{"120", "/usr/bin/clamdscan", "--config-file=" + (dir / "clamd.conf").string(), "--no-summary"};
+    if (!mode.empty()) args.push_back(mode);
+    args.insert(args.end(), files.begin(), files.end());
+    const auto r = mamori::test::run_program("/usr/bin/timeout", args);
+    const std::string out = r.out + r.err;
     for (const auto& w : want) EXPECT_NE(out.find(w), std::string::npos) << mode << ": " << w << out;
   }
   fs::remove_all(dir);
@@ -695,7 +552,7 @@ TEST(MamoridProcess, AClientThatStopsReadingHoldsAWorkerOnlyUntilTheSendTimeout)
   fs::create_directories(dir / "many");
   // 3000 files over MaxFileSize: 3000 FOUND lines (about 300 KB), more than a UNIX socket buffers.
   for (int i = 0; i < 3000; ++i) std::ofstream(dir / "many" / ("f" + std::to_string(i) + ".bin")) << std::string(1100, 'x');
-  Daemon d(dir, "MaxFileSize 1K\nReadTimeout 2\nMaxThreads 1\nMaxQueue 4\n");
+  TestDaemon d(dir, daemon_config("MaxFileSize 1K\nReadTimeout 2\nMaxThreads 1\nMaxQueue 4\n"));
   ASSERT_TRUE(d.ready()) << d.log();
   const int slow = d.connect(30);
   ASSERT_GE(slow, 0);

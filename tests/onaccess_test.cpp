@@ -5,16 +5,12 @@
 // fanotify permission events are unavailable (no CAP_SYS_ADMIN, a kernel without them).
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
 #include <sys/fanotify.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -28,6 +24,8 @@
 #include "daemon/config.hpp"
 #include "daemon/onaccess.hpp"
 #include "quarantine/quarantine.hpp"
+#include "support/daemon.hpp"
+#include "support/files.hpp"
 
 namespace fs = std::filesystem;
 using namespace mamori::daemon;
@@ -138,102 +136,23 @@ std::string fanotify_unavailable(const fs::path& dir) {
   return why;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
 std::size_t count(const std::string& hay, const std::string& needle) {
   std::size_t n = 0;
   for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
   return n;
 }
 
-class OnAccessDaemon {
- public:
-  /// `own_namespace`: started through `unshare -m --propagation slave`, the mount namespace systemd's hardening
-  /// settings give a service.
-  OnAccessDaemon(const fs::path& dir, const std::string& extra, bool hooks = false, bool own_namespace = false)
-      : dir_(dir), socket_((dir / "mamorid.ctl").string()) {
-    std::ofstream(dir / "mamorid.conf") << "LocalSocket " << socket_ << "\nForeground yes\nLogFile " << (dir / "log").string()
-                                        << "\nLogVerbose yes\nMaxThreads 2\n" << extra;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      if (hooks) ::setenv("MAMORI_TEST_HOOKS", "1", 1);
-      else ::unsetenv("MAMORI_TEST_HOOKS");
-      const std::string conf = (dir / "mamorid.conf").string();
-      if (own_namespace)
-        ::execl("/usr/bin/unshare", "unshare", "-m", "--propagation", "slave", MAMORID_BINARY, "--config", conf.c_str(),
-                static_cast<char*>(nullptr));
-      else
-        ::execl(MAMORID_BINARY, MAMORID_BINARY, "--config", conf.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    // Ready once the marks are in place (logged after the sockets and the models).
-    for (int i = 0; i < 300; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      int st;
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      if (log().find("On-access: protecting") != std::string::npos) {
-        ready_ = true;
-        return;
-      }
-    }
-  }
-  ~OnAccessDaemon() { stop(); }
-  bool ready() const { return ready_; }
-  std::string log() const { return slurp(dir_ / "log"); }
-  pid_t pid() const { return pid_; }
+using mamori::test::TestDaemon;
 
-  std::string ask(const std::string& request) const {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un sa{};
-    sa.sun_family = AF_UNIX;
-    std::strncpy(sa.sun_path, socket_.c_str(), sizeof sa.sun_path - 1);
-    timeval tv{10, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
-      ::close(fd);
-      return "<connect failed>";
-    }
-    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<std::size_t>(n));
-    ::close(fd);
-    return out;
-  }
-
-  void kill_now() {
-    if (pid_ > 0) ::kill(pid_, SIGKILL);
-  }
-  int stop() {
-    if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    int st = 0;
-    for (int i = 0; i < 100; ++i) {
-      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    return -1;
-  }
-
- private:
-  fs::path dir_;
-  std::string socket_;
-  pid_t pid_ = -1;
-  bool ready_ = false;
-};
+// mamorid as these tests run it, ready once its marks are in place (logged after the sockets and the models).
+// `hooks` lets the daemon honour test-only options such as OnAccessTestDelayMs. `own_namespace`: started through
+// `unshare -m --propagation slave`, the mount namespace systemd's hardening settings give a service.
+TestDaemon start_daemon(const fs::path& dir, const std::string& extra, bool hooks = false, bool own_namespace = false) {
+  std::vector<std::string> launcher;
+  if (own_namespace) launcher = {"/usr/bin/unshare", "-m", "--propagation", "slave"};
+  return TestDaemon(dir, {"LogVerbose yes\nMaxThreads 2\n" + extra, "On-access: protecting",
+                          {hooks ? "MAMORI_TEST_HOOKS=1" : "MAMORI_TEST_HOOKS"}, launcher});
+}
 
 struct Opened {
   int fd = -1;
@@ -243,7 +162,7 @@ struct Opened {
 };
 
 // open(2) from another thread; if the daemon has not answered within 20 s it is killed, which releases the open.
-Opened guarded_open(OnAccessDaemon& d, const fs::path& p, int flags = O_RDONLY) {
+Opened guarded_open(TestDaemon& d, const fs::path& p, int flags = O_RDONLY) {
   const auto t0 = std::chrono::steady_clock::now();
   auto f = std::async(std::launch::async, [p, flags] {
     Opened o;
@@ -264,7 +183,7 @@ Opened guarded_open(OnAccessDaemon& d, const fs::path& p, int flags = O_RDONLY) 
 }
 
 // Waits up to 5 s for `needle` to appear `n` times in the daemon's log.
-bool wait_for(const OnAccessDaemon& d, const std::string& needle, std::size_t n) {
+bool wait_for(const TestDaemon& d, const std::string& needle, std::size_t n) {
   for (int i = 0; i < 50; ++i) {
     if (count(d.log(), needle) >= n) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -284,16 +203,12 @@ std::map<std::string, long> onaccess_stats(const std::string& stats) {
   return out;
 }
 
-void write_file(const fs::path& p, const std::string& bytes) {
-  std::ofstream(p, std::ios::binary) << bytes;
-}
+using mamori::test::write_file;
 
 class OnAccessLive : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("onaccess-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = mamori::test::fresh_test_dir("onaccess");
     fs::create_directories(dir_ / "guarded" / "sub");
     fs::create_directories(dir_ / "guarded" / "excluded");
     if (const auto why = fanotify_unavailable(dir_ / "guarded"); !why.empty())
@@ -316,8 +231,8 @@ TEST_F(OnAccessLive, DeniesDetectedFilesAllowsCleanOnesAndCachesCleanVerdicts) {
   write_file(g / "sub" / "bad.bin", kFlagged);
   write_file(g / "excluded" / "bad.bin", kFlagged);
   write_file(g / "notes.txt", kBenign);
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessExcludePath " +
-                             (g / "excluded").string() + "\nOnAccessPrevention yes\nOnAccessExtraScanning yes\n");
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessExcludePath " +
+      (g / "excluded").string() + "\nOnAccessPrevention yes\nOnAccessExtraScanning yes\n");
   ASSERT_TRUE(d.ready()) << d.log();
 
   const auto bad = guarded_open(d, g / "bad.bin");
@@ -383,7 +298,7 @@ TEST_F(OnAccessLive, DeniesDetectedFilesAllowsCleanOnesAndCachesCleanVerdicts) {
 TEST_F(OnAccessLive, WritingAFileDropsItsCachedVerdict) {
   const auto g = dir_ / "guarded";
   write_file(g / "notes.txt", kBenign);
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessPrevention yes\n");
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessPrevention yes\n");
   ASSERT_TRUE(d.ready()) << d.log();
   const auto notes = (g / "notes.txt").string();
   EXPECT_GE(guarded_open(d, g / "notes.txt").fd, 0);
@@ -401,7 +316,7 @@ TEST_F(OnAccessLive, WritingAFileDropsItsCachedVerdict) {
 
 TEST_F(OnAccessLive, FoldersCreatedLaterAreProtectedToo) {
   const auto g = dir_ / "guarded";
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessPrevention yes\n");
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nOnAccessPrevention yes\n");
   ASSERT_TRUE(d.ready()) << d.log();
   fs::create_directories(g / "new" / "deeper");
   ASSERT_TRUE(wait_for(d, "On-access: new folder " + (g / "new").string() + " protected", 1)) << d.log();
@@ -416,9 +331,8 @@ TEST_F(OnAccessLive, ScanSlowerThanTheTimeoutFailsOpen) {
   const auto g = dir_ / "guarded";
   write_file(g / "bad.bin", kFlagged);
   // Every scan is held 3 s by the test hook; the timeout is 300 ms.
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
-                             "\nOnAccessPrevention yes\nOnAccessTimeout 300\nOnAccessTestDelayMs 3000\n",
-                   true);
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
+      "\nOnAccessPrevention yes\nOnAccessTimeout 300\nOnAccessTestDelayMs 3000\n", true);
   ASSERT_TRUE(d.ready()) << d.log();
   const auto o = guarded_open(d, g / "bad.bin");
   EXPECT_FALSE(o.hung);
@@ -441,9 +355,8 @@ TEST_F(OnAccessLive, ScanSlowerThanTheTimeoutFailsOpen) {
 TEST_F(OnAccessLive, TestDelayNeedsTheHooksVariable) {
   const auto g = dir_ / "guarded";
   write_file(g / "bad.bin", kFlagged);
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
-                             "\nOnAccessPrevention yes\nOnAccessTimeout 300\nOnAccessTestDelayMs 3000\n",
-                   false);
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
+      "\nOnAccessPrevention yes\nOnAccessTimeout 300\nOnAccessTestDelayMs 3000\n", false);
   ASSERT_TRUE(d.ready()) << d.log();
   EXPECT_NE(d.log().find("OnAccessTestDelayMs is a test hook, ignored without MAMORI_TEST_HOOKS=1"), std::string::npos);
   EXPECT_EQ(guarded_open(d, g / "bad.bin").err, EPERM);  // scanned in time: denied
@@ -452,7 +365,7 @@ TEST_F(OnAccessLive, TestDelayNeedsTheHooksVariable) {
 TEST_F(OnAccessLive, WithoutPreventionDetectionsAreLoggedNotDenied) {
   const auto g = dir_ / "guarded";
   write_file(g / "bad.bin", kFlagged);
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\n");
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\n");
   ASSERT_TRUE(d.ready()) << d.log();
   EXPECT_GE(guarded_open(d, g / "bad.bin").fd, 0);
   EXPECT_TRUE(wait_for(d, (g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (access allowed: OnAccessPrevention no)", 1))
@@ -460,11 +373,10 @@ TEST_F(OnAccessLive, WithoutPreventionDetectionsAreLoggedNotDenied) {
 }
 
 TEST_F(OnAccessLive, AnIncludePathThatCannotBeMarkedStopsTheDaemon) {
-  OnAccessDaemon d(dir_, "OnAccessIncludePath " + (dir_ / "missing").string() + "\n");
+  auto d = start_daemon(dir_, "OnAccessIncludePath " + (dir_ / "missing").string() + "\n");
   EXPECT_FALSE(d.ready());
   EXPECT_NE(d.log().find("On-access: nothing could be marked"), std::string::npos) << d.log();
 }
-
 
 // MamoriQuarantine with prevention: a denied file and a file found when closed after writing are moved into the
 // vault; STATS counts what on-access did.
@@ -472,9 +384,9 @@ TEST_F(OnAccessLive, DetectionsAreQuarantinedAndCounted) {
   const auto g = dir_ / "guarded";
   write_file(g / "bad.bin", kFlagged);
   write_file(g / "notes.txt", kBenign);
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
-                             "\nOnAccessPrevention yes\nOnAccessExtraScanning yes\nMamoriQuarantine yes\n"
-                             "MamoriQuarantineDir " + (dir_ / "vault").string() + "\n");
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() +
+      "\nOnAccessPrevention yes\nOnAccessExtraScanning yes\nMamoriQuarantine yes\n"
+      "MamoriQuarantineDir " + (dir_ / "vault").string() + "\n");
   ASSERT_TRUE(d.ready()) << d.log();
   const auto bad = guarded_open(d, g / "bad.bin");
   EXPECT_EQ(bad.err, EPERM) << std::strerror(bad.err);
@@ -516,8 +428,8 @@ TEST_F(OnAccessLive, DetectionsAreQuarantinedAndCounted) {
 TEST_F(OnAccessLive, LoggingOnlyModeMovesNothing) {
   const auto g = dir_ / "guarded";
   write_file(g / "bad.bin", kFlagged);
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nMamoriQuarantine yes\n"
-                         "MamoriQuarantineDir " + (dir_ / "vault").string() + "\n");
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + g.string() + "\nMamoriQuarantine yes\n"
+      "MamoriQuarantineDir " + (dir_ / "vault").string() + "\n");
   ASSERT_TRUE(d.ready()) << d.log();
   EXPECT_GE(guarded_open(d, g / "bad.bin").fd, 0);
   EXPECT_TRUE(wait_for(d, (g / "bad.bin").string() + ": Mamori.Limits.Exceeded.FileSize FOUND (access allowed", 1)) << d.log();
@@ -543,7 +455,7 @@ TEST_F(OnAccessLive, OwnMountNamespaceFallsBackToDirectoryMarks) {
     ~Unmount() { ::umount2(p.c_str(), MNT_DETACH); }
   } unmount{m};
   write_file(m / "bad.bin", kFlagged);
-  OnAccessDaemon d(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + m.string() + "\nOnAccessPrevention yes\n", false, true);
+  auto d = start_daemon(dir_, "MaxFileSize 100K\nOnAccessIncludePath " + m.string() + "\nOnAccessPrevention yes\n", false, true);
   ASSERT_TRUE(d.ready()) << d.log();
   EXPECT_NE(d.log().find("runs in a mount namespace of its own"), std::string::npos) << d.log();
   EXPECT_EQ(d.log().find("protecting the mount"), std::string::npos) << d.log();

@@ -1,91 +1,45 @@
 // The quarantine through the real `mamori` executable: `scan --quarantine`, the `quarantine` subcommands and their
 // exit codes, and crash safety: the process is SIGKILLed at every step of a move, restore and delete
 // (MAMORI_QUARANTINE_CRASH_AT), restarted, and no file may be lost or duplicated.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "common/hash.hpp"
+#include "support/files.hpp"
+#include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Proc {
-  int exit_code = -1;  // -1 when killed
-  int signal = 0;
-  std::string out, err;
-};
+using mamori::test::random_bytes;
+using mamori::test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using mamori::test::Proc;
 
 std::string sha(const std::string& s) { return mamori::sha256_hex(mamori::ByteView(s.data(), s.size())); }
-
-// Runs mamori with `args` and extra environment, capturing stdout and stderr through files.
-Proc mamori(const std::vector<std::string>& args, const std::vector<std::string>& env, const fs::path& scratch) {
-  const auto out_p = scratch / "stdout", err_p = scratch / "stderr";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int o = ::open(out_p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int e = ::open(err_p.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(o, 1);
-    ::dup2(e, 2);
-    for (const auto& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-    std::vector<char*> argv{const_cast<char*>(MAMORI_BINARY)};
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(MAMORI_BINARY, argv.data());
-    ::_exit(127);
-  }
-  Proc p;
-  int st = 0;
-  ::waitpid(pid, &st, 0);
-  if (WIFEXITED(st)) p.exit_code = WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) p.signal = WTERMSIG(st);
-  p.out = slurp(out_p);
-  p.err = slurp(err_p);
-  return p;
-}
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 g(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(g() & 0xff);
-  return s;
-}
 
 class QuarantineCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    root = fs::temp_directory_path() / ("mamori-qc-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root);
+    root = mamori::test::fresh_test_dir("mamori-qc");
     fs::create_directories(root / "data");
-    fs::create_directories(root / "scratch");
     vault = root / "vault";
     env = {"MAMORI_QUARANTINE_DIR=" + vault.string()};
   }
   void TearDown() override { fs::remove_all(root); }
   fs::path write(const std::string& rel, const std::string& content) {
-    const auto p = root / "data" / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
+    return mamori::test::write_file(root / "data" / rel, content);
   }
   Proc run(const std::vector<std::string>& args, std::vector<std::string> extra_env = {}) {
     for (const auto& e : env) extra_env.push_back(e);
-    return mamori(args, extra_env, root / "scratch");
+    return mamori::test::run_mamori(args, extra_env);
   }
   nlohmann::json list_json(const std::string& extra = "") {
     std::vector<std::string> a{"quarantine", "list", "--json"};

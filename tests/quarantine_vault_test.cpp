@@ -11,6 +11,7 @@
 #include <random>
 
 #include "common/hash.hpp"
+#include "support/files.hpp"
 #include "quarantine/internal.hpp"
 #include "quarantine/quarantine.hpp"
 
@@ -19,26 +20,15 @@ namespace q = mamori::quarantine;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using mamori::test::random_bytes;
+using mamori::test::slurp;
 
 std::string sha(const std::string& s) { return mamori::sha256_hex(mamori::ByteView(s.data(), s.size())); }
-
-std::string random_bytes(std::size_t n, unsigned seed) {
-  std::mt19937 g(seed);
-  std::string s(n, '\0');
-  for (auto& c : s) c = static_cast<char>(g() & 0xff);
-  return s;
-}
 
 class QuarantineVault : public ::testing::Test {
  protected:
   void SetUp() override {
-    root = fs::temp_directory_path() / ("mamori-qv-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root);
+    root = mamori::test::fresh_test_dir("mamori-qv");
     fs::create_directories(root / "data");
     vault_dir = root / "vault";
   }
@@ -48,10 +38,7 @@ class QuarantineVault : public ::testing::Test {
     fs::remove_all(root, ec);
   }
   fs::path write(const std::string& rel, const std::string& content) {
-    const auto p = root / "data" / rel;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << content;
-    return p;
+    return mamori::test::write_file(root / "data" / rel, content);
   }
   std::unique_ptr<q::Vault> open() {
     auto v = q::Vault::open(vault_dir.string());
