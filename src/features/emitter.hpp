@@ -67,6 +67,35 @@ class Emitter {
   std::size_t index_ = 0;
 };
 
+/// A feature layout: names and group docs in vector order, and the key models are stored under.
+struct Schema {
+  int version = 0;
+  std::vector<FeatureInfo> features;
+  std::vector<GroupInfo> groups;
+  std::string hash;  // hex FNV-1a of version and names: what models are keyed on
+};
+
+/// How names enter the schema hash. The PE hash folds ASCII case, as its import hashing does; documents hash names
+/// as written. Either way a changed rule changes every hash and orphans the trained models.
+enum class NameCase { exact, folded };
+
+/// Hex FNV-1a over "<tag>-v<version>" and then each name behind a "|".
+std::string schema_hash(std::string_view tag, const Schema& s, NameCase names);
+
+/// Runs `emit(Emitter&)` once in schema mode and keys the result with schema_hash.
+template <class Emit>
+Schema make_schema(std::string_view tag, int version, NameCase names, Emit&& emit) {
+  Schema s;
+  s.version = version;
+  Emitter e(s.features, s.groups);
+  emit(e);
+  s.hash = schema_hash(tag, s, names);
+  return s;
+}
+
+/// The generated schema document: "# <title> v<version> (hash, count)", `intro`, then the group and feature tables.
+std::string schema_markdown(const Schema& s, std::string_view title, std::string_view intro);
+
 /// log2(1 + x): keeps sizes and counts on a scale trees split well, and identical across platforms.
 inline double log_size(double x) { return x <= 0 ? 0.0 : std::log2(1.0 + x); }
 

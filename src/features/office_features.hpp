@@ -16,7 +16,6 @@
 
 #include "common/bytes.hpp"
 #include "features/emitter.hpp"
-#include "features/pe_features.hpp"  // Schema
 
 namespace mamori::features {
 

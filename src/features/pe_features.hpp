@@ -20,13 +20,6 @@ inline constexpr int kPeSchemaVersion = 1;
 /// vectors are recomputed. Models need no retraining check for this; the layout is what they depend on.
 inline constexpr int kExtractorRevision = 2;
 
-struct Schema {
-  int version = 0;
-  std::vector<FeatureInfo> features;
-  std::vector<GroupInfo> groups;
-  std::string hash;  // hex FNV-1a of version and names: what models are keyed on
-};
-
 /// The schema of the PE vector (computed once, cached).
 const Schema& pe_schema();
 
