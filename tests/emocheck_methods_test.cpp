@@ -124,6 +124,18 @@ TEST(EmocheckKeywords, ExplorerValueDecoding) {
   EXPECT_EQ(decode_explorer_value(enc, 0x5A5A1234), "mstask");
 }
 
+TEST(EmocheckKeywords, VolumeSerialSpellings) {
+  EXPECT_EQ(parse_volume_serial("001CFDE0"), 0x001CFDE0u);
+  EXPECT_EQ(parse_volume_serial("001C-FDE0"), 0x001CFDE0u);  // as `vol` prints it
+  EXPECT_EQ(parse_volume_serial("0x001cfde0"), 0x001CFDE0u);
+  EXPECT_EQ(parse_volume_serial("fde0"), 0xFDE0u);
+  EXPECT_FALSE(parse_volume_serial(""));
+  EXPECT_FALSE(parse_volume_serial("0x"));
+  EXPECT_FALSE(parse_volume_serial("001CFDE0A"));  // nine digits
+  EXPECT_FALSE(parse_volume_serial("001C:FDE0"));
+  EXPECT_FALSE(parse_volume_serial("XYZ"));
+}
+
 // ---- Positive trees, one per method -----------------------------------------------------------------------------
 
 TEST(EmocheckMethods, KeywordNameFromProcessList) {

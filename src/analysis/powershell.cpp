@@ -16,32 +16,20 @@ namespace mamori::analysis {
 
 // ---- shared helpers (declared in text_util.hpp) ----
 
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view s, std::size_t max_out) {
-  std::vector<std::uint8_t> out;
-  std::uint32_t acc = 0;
-  int bits = 0, n = 0, pad = 0;
-  for (char c : s) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=') { ++pad; continue; }
-    else if (is_space(c)) continue;
-    else return std::nullopt;
-    if (pad) return std::nullopt;  // data after padding
-    ++n;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      if (out.size() >= max_out) return out;
-      out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xFF));
-    }
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase) {
+  if (from.empty()) return std::string(s);
+  std::string r;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t p = icase ? ifind(s, from, i) : s.find(from, i);
+    if (p == std::string_view::npos) break;
+    r.append(s.substr(i, p - i));
+    r.append(to);
+    if (r.size() > limits::max_string) return r;
+    i = p + from.size();
   }
-  if (n % 4 == 1) return std::nullopt;
-  return out;
+  r.append(s.substr(std::min(i, s.size())));
+  return r;
 }
 
 std::optional<std::string> utf16le_text(const std::vector<std::uint8_t>& b) {
@@ -234,22 +222,6 @@ std::optional<long long> num_value(const Tok& t) {
   if (t.kind != Tok::num || t.text.empty() || t.text.size() > 12) return std::nullopt;
   if (t.text.size() > 2 && (t.text[1] == 'x' || t.text[1] == 'X')) return std::stoll(t.text.substr(2), nullptr, 16);
   return std::stoll(t.text);
-}
-
-std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase) {
-  if (from.empty()) return std::string(s);
-  std::string r;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t p = icase ? ifind(s, from, i) : s.find(from, i);
-    if (p == std::string_view::npos) break;
-    r.append(s.substr(i, p - i));
-    r.append(to);
-    if (r.size() > limits::max_string) return r;
-    i = p + from.size();
-  }
-  r.append(s.substr(std::min(i, s.size())));
-  return r;
 }
 
 // A -replace pattern read as a literal when it has no regex syntax beyond backslash escapes.

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/base64.hpp"
+
 namespace mamori::analysis {
 
 inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -63,9 +65,11 @@ inline std::string utf8_of(std::uint32_t cp) {
   return r;
 }
 
-/// Standard or URL-safe base64, whitespace ignored; nullopt when a character is outside the alphabet or the
-/// length cannot be base64. Output capped at `max_out` bytes.
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view s, std::size_t max_out);
+using mamori::base64_decode;
+
+/// `s` with every `from` replaced by `to` (ASCII case-insensitively when `icase`); the result stops growing past
+/// limits::max_string, so chained replacements cannot blow up.
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to, bool icase);
 
 /// Bytes as UTF-16LE when every other byte looks like it (mostly zero high bytes), converted to UTF-8; else nullopt.
 std::optional<std::string> utf16le_text(const std::vector<std::uint8_t>& b);

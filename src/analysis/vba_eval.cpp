@@ -1666,33 +1666,9 @@ class Evaluator {
       if ((fs.property == "Property" || fs.property == "Variable") && fs.value.size() < 32) continue;
       std::string v = fs.value;
       for (int round = 0; round < 2; ++round)
-        for (const auto& [from, to] : replaces_) {
-          if (from.size() < 2) continue;
-          std::string r;
-          std::size_t i = 0;
-          while (i < v.size()) {
-            const std::size_t p = v.find(from, i);
-            if (p == std::string::npos) break;
-            r.append(v, i, p - i);
-            r.append(to);
-            i = p + from.size();
-          }
-          r.append(v, std::min(i, v.size()), std::string::npos);
-          v = std::move(r);
-        }
-      for (const auto& d : splits_) {
-        std::string r;
-        std::size_t i = 0;
-        while (i < v.size()) {
-          const std::size_t p = v.find(d, i);
-          if (p == std::string::npos) break;
-          r.append(v, i, p - i);
-          r.push_back('\n');
-          i = p + d.size();
-        }
-        r.append(v, std::min(i, v.size()), std::string::npos);
-        v = std::move(r);
-      }
+        for (const auto& [from, to] : replaces_)
+          if (from.size() >= 2) v = replace_all(v, from, to, false);
+      for (const auto& d : splits_) v = replace_all(v, d, "\n", false);
       const std::string w = "vba:" + (fs.form.empty() ? std::string("document") : fs.form) +
                             (fs.control.empty() ? std::string() : "." + fs.control) +
                             (fs.property.empty() ? std::string() : "." + fs.property);
@@ -1824,10 +1800,11 @@ void finish_evaluation(std::vector<Candidate> cands, const std::unordered_set<st
 
 }  // namespace detail
 
-Evaluation evaluate_vba(std::string_view source, std::string_view name, const DocumentStrings& extra) {
+namespace {
+
+// Runs the modules already added and turns what the evaluator found into the result.
+Evaluation run_evaluator(Evaluator& ev) {
   Evaluation out;
-  Evaluator ev(extra);
-  ev.add_module(std::string(name), source);
   ev.run();
   detail::finish_evaluation(ev.take_candidates(), ev.literal_values(), out);
   out.statements = ev.statements();
@@ -1836,16 +1813,18 @@ Evaluation evaluate_vba(std::string_view source, std::string_view name, const Do
   return out;
 }
 
+}  // namespace
+
+Evaluation evaluate_vba(std::string_view source, std::string_view name, const DocumentStrings& extra) {
+  Evaluator ev(extra);
+  ev.add_module(std::string(name), source);
+  return run_evaluator(ev);
+}
+
 Evaluation evaluate_vba(const vba::VbaProject& project, const DocumentStrings& extra) {
-  Evaluation out;
   Evaluator ev(extra);
   for (const auto& m : project.modules) ev.add_module(m.name.empty() ? m.stream_name : m.name, m.source);
-  ev.run();
-  detail::finish_evaluation(ev.take_candidates(), ev.literal_values(), out);
-  out.statements = ev.statements();
-  out.work = ev.work();
-  out.limits_hit += ev.limits_hit();
-  return out;
+  return run_evaluator(ev);
 }
 
 std::vector<engine::Ioc> iocs_from_vba(const vba::VbaProject& project, const DocumentStrings& extra) {

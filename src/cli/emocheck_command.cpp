@@ -21,23 +21,6 @@ struct EmocheckFlags {
   bool no_scan = false;
 };
 
-// "1234ABCD", "1234-ABCD" (as `vol` prints it) or "0x1234abcd".
-std::optional<std::uint32_t> parse_serial(std::string s) {
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s = s.substr(2);
-  if (s.size() == 9 && s[4] == '-') s.erase(4, 1);
-  if (s.empty() || s.size() > 8) return std::nullopt;
-  std::uint32_t v = 0;
-  for (char c : s) {
-    int d = -1;
-    if (c >= '0' && c <= '9') d = c - '0';
-    if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    if (d < 0) return std::nullopt;
-    v = v << 4 | static_cast<std::uint32_t>(d);
-  }
-  return v;
-}
-
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -48,7 +31,7 @@ bool write_file(const std::string& path, const std::string& text) {
 int run_emocheck(const EmocheckFlags& f) {
   emocheck::CheckOptions opt;
   if (!f.volume_serial.empty()) {
-    opt.volume_serial = parse_serial(f.volume_serial);
+    opt.volume_serial = emocheck::parse_volume_serial(f.volume_serial);
     if (!opt.volume_serial) {
       std::cerr << "mamori emocheck: --volume-serial wants 8 hex digits (1234ABCD or 1234-ABCD), got "
                 << f.volume_serial << "\n";

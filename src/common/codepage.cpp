@@ -108,14 +108,21 @@ std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page) {
   return out;
 }
 
-std::string utf16le_to_utf8(ByteView b, std::size_t max_units) {
+std::string utf16_to_utf8(ByteView b, std::size_t max_units, Utf16Order order, Utf16Nul nul) {
   std::string out;
   const std::uint64_t units = b.size() / 2;
+  auto unit = [&](std::uint64_t i) -> std::uint32_t {
+    const std::uint32_t v = b.le_or<std::uint16_t>(i * 2, 0);
+    return order == Utf16Order::big ? ((v & 0xFF) << 8 | v >> 8) : v;
+  };
   for (std::uint64_t i = 0; i < units && i < max_units; ++i) {
-    std::uint32_t cp = b.le_or<std::uint16_t>(i * 2, 0);
-    if (cp == 0) break;
+    std::uint32_t cp = unit(i);
+    if (cp == 0) {
+      if (nul == Utf16Nul::ends_text) break;
+      continue;
+    }
     if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < units) {
-      const std::uint32_t lo = b.le_or<std::uint16_t>((i + 1) * 2, 0);
+      const std::uint32_t lo = unit(i + 1);
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
         cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         ++i;

@@ -18,8 +18,18 @@ bool codepage_supported(std::uint32_t code_page) noexcept;
 /// stays readable, and nothing is guessed). For 20127 and 65001, bytes that are not valid become U+FFFD.
 std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page);
 
+enum class Utf16Order { little, big };
+/// What a NUL code unit does: end the text (strings in binary structures), or nothing (a stray NUL in a text export
+/// must not hide what follows it).
+enum class Utf16Nul { ends_text, skipped };
+
+/// UTF-16 to UTF-8 over at most `max_units` code units. Lone surrogates become U+FFFD.
+std::string utf16_to_utf8(ByteView b, std::size_t max_units, Utf16Order order, Utf16Nul nul);
+
 /// UTF-16LE to UTF-8, stopping at NUL or after `max_units` code units. Lone surrogates become U+FFFD.
-std::string utf16le_to_utf8(ByteView b, std::size_t max_units);
+inline std::string utf16le_to_utf8(ByteView b, std::size_t max_units) {
+  return utf16_to_utf8(b, max_units, Utf16Order::little, Utf16Nul::ends_text);
+}
 
 /// Appends code point `cp` to `out` as UTF-8.
 void append_utf8(std::string& out, std::uint32_t cp);

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <utility>
 
+#include "common/unique_fd.hpp"
+
 namespace mamori {
 
 namespace {
@@ -146,19 +148,10 @@ MappedFile MappedFile::from_vector(std::vector<std::uint8_t> v) {
   return m;
 }
 
-namespace {
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-}  // namespace
-
 Result<MappedFile> MappedFile::open(const std::string& path, std::uint64_t max_read) {
-  Fd f{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY)};
-  if (f.fd < 0) return make_error(ErrorCode::io, path + ": " + std::strerror(errno));
-  return from_fd(f.fd, path, max_read);
+  const UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!f) return make_error(ErrorCode::io, path + ": " + std::strerror(errno));
+  return from_fd(f.get(), path, max_read);
 }
 
 Result<MappedFile> MappedFile::from_fd(int fd, const std::string& path, std::uint64_t max_read) {

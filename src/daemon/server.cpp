@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/unique_fd.hpp"
 #include "daemon/protocol.hpp"
 #include "daemon/spool.hpp"
 #include "features/pe_features.hpp"
@@ -34,37 +35,7 @@ constexpr std::size_t kMaxCommand = 16 * 1024;
 constexpr std::size_t kMaxPassedFds = 4;
 constexpr std::size_t kReadSize = 64 * 1024;
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = o.fd_;
-      o.fd_ = -1;
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-  int release() noexcept {
-    const int f = fd_;
-    fd_ = -1;
-    return f;
-  }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  void reset(int fd = -1) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 std::string errno_text(int e) { return std::strerror(e); }
 

@@ -662,6 +662,12 @@ void scan_suspects(Ctx& c, const engine::Scanner* scanner) {
 
 }  // namespace
 
+std::optional<std::uint32_t> parse_volume_serial(std::string_view s) {
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) s.remove_prefix(2);
+  if (s.size() == 9 && s[4] == '-') return parse_hex_name(std::string(s.substr(0, 4)) + std::string(s.substr(5)));
+  return parse_hex_name(s);
+}
+
 Report run_check(const Evidence& ev, const CheckOptions& opt) {
   Report r;
   const std::time_t now = opt.now != 0 ? opt.now : std::time(nullptr);

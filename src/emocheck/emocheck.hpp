@@ -92,6 +92,9 @@ Report run_check(const Evidence& ev, const CheckOptions& opt);
 
 nlohmann::json report_json(const Report& r);
 std::string report_text(const Report& r);
+/// A volume serial as people write it: "001CFDE0", "001C-FDE0" (as `vol` prints it) or "0x001cfde0"; nullopt when it is not one.
+std::optional<std::uint32_t> parse_volume_serial(std::string_view s);
+
 /// "<HOST>_<yyyymmddhhmmss>_emocheck" (EmoCheck's file name without the extension).
 std::string report_basename(const Report& r);
 

@@ -34,36 +34,6 @@ const char* process_list_anomaly_name(ProcessListAnomaly a) noexcept {
 
 namespace {
 
-
-// UTF-16 to UTF-8 over the whole input. NUL units are dropped rather than ending the text: a stray NUL in an export
-// must not hide the rows after it.
-std::string utf16_to_utf8(ByteView b, bool big_endian) {
-  std::string out;
-  out.reserve(static_cast<std::size_t>(b.size() / 2));
-  const std::uint64_t units = b.size() / 2;
-  auto unit = [&](std::uint64_t i) -> std::uint32_t {
-    const std::uint32_t x = b.data()[i * 2], y = b.data()[i * 2 + 1];
-    return big_endian ? (x << 8 | y) : (y << 8 | x);
-  };
-  for (std::uint64_t i = 0; i < units; ++i) {
-    std::uint32_t cp = unit(i);
-    if (cp == 0) continue;
-    if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < units) {
-      const std::uint32_t lo = unit(i + 1);
-      if (lo >= 0xDC00 && lo <= 0xDFFF) {
-        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        ++i;
-      } else {
-        cp = 0xFFFD;
-      }
-    } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-      cp = 0xFFFD;
-    }
-    append_utf8(out, cp);
-  }
-  return out;
-}
-
 // UTF-16LE without a BOM: an ASCII header puts NUL in every odd byte. Looking at the first 64 bytes is enough.
 bool looks_utf16le(ByteView b) {
   const std::uint64_t n = std::min<std::uint64_t>(b.size(), 64) & ~std::uint64_t{1};
@@ -87,7 +57,9 @@ std::string decode_text(ByteView b, std::string* encoding, bool* invalid_utf8, b
   auto from_utf16 = [&](ByteView body, bool be, const char* name) {
     set(encoding, std::string(name));
     set(odd_utf16, body.size() % 2 != 0);
-    return utf16_to_utf8(body, be);
+    // NUL units are dropped rather than ending the text: a stray NUL in an export must not hide the rows after it.
+    return utf16_to_utf8(body, static_cast<std::size_t>(body.size() / 2), be ? Utf16Order::big : Utf16Order::little,
+                         Utf16Nul::skipped);
   };
   if (b.size() >= 2 && b.data()[0] == 0xFF && b.data()[1] == 0xFE) return from_utf16(b.from(2), false, "utf-16le-bom");
   if (b.size() >= 2 && b.data()[0] == 0xFE && b.data()[1] == 0xFF) return from_utf16(b.from(2), true, "utf-16be-bom");

@@ -15,20 +15,6 @@
 
 namespace mamori::quarantine::detail {
 
-Fd& Fd::operator=(Fd&& o) noexcept {
-  if (this != &o) {
-    reset();
-    fd_ = o.fd_;
-    o.fd_ = -1;
-  }
-  return *this;
-}
-
-void Fd::reset(int fd) noexcept {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 std::string errno_text(int e) {
   char buf[256];
   // GNU strerror_r returns the message (maybe not in buf).

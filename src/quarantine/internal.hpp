@@ -11,26 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "common/unique_fd.hpp"
 #include "quarantine/quarantine.hpp"
 
 namespace mamori::quarantine::detail {
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  Fd& operator=(Fd&& o) noexcept;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  void reset(int fd = -1) noexcept;
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 std::string errno_text(int e);
 

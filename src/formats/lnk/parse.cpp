@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "common/anomalies.hpp"
 #include "common/codepage.hpp"
 #include "formats/lnk/lnk.hpp"
 
@@ -39,11 +40,7 @@ constexpr std::uint32_t kHeaderSize = 0x4C;
 constexpr std::uint8_t kLinkClsid[16] = {0x01, 0x14, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
                                          0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
 
-void flag(Link& l, Anomaly a, std::uint64_t detail = 0) {
-  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((l.anomaly_bits & bit) == 0) l.anomalies.push_back({a, detail});
-  l.anomaly_bits |= bit;
-}
+void flag(Link& l, Anomaly a, std::uint64_t detail = 0) { flag_first(l, a, detail); }
 
 void cap(Link& l, std::string& s) {
   if (s.size() <= limits::max_string_bytes) return;

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <string_view>
 
+#include "common/base64.hpp"
 #include "common/codepage.hpp"
 
 namespace mamori::lnk {
@@ -109,9 +110,8 @@ bool is_encoded_flag(std::string_view tok) {
 }
 
 std::string decode_utf16_base64(std::string_view b64) {
-  auto raw = base64_decode(b64);
+  auto raw = base64_decode(b64, kMaxDecoded).value_or(std::vector<std::uint8_t>{});
   if (raw.size() < 4 || raw.size() % 2 != 0) return {};
-  if (raw.size() > kMaxDecoded) raw.resize(kMaxDecoded);
   std::size_t zeros = 0;
   for (std::size_t i = 1; i < raw.size(); i += 2) zeros += raw[i] == 0;
   if (zeros * 4 < raw.size() / 2 * 3) return {};  // not UTF-16LE text
@@ -210,30 +210,6 @@ bool system_cpl(std::string_view lower_path) {
 }
 
 }  // namespace
-
-std::vector<std::uint8_t> base64_decode(std::string_view text) {
-  std::vector<std::uint8_t> out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=' || c == ' ' || c == '\r' || c == '\n' || c == '\t') continue;
-    else return {};
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>(acc >> bits));
-      if (out.size() >= kMaxDecoded) break;
-    }
-  }
-  return out;
-}
 
 void text_indicators(std::string_view text, std::string_view where, std::vector<Indicator>& out, std::size_t max) {
   auto push = [&](std::string type, std::string value) {

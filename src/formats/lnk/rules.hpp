@@ -43,9 +43,6 @@ struct Assessment {
 /// cradle, obfuscation and LOLBin rules like the -EncodedCommand payload is.
 Assessment assess(const Link& link, const std::vector<std::string>& more_text = {});
 
-/// Decodes standard base64 (whitespace ignored); nullopt-like empty result when the text is not base64.
-std::vector<std::uint8_t> base64_decode(std::string_view text);
-
 /// URLs, IPv4 addresses, the domains in URLs and UNC paths, and Windows paths found in `text`. Deduplicated by
 /// (type, value) against `out`; at most `max` indicators in `out`.
 void text_indicators(std::string_view text, std::string_view where, std::vector<Indicator>& out, std::size_t max = 256);

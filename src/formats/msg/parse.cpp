@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/anomalies.hpp"
 #include "common/codepage.hpp"
 #include "formats/msg/msg.hpp"
 
@@ -58,11 +59,7 @@ enum : std::uint16_t {
 // Property types.
 enum : std::uint16_t { kPtLong = 0x0003, kPtObject = 0x000D, kPtString8 = 0x001E, kPtUnicode = 0x001F, kPtBinary = 0x0102 };
 
-void flag(Message& m, Anomaly a, std::uint64_t detail = 0) {
-  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((m.anomaly_bits & bit) == 0) m.anomalies.push_back({a, detail});
-  m.anomaly_bits |= bit;
-}
+void flag(Message& m, Anomaly a, std::uint64_t detail = 0) { flag_first(m, a, detail); }
 
 bool starts_with_ci(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/anomalies.hpp"
 #include "formats/msg/msg.hpp"
 
 namespace mamori::msg {
@@ -23,10 +24,7 @@ constexpr std::uint32_t kCompressed = 0x75465A4C;    // "LZFu"
 constexpr std::uint32_t kUncompressed = 0x414C454D;  // "MELA"
 
 void flag(Message* m, Anomaly a, std::uint64_t detail = 0) {
-  if (!m) return;
-  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((m->anomaly_bits & bit) == 0) m->anomalies.push_back({a, detail});
-  m->anomaly_bits |= bit;
+  if (m) flag_first(*m, a, detail);
 }
 
 }  // namespace

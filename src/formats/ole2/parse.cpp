@@ -1,6 +1,7 @@
 // Compound file header, DIFAT, FAT, miniFAT, directory tree and stream reading ([MS-CFB] sections 2.2-2.6).
 #include <algorithm>
 
+#include "common/anomalies.hpp"
 #include "common/codepage.hpp"
 #include "common/stats.hpp"
 #include "formats/ole2/ole2.hpp"
@@ -56,11 +57,7 @@ constexpr std::uint32_t kHeaderSize = 512;
 constexpr std::uint32_t kEntrySize = 128;
 constexpr std::uint32_t kStandardCutoff = 4096;
 
-void flag(File& f, Anomaly a, std::uint64_t detail = 0) {
-  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((f.anomaly_bits & bit) == 0) f.anomalies.push_back({a, detail});  // first occurrence carries the detail
-  f.anomaly_bits |= bit;
-}
+void flag(File& f, Anomaly a, std::uint64_t detail = 0) { flag_first(f, a, detail); }
 
 enum class ChainEnd : std::uint8_t {
   end_of_chain,  // reached ENDOFCHAIN

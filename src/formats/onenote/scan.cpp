@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/anomalies.hpp"
 #include "common/mapped_file.hpp"
 #include "formats/onenote/onenote.hpp"
 
@@ -32,11 +33,7 @@ constexpr std::uint8_t kFooterGuid[16] = {0x22, 0xA7, 0xFB, 0x71, 0x79, 0x0F, 0x
 // guidHeader, cbLength, unused (4), reserved (8).
 constexpr std::uint64_t kObjectHeader = 16 + 8 + 4 + 8;
 
-void flag(Section& s, Anomaly a, std::uint64_t detail) {
-  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((s.anomaly_bits & bit) == 0) s.anomalies.push_back({a, detail});
-  s.anomaly_bits |= bit;
-}
+void flag(Section& s, Anomaly a, std::uint64_t detail) { flag_first(s, a, detail); }
 
 // Searches in windows of kWindow bytes and releases each window's pages once passed, so that a search through a
 // large section does not keep the whole file resident (see release_pages).

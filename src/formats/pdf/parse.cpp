@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/anomalies.hpp"
 #include "formats/pdf/pdf.hpp"
 
 namespace mamori::pdf {
@@ -68,12 +69,7 @@ const char* anomaly_name(Anomaly a) noexcept {
   return "unknown";
 }
 
-void Document::add(Anomaly a, std::uint64_t detail) {
-  const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((anomaly_bits & bit) && anomalies.size() >= 256) return;
-  anomaly_bits |= bit;
-  anomalies.push_back({a, detail});
-}
+void Document::add(Anomaly a, std::uint64_t detail) { flag_each(*this, a, detail); }
 
 namespace {
 

@@ -1,15 +1,12 @@
 // Shared between the PE parse passes. Not part of the public interface.
 #pragma once
 
+#include "common/anomalies.hpp"
 #include "formats/pe/pe.hpp"
 
 namespace mamori::pe::detail {
 
-inline void flag(PeFile& pe, Anomaly a, std::uint64_t detail = 0) {
-  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((pe.anomaly_bits & bit) == 0) pe.anomalies.push_back({a, detail});  // first occurrence carries the detail
-  pe.anomaly_bits |= bit;
-}
+inline void flag(PeFile& pe, Anomaly a, std::uint64_t detail = 0) { flag_first(pe, a, detail); }
 
 /// The directory's bytes in the file, clamped to the end of the file; empty when the RVA is not backed by file data.
 ByteView directory_view(const PeFile& pe, ByteView file, DirectoryIndex d);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/anomalies.hpp"
 #include "common/codepage.hpp"
 #include "formats/ole2/ole2.hpp"
 #include "formats/rtf/rtf.hpp"
@@ -43,12 +44,7 @@ const char* anomaly_name(Anomaly a) noexcept {
   return "unknown";
 }
 
-void Document::add(Anomaly a, std::uint64_t detail) {
-  const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((anomaly_bits & bit) && anomalies.size() >= 256) return;
-  anomaly_bits |= bit;
-  anomalies.push_back({a, detail});
-}
+void Document::add(Anomaly a, std::uint64_t detail) { flag_each(*this, a, detail); }
 
 bool sniff(ByteView bytes) noexcept { return bytes.starts_with("{\\rt"); }
 

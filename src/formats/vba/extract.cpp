@@ -6,6 +6,7 @@
 // by id rather than by a fixed order, so a reordered or padded dir stream still yields its modules.
 #include <algorithm>
 
+#include "common/anomalies.hpp"
 #include "common/codepage.hpp"
 #include "common/stats.hpp"
 #include "formats/vba/vba.hpp"
@@ -39,11 +40,7 @@ const char* anomaly_name(Anomaly a) noexcept {
 
 namespace {
 
-void flag(VbaProject& p, Anomaly a, std::uint64_t detail = 0) {
-  const auto bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  if ((p.anomaly_bits & bit) == 0) p.anomalies.push_back({a, detail});
-  p.anomaly_bits |= bit;
-}
+void flag(VbaProject& p, Anomaly a, std::uint64_t detail = 0) { flag_first(p, a, detail); }
 
 std::string join(std::string_view storage, std::string_view name) {
   if (storage.empty()) return std::string(name);

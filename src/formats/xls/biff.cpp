@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/anomalies.hpp"
 #include "common/codepage.hpp"
 #include "formats/ole2/ole2.hpp"
 #include "formats/xls/xls.hpp"
@@ -106,13 +107,8 @@ const char* builtin_name(BuiltinName b) noexcept {
   return "";
 }
 
-void Workbook::add(Anomaly a, std::uint64_t detail) {
-  const std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(a);
-  // Per-formula anomalies repeat; keep the list short and the bit set exact.
-  if ((anomaly_bits & bit) && anomalies.size() >= 256) return;
-  anomaly_bits |= bit;
-  anomalies.push_back({a, detail});
-}
+// Per-formula anomalies repeat: each one listed until the list is full.
+void Workbook::add(Anomaly a, std::uint64_t detail) { flag_each(*this, a, detail); }
 
 namespace {
 
