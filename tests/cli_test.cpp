@@ -125,3 +125,16 @@ TEST_F(Cli, HelpDescribesExitCodes) {
   EXPECT_NE(r.out.find("Exit code: 0 nothing found, 1 something found, 2 errors"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("--files-from"), std::string::npos);
 }
+
+TEST_F(Cli, ArchivePasswordTakesOneValueSoThePathAfterItIsScanned) {
+  const auto p = write("notes.txt", "just some notes about the weekly meeting");
+  // The path right after a password used to be taken as a second password, leaving nothing to scan.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"scan", "--archive-password", "first", p.string()},
+        std::vector<std::string>{"scan", "--archive-password", "first", "--archive-password", "second", p.string()}}) {
+    const auto r = run_mamori(args);
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find(p.string() + ": OK\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Scanned files: 1"), std::string::npos) << r.out;
+  }
+}

@@ -368,7 +368,9 @@ Runner add_scan_command(CLI::App& app) {
                 "Report a limit hit in the anomalies only, instead of as Mamori.Limits.Exceeded.* FOUND");
   cmd->add_option("--archive-password", f->archive_passwords,
                   "A password to try on encrypted archives (repeatable), after those found in an enclosing e-mail "
-                  "and before the defaults (infected, malware, virus, password, 1234, 123456)");
+                  "and before the defaults (infected, malware, virus, password, 1234, 123456)")
+      // One value per occurrence: without this CLI11 swallows the paths that follow as more passwords.
+      ->allow_extra_args(false);
   cmd->add_option("--archive-password-file", f->archive_password_file, "Read more archive passwords from FILE, one a line");
   cmd->add_flag("--no-default-passwords", f->no_default_passwords, "Do not try the default archive passwords");
   cmd->add_flag("--encrypted-ok", f->encrypted_ok,
