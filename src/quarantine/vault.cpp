@@ -230,6 +230,13 @@ Status roll_back_move(Vault::Impl& v, const Entry& e) {
   return v.db.remove(e.id);
 }
 
+// The error that stopped a move, with word of the rollback when that failed too.
+Error rolled_back(Vault::Impl& v, const Entry& e, Error err) {
+  const Status rb = roll_back_move(v, e);
+  if (!rb.ok()) err.message += " (and the rollback failed: " + rb.error().message + ")";
+  return err;
+}
+
 Status recover_one(Vault::Impl& v, Entry e) {
   auto& notes = v.last.notes;
   switch (e.state) {
@@ -338,6 +345,61 @@ Status recover(Vault::Impl& v) {
   return {};
 }
 
+// A new entry is journalled as `moving` before any byte is written, so that recovery can always find what to undo.
+// The caller has filled in what describes the content: its path or origin, owner, mode, times, size and hash.
+Status journal_new_entry(Vault::Impl& v, Entry& e, const Detection& d) {
+  e.state = State::moving;
+  e.vault_name = random_name();
+  if (e.vault_name.size() != 32) return make_error(ErrorCode::internal, "RAND_bytes failed");
+  e.verdict = d.verdict;
+  e.signature = d.signature;
+  e.reasons = d.reasons;
+  e.quarantined_by = current_user();
+  e.quarantined_by_uid = ::getuid();
+  e.via = d.via;
+  auto id = v.db.insert(e);
+  if (!id.ok()) return id.error();
+  e.id = *id;
+  crash_point("journal");
+  return {};
+}
+
+// Seals the content into `out`, calling `after_chunk` after each chunk; it may refuse what it sealed.
+using SealInto = std::function<Result<detail::CopyResult>(int out, const std::function<void(std::uint64_t)>& after_chunk)>;
+
+// Writes the vault file under a .part name and renames it into place only once it is whole and durable, so a crash
+// leaves a .part that recovery removes, never a torn vault file under the real name.
+Result<detail::CopyResult> write_vault_file(Vault::Impl& v, const std::string& vault_name, const SealInto& seal_into) {
+  const std::string part = vault_name + ".part";
+  Fd out(::openat(v.filesfd.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!out) return make_error(ErrorCode::io, "cannot create vault file: " + errno_text(errno));
+  bool first = true;
+  auto sealed = seal_into(out.get(), [&](std::uint64_t) {
+    if (first) crash_point("partial-copy");
+    first = false;
+  });
+  if (!sealed.ok()) return sealed;
+  MAMORI_TRY(fsync_fd(out.get(), "vault file"));
+  out.reset();
+  crash_point("copy-fsync");
+  if (::renameat(v.filesfd.get(), part.c_str(), v.filesfd.get(), vault_name.c_str()) != 0)
+    return make_error(ErrorCode::io, "cannot rename vault file: " + errno_text(errno));
+  MAMORI_TRY(fsync_fd(v.filesfd.get(), v.dir + "/files"));
+  crash_point("vault-rename");
+  return sealed;
+}
+
+// The journal's last word on a move: from here the entry is quarantined and recovery leaves it alone.
+Result<QuarantineOutcome> finish_move(Vault::Impl& v, Entry& e, std::string vault_path) {
+  e.state = State::quarantined;
+  MAMORI_TRY(v.db.update(e));
+  crash_point("db-done");
+  QuarantineOutcome res;
+  res.entry = e;
+  res.vault_file = std::move(vault_path);
+  return res;
+}
+
 }  // namespace
 
 Vault::Vault(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -417,9 +479,6 @@ Result<QuarantineOutcome> Vault::quarantine(const std::string& path, const Detec
                                                        std::to_string(size) + " now)");
 
   Entry e;
-  e.state = State::moving;
-  e.vault_name = random_name();
-  if (e.vault_name.size() != 32) return make_error(ErrorCode::internal, "RAND_bytes failed");
   e.original_path = canon;
   e.uid = st.st_uid;
   e.gid = st.st_gid;
@@ -432,47 +491,24 @@ Result<QuarantineOutcome> Vault::quarantine(const std::string& path, const Detec
   e.nlink = st.st_nlink;
   e.size = size;
   e.sha256 = d.sha256;
-  e.verdict = d.verdict;
-  e.signature = d.signature;
-  e.reasons = d.reasons;
   e.quarantined_at = std::time(nullptr);
-  e.quarantined_by = current_user();
-  e.quarantined_by_uid = ::getuid();
-  e.via = d.via;
-  auto id = v.db.insert(e);
-  if (!id.ok()) return id.error();
-  e.id = *id;
-  crash_point("journal");
+  MAMORI_TRY(journal_new_entry(v, e, d));
 
-  auto fail = [&](Error err) -> Error {
-    const Status rb = roll_back_move(v, e);
-    if (!rb.ok()) err.message += " (and the rollback failed: " + rb.error().message + ")";
-    return err;
-  };
-  const std::string part = e.vault_name + ".part";
-  Fd out(::openat(v.filesfd.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!out) return fail(make_error(ErrorCode::io, "cannot create vault file: " + errno_text(errno)));
-  bool first = true;
-  auto copied = detail::seal(in.get(), out.get(), v.key, size, [&](std::uint64_t) {
-    if (first) crash_point("partial-copy");
-    first = false;
+  auto fail = [&](Error err) { return rolled_back(v, e, std::move(err)); };
+  auto copied = write_vault_file(v, e.vault_name, [&](int out, const auto& after_chunk) -> Result<detail::CopyResult> {
+    auto c = detail::seal(in.get(), out, v.key, size, after_chunk);
+    if (!c.ok()) return c;
+    if (!d.sha256.empty() && c->sha256 != d.sha256)
+      return make_error(ErrorCode::invalid_argument, "refused: " + canon + " changed since it was scanned (sha256 " +
+                                                         d.sha256 + " scanned, " + c->sha256 + " now)");
+    struct stat after{};
+    if (::fstat(in.get(), &after) != 0 || after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+        after.st_mtim.tv_nsec != st.st_mtim.tv_nsec || after.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+        after.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
+      return make_error(ErrorCode::invalid_argument, "refused: " + canon + " was modified while it was copied");
+    return c;
   });
   if (!copied.ok()) return fail(std::move(copied).error());
-  if (!d.sha256.empty() && copied->sha256 != d.sha256)
-    return fail(make_error(ErrorCode::invalid_argument, "refused: " + canon + " changed since it was scanned (sha256 " +
-                                                            d.sha256 + " scanned, " + copied->sha256 + " now)"));
-  struct stat after{};
-  if (::fstat(in.get(), &after) != 0 || after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
-      after.st_mtim.tv_nsec != st.st_mtim.tv_nsec || after.st_ctim.tv_sec != st.st_ctim.tv_sec ||
-      after.st_ctim.tv_nsec != st.st_ctim.tv_nsec)
-    return fail(make_error(ErrorCode::invalid_argument, "refused: " + canon + " was modified while it was copied"));
-  if (Status s = fsync_fd(out.get(), "vault file"); !s.ok()) return fail(s.error());
-  out.reset();
-  crash_point("copy-fsync");
-  if (::renameat(v.filesfd.get(), part.c_str(), v.filesfd.get(), e.vault_name.c_str()) != 0)
-    return fail(make_error(ErrorCode::io, "cannot rename vault file: " + errno_text(errno)));
-  if (Status s = fsync_fd(v.filesfd.get(), v.dir + "/files"); !s.ok()) return fail(s.error());
-  crash_point("vault-rename");
   e.sha256 = copied->sha256;
   e.state = State::copied;
   if (Status s = v.db.update(e); !s.ok()) return fail(s.error());
@@ -489,14 +525,10 @@ Result<QuarantineOutcome> Vault::quarantine(const std::string& path, const Detec
   // From here the vault copy is the only one: no rollback any more, only forward.
   MAMORI_TRY(fsync_fd(parent->dir.get(), dirname_of(canon)));
   crash_point("unlink");
-  e.state = State::quarantined;
-  MAMORI_TRY(v.db.update(e));
-  crash_point("db-done");
-  QuarantineOutcome out_res;
-  out_res.entry = e;
-  out_res.vault_file = vault_file(e);
+  auto out_res = finish_move(v, e, vault_file(e));
+  if (!out_res.ok()) return out_res;
   if (st.st_nlink > 1)
-    out_res.warnings.push_back(std::to_string(st.st_nlink - 1) +
+    out_res->warnings.push_back(std::to_string(st.st_nlink - 1) +
                                " other hard link(s) to this content remain elsewhere on the file system");
   return out_res;
 }
@@ -522,9 +554,6 @@ Result<QuarantineOutcome> Vault::store(const std::uint8_t* data, std::size_t siz
     sha = h->sha256;
   }
   Entry e;
-  e.state = State::moving;
-  e.vault_name = random_name();
-  if (e.vault_name.size() != 32) return make_error(ErrorCode::internal, "RAND_bytes failed");
   e.original_path = origin;
   e.uid = ::geteuid();
   e.gid = ::getegid();
@@ -535,48 +564,17 @@ Result<QuarantineOutcome> Vault::store(const std::uint8_t* data, std::size_t siz
   e.nlink = 0;
   e.size = size;
   e.sha256 = sha;
-  e.verdict = d.verdict;
-  e.signature = d.signature;
-  e.reasons = d.reasons;
   e.quarantined_at = now.tv_sec;
-  e.quarantined_by = current_user();
-  e.quarantined_by_uid = ::getuid();
-  e.via = d.via;
-  auto id = v.db.insert(e);
-  if (!id.ok()) return id.error();
-  e.id = *id;
-  crash_point("journal");
+  MAMORI_TRY(journal_new_entry(v, e, d));
 
-  auto fail = [&](Error err) -> Error {
-    const Status rb = roll_back_move(v, e);
-    if (!rb.ok()) err.message += " (and the rollback failed: " + rb.error().message + ")";
-    return err;
-  };
-  const std::string part = e.vault_name + ".part";
-  Fd out(::openat(v.filesfd.get(), part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!out) return fail(make_error(ErrorCode::io, "cannot create vault file: " + errno_text(errno)));
-  bool first = true;
-  auto copied = detail::seal_bytes(data, size, out.get(), v.key, [&](std::uint64_t) {
-    if (first) crash_point("partial-copy");
-    first = false;
+  auto copied = write_vault_file(v, e.vault_name, [&](int out, const auto& after_chunk) -> Result<detail::CopyResult> {
+    auto c = detail::seal_bytes(data, size, out, v.key, after_chunk);
+    if (c.ok() && c->sha256 != sha)
+      return make_error(ErrorCode::invalid_argument, "refused: the data to store is not what was scanned");
+    return c;
   });
-  if (!copied.ok()) return fail(std::move(copied).error());
-  if (copied->sha256 != sha)
-    return fail(make_error(ErrorCode::invalid_argument, "refused: the data to store is not what was scanned"));
-  if (Status s = fsync_fd(out.get(), "vault file"); !s.ok()) return fail(s.error());
-  out.reset();
-  crash_point("copy-fsync");
-  if (::renameat(v.filesfd.get(), part.c_str(), v.filesfd.get(), e.vault_name.c_str()) != 0)
-    return fail(make_error(ErrorCode::io, "cannot rename vault file: " + errno_text(errno)));
-  if (Status s = fsync_fd(v.filesfd.get(), v.dir + "/files"); !s.ok()) return fail(s.error());
-  crash_point("vault-rename");
-  e.state = State::quarantined;
-  MAMORI_TRY(v.db.update(e));
-  crash_point("db-done");
-  QuarantineOutcome res;
-  res.entry = e;
-  res.vault_file = vault_file(e);
-  return res;
+  if (!copied.ok()) return rolled_back(v, e, std::move(copied).error());
+  return finish_move(v, e, vault_file(e));
 }
 
 Result<std::vector<Entry>> Vault::list(bool all) {
