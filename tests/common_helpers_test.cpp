@@ -51,6 +51,20 @@ TEST(CommonUtf16, BothByteOrdersSurrogatesAndTheTwoNulRules) {
   EXPECT_EQ(utf16_to_utf8(ByteView(odd, 3), 100, Utf16Order::little, Utf16Nul::ends_text), "x");  // half a unit dropped
 }
 
+TEST(CommonUtf16, PasswordsGoFromUtf8ToUtf16LeBytesAndBack) {
+  // ASCII, U+00E9, U+30D1 (three bytes) and U+1F600 (a surrogate pair).
+  const std::string pw = "a\xC3\xA9\xE3\x83\x91\xF0\x9F\x98\x80";
+  const std::u16string u = utf8_to_utf16(pw);
+  EXPECT_EQ(u, (std::u16string{u'a', u'\u00E9', u'\u30D1', char16_t{0xD83D}, char16_t{0xDE00}}));
+  const auto bytes = utf16le_bytes(u);
+  EXPECT_EQ(bytes, (std::vector<std::uint8_t>{'a', 0, 0xE9, 0, 0xD1, 0x30, 0x3D, 0xD8, 0x00, 0xDE}));
+  EXPECT_EQ(utf16le_to_utf8(ByteView(bytes.data(), bytes.size()), 100), pw);
+  // Cut-off sequences never read past the end: the last byte stands for itself, a shorter tail is read as a
+  // shorter sequence.
+  EXPECT_EQ(utf8_to_utf16("x\xE3"), (std::u16string{u'x', char16_t{0xE3}}));
+  EXPECT_EQ(utf8_to_utf16("x\xE3\x83"), (std::u16string{u'x', char16_t{0xC3}}));
+}
+
 namespace {
 enum class Odd : std::uint8_t { first, second };
 struct Parsed {

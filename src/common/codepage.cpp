@@ -137,4 +137,35 @@ std::string utf16_to_utf8(ByteView b, std::size_t max_units, Utf16Order order, U
   return out;
 }
 
+std::u16string utf8_to_utf16(std::string_view s) {
+  std::u16string o;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<std::uint8_t>(s[i]);
+    std::uint32_t cp = c;
+    std::size_t n = 1;
+    if (c >= 0xF0 && i + 3 < s.size()) cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3Fu) << 12 | (s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3Fu), n = 4;
+    else if (c >= 0xE0 && i + 2 < s.size()) cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu), n = 3;
+    else if (c >= 0xC0 && i + 1 < s.size()) cp = (c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu), n = 2;
+    i += n;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      o += static_cast<char16_t>(0xD800 + (cp >> 10));
+      o += static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
+    } else {
+      o += static_cast<char16_t>(cp);
+    }
+  }
+  return o;
+}
+
+std::vector<std::uint8_t> utf16le_bytes(std::u16string_view s) {
+  std::vector<std::uint8_t> b;
+  b.reserve(s.size() * 2);
+  for (char16_t c : s) {
+    b.push_back(static_cast<std::uint8_t>(c & 0xFF));
+    b.push_back(static_cast<std::uint8_t>(c >> 8));
+  }
+  return b;
+}
+
 }  // namespace mamori

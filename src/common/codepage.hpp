@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/bytes.hpp"
 
@@ -33,5 +34,13 @@ inline std::string utf16le_to_utf8(ByteView b, std::size_t max_units) {
 
 /// Appends code point `cp` to `out` as UTF-8.
 void append_utf8(std::string& out, std::uint32_t cp);
+
+/// UTF-8 to UTF-16, for passwords that arrive as UTF-8 (mail bodies, flags, config files) and that Office hashes
+/// as UTF-16. Lenient, never reads past the end: a lead byte with too few bytes after it is read as a shorter
+/// sequence, and a last byte as the code point of its own value.
+std::u16string utf8_to_utf16(std::string_view s);
+
+/// The code units of `s` as UTF-16LE bytes, the form Office's key derivations hash.
+std::vector<std::uint8_t> utf16le_bytes(std::u16string_view s);
 
 }  // namespace mamori

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/codepage.hpp"
 #include "features/office_internal.hpp"
 
 namespace mamori::features::office {
@@ -19,32 +20,6 @@ namespace {
 constexpr std::string_view kDefaultPassword = "VelvetSweatshop";
 // Spin counts beyond this are not tried: a hostile descriptor could ask for billions of hash rounds.
 constexpr std::uint32_t kMaxSpinCount = 1000000;
-
-// Office hashes the password as UTF-16LE. Passwords arrive as UTF-8 (from mail bodies, flags, config files).
-std::vector<std::uint8_t> utf16le(std::string_view s) {
-  std::vector<std::uint8_t> o;
-  auto unit = [&](std::uint32_t u) {
-    o.push_back(static_cast<std::uint8_t>(u));
-    o.push_back(static_cast<std::uint8_t>(u >> 8));
-  };
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<std::uint8_t>(s[i]);
-    std::uint32_t cp = c;
-    std::size_t n = 1;
-    if (c >= 0xF0 && i + 3 < s.size()) cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3Fu) << 12 | (s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3Fu), n = 4;
-    else if (c >= 0xE0 && i + 2 < s.size()) cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu), n = 3;
-    else if (c >= 0xC0 && i + 1 < s.size()) cp = (c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu), n = 2;
-    i += n;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      unit(0xD800 + (cp >> 10));
-      unit(0xDC00 + (cp & 0x3FF));
-    } else {
-      unit(cp);
-    }
-  }
-  return o;
-}
 
 std::vector<std::uint8_t> digest(const EVP_MD* md, std::initializer_list<std::pair<const std::uint8_t*, std::size_t>> parts) {
   std::vector<std::uint8_t> out(static_cast<std::size_t>(EVP_MD_size(md)));
@@ -60,7 +35,7 @@ std::vector<std::uint8_t> digest(const EVP_MD* md, std::initializer_list<std::pa
 // H0 = H(salt + password); Hn = H(iterator + Hn-1), iterator a 32-bit little-endian counter from 0.
 std::vector<std::uint8_t> spun_hash(const EVP_MD* md, const std::vector<std::uint8_t>& salt, std::uint32_t spins,
                                     std::string_view password) {
-  const auto pw = utf16le(password);
+  const auto pw = utf16le_bytes(utf8_to_utf16(password));
   auto h = digest(md, {{salt.data(), salt.size()}, {pw.data(), pw.size()}});
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   // Fetched once: initialising with the legacy EVP_sha512() & co. looks the algorithm up (under a lock) on every

@@ -241,28 +241,6 @@ struct PendingName {
   std::vector<std::uint8_t> rgce;
 };
 
-// UTF-8 to UTF-16 (passwords come from mail bodies and flags as UTF-8).
-std::u16string utf16(std::string_view s) {
-  std::u16string o;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<std::uint8_t>(s[i]);
-    std::uint32_t cp = c;
-    std::size_t n = 1;
-    if (c >= 0xF0 && i + 3 < s.size()) cp = (c & 0x07u) << 18 | (s[i + 1] & 0x3Fu) << 12 | (s[i + 2] & 0x3Fu) << 6 | (s[i + 3] & 0x3Fu), n = 4;
-    else if (c >= 0xE0 && i + 2 < s.size()) cp = (c & 0x0Fu) << 12 | (s[i + 1] & 0x3Fu) << 6 | (s[i + 2] & 0x3Fu), n = 3;
-    else if (c >= 0xC0 && i + 1 < s.size()) cp = (c & 0x1Fu) << 6 | (s[i + 1] & 0x3Fu), n = 2;
-    i += n;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      o += static_cast<char16_t>(0xD800 + (cp >> 10));
-      o += static_cast<char16_t>(0xDC00 + (cp & 0x3FF));
-    } else {
-      o += static_cast<char16_t>(cp);
-    }
-  }
-  return o;
-}
-
 class Parser {
  public:
   Parser(ByteView stream, std::span<const std::string> passwords) : in_(stream), passwords_(passwords) {}
@@ -539,7 +517,7 @@ class Parser {
     bool opened = !decrypted_ && check_password(*fp, password);
     for (std::size_t k = 0; !opened && !decrypted_ && k < passwords_.size() && k < limits::max_passwords; ++k) {
       if (passwords_[k].empty() || passwords_[k].size() > 255) continue;
-      password = utf16(passwords_[k]);
+      password = utf8_to_utf16(passwords_[k]);
       password_utf8 = passwords_[k];
       opened = check_password(*fp, password);
     }

@@ -14,6 +14,7 @@
 #include <span>
 #include <vector>
 
+#include "common/codepage.hpp"
 #include "formats/xls/xls.hpp"
 
 namespace mamori::xls {
@@ -62,15 +63,6 @@ std::vector<std::uint8_t> digest(const EVP_MD* md, std::span<const std::uint8_t>
   return out;
 }
 
-std::vector<std::uint8_t> utf16le(std::u16string_view pw) {
-  std::vector<std::uint8_t> b;
-  for (char16_t c : pw) {
-    b.push_back(static_cast<std::uint8_t>(c & 0xFF));
-    b.push_back(static_cast<std::uint8_t>(c >> 8));
-  }
-  return b;
-}
-
 std::array<std::uint8_t, 4> le32(std::uint32_t v) {
   return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8), static_cast<std::uint8_t>(v >> 16),
           static_cast<std::uint8_t>(v >> 24)};
@@ -83,7 +75,7 @@ struct KeyBase {
   std::uint32_t key_bits = 128;
 
   KeyBase(const FilePass& fp, std::u16string_view password) : method(fp.method), key_bits(fp.key_bits) {
-    const auto pw = utf16le(password);
+    const auto pw = utf16le_bytes(password);
     if (method == Encryption::rc4) {
       auto h0 = digest(EVP_md5(), pw);
       h0.resize(5);
