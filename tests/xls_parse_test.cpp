@@ -547,4 +547,50 @@ TEST(XlsOoxml, XlsbWorkbookAndMacroSheet) {
   EXPECT_EQ(wb.counts.auto_open_names, 1u);
 }
 
+// The XLSB path counts what the BIFF path counts: a token the decoder does not know, in a cell and in a name.
+TEST(XlsOoxml, XlsbCountsUnknownTokensLikeBiff) {
+  const Buf unknown = ptg::cat({str12("a"), Buf{0x18, 0x01}, str12("b")});  // ptgExtended: unknown
+  Buf book;
+  {
+    Buf b;
+    le32(b, 0);
+    le32(b, 1);
+    wide(b, "rId1");
+    wide(b, "Macro1");
+    book = ptg::cat({book, brt(0x9C, b)});
+    Buf n;
+    le32(n, 0);
+    n.push_back(0);
+    le32(n, 0xFFFFFFFF);
+    wide(n, "Odd");
+    le32(n, static_cast<std::uint32_t>(unknown.size()));
+    n.insert(n.end(), unknown.begin(), unknown.end());
+    le32(n, 0);
+    book = ptg::cat({book, brt(0x27, n)});
+  }
+  Buf sheet;
+  {
+    Buf row;
+    le32(row, 0);
+    sheet = ptg::cat({sheet, brt(0x00, row)});
+    Buf d;
+    le32(d, 0);
+    le32(d, 0);
+    for (int k = 0; k < 10; ++k) d.push_back(0);  // the cached number and the flags
+    le32(d, static_cast<std::uint32_t>(unknown.size()));
+    d.insert(d.end(), unknown.begin(), unknown.end());
+    le32(d, 0);
+    sheet = ptg::cat({sheet, brt(0x09, d)});
+  }
+  const std::string rels = R"(<Relationships><Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.bin"/></Relationships>)";
+  const xls::OoxmlPart parts[] = {{"xl/macrosheets/sheet1.bin", mamori::ByteView(sheet.data(), sheet.size())}};
+  const auto wb = xls::parse_ooxml(mamori::ByteView(book.data(), book.size()), mamori::ByteView(rels.data(), rels.size()), parts);
+  ASSERT_EQ(wb.formulas.size(), 1u);
+  EXPECT_FALSE(wb.formulas[0].complete);
+  ASSERT_EQ(wb.names.size(), 1u);
+  EXPECT_TRUE(wb.has(xls::Anomaly::formula_unknown_token));
+  EXPECT_EQ(wb.counts.unknown_tokens, 2u);
+  EXPECT_GE(wb.counts.tokens, 2u);
+}
+
 }  // namespace

@@ -574,7 +574,7 @@ class Parser {
     const ByteView rgce = body.clamp(22, cce);
     if (!body.fits(20, 2) || rgce.size() < cce) wb_.add(Anomaly::formula_truncated, kFormula);
     DecodedFormula d = decode_formula(rgce, context(c.row, c.col));
-    absorb(d);
+    absorb_formula(wb_, d);
     c.text = "=" + d.text;
     c.functions = std::move(d.functions);
     c.folded = std::move(d.folded);
@@ -583,17 +583,6 @@ class Parser {
     wb_.formulas.push_back(std::move(c));
     const bool string_result = body.le_or<std::uint16_t>(12, 0) == 0xFFFF && body.le_or<std::uint8_t>(6, 0xFF) == 0;
     return string_result ? &wb_.formulas.back() : nullptr;
-  }
-
-  void absorb(const DecodedFormula& d) {
-    for (const auto& a : d.anomalies) wb_.add(a.code, a.detail);
-    wb_.counts.tokens += d.tokens;
-    wb_.counts.char_calls += d.char_calls;
-    wb_.counts.concat_ops += d.concat_ops;
-    wb_.counts.string_literals += d.string_literals;
-    wb_.counts.sheet_refs += d.sheet_refs;
-    for (const auto& a : d.anomalies)
-      if (a.code == Anomaly::formula_unknown_token) ++wb_.counts.unknown_tokens;
   }
 
   void budget(std::string& text) {
@@ -634,7 +623,7 @@ class Parser {
       const auto& raw = pending_names_[k].rgce;
       if (raw.empty()) continue;
       DecodedFormula d = decode_formula(ByteView(raw.data(), raw.size()), context(0, 0));
-      absorb(d);
+      absorb_formula(wb_, d);
       wb_.names[k].formula = std::move(d.text);
       for (auto f : d.functions) ++wb_.function_counts[f];
     }
@@ -686,6 +675,18 @@ void scan_text(std::string_view s, Counts& c) {
 }
 
 }  // namespace
+
+void absorb_formula(Workbook& wb, const DecodedFormula& d) {
+  for (const auto& a : d.anomalies) {
+    wb.add(a.code, a.detail);
+    if (a.code == Anomaly::formula_unknown_token) ++wb.counts.unknown_tokens;
+  }
+  wb.counts.tokens += d.tokens;
+  wb.counts.char_calls += d.char_calls;
+  wb.counts.concat_ops += d.concat_ops;
+  wb.counts.string_literals += d.string_literals;
+  wb.counts.sheet_refs += d.sheet_refs;
+}
 
 // Counts shared by the BIFF and OOXML paths, computed from the filled model.
 void finalize(Workbook& wb) {

@@ -505,12 +505,7 @@ void parse_xlsb_sheet(ByteView b, std::uint32_t sheet_index, Workbook& wb, const
     ctx.base_row = cell.row;
     ctx.base_col = cell.col;
     DecodedFormula d = decode_formula(rgce, ctx);
-    for (const auto& a : d.anomalies) wb.add(a.code, a.detail);
-    wb.counts.tokens += d.tokens;
-    wb.counts.char_calls += d.char_calls;
-    wb.counts.concat_ops += d.concat_ops;
-    wb.counts.string_literals += d.string_literals;
-    wb.counts.sheet_refs += d.sheet_refs;
+    absorb_formula(wb, d);
     cell.text = "=" + d.text;
     cell.functions = std::move(d.functions);
     cell.folded = std::move(d.folded);
@@ -619,7 +614,7 @@ Workbook parse_ooxml(ByteView workbook_xml, ByteView workbook_rels, std::span<co
   for (std::size_t k = 0; k < wb.names.size() && k < book.name_rgce.size(); ++k) {
     const auto& raw = book.name_rgce[k];
     DecodedFormula d = decode_formula(ByteView(raw.data(), raw.size()), ctx);
-    for (const auto& a : d.anomalies) wb.add(a.code, a.detail);
+    absorb_formula(wb, d);
     wb.names[k].formula = std::move(d.text);
     for (auto f : d.functions) ++wb.function_counts[f];
   }

@@ -5,6 +5,10 @@
 
 namespace mamori::xls {
 
+/// Adds a decoded formula's anomalies and token counts (unknown tokens included) to the workbook: cells and defined
+/// names, BIFF and XLSB alike.
+void absorb_formula(Workbook& wb, const DecodedFormula& d);
+
 /// Fills Workbook::counts, function_counts, the auto-open flags of names and the sheet anomalies from the model.
 void finalize(Workbook& wb);
 
