@@ -71,6 +71,15 @@ Setter integer(int Config::*m, int lo, int hi) {
     return {};
   };
 }
+// Ratios are whole numbers in the file (as clamd's limits are) and doubles in the engine.
+Setter ratio(double Config::*m, long long lo) {
+  return [m, lo](Config& c, const std::string& v) -> Status {
+    auto n = parse_int(v, lo, 1000000000);
+    if (!n.ok()) return n.error();
+    c.*m = static_cast<double>(*n);
+    return {};
+  };
+}
 Setter size(std::uint64_t Config::*m) {
   return [m](Config& c, const std::string& v) -> Status {
     auto n = parse_size(v);
@@ -142,13 +151,9 @@ const std::map<std::string, Setter>& setters() {
        }},
       {"maxfiles", size(&Config::max_files)},
       {"maxscansize", size(&Config::max_scan_size)},
-      {"maxratio",
-       [](Config& c, const std::string& v) -> Status {
-         auto n = parse_int(v, 1, 1000000000);
-         if (!n.ok()) return n.error();
-         c.max_ratio = static_cast<double>(*n);
-         return {};
-       }},
+      {"maxratio", ratio(&Config::max_ratio, 1)},
+      {"maxdecompressedsize", size(&Config::max_decompressed_size)},
+      {"maxdecompressedratio", ratio(&Config::max_decompressed_ratio, 0)},  // 0: only MaxDecompressedSize binds
       {"maxscantime",
        [](Config& c, const std::string& v) -> Status {
          // clamd: milliseconds, 0 = no limit (mamori keeps a day as the ceiling).

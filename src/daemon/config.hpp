@@ -70,6 +70,8 @@ struct Config {
   std::uint64_t max_files = 10000;                // MaxFiles: members per scanned file (....Members)
   std::uint64_t max_scan_size = 1ull << 30;       // MaxScanSize: bytes extracted per scanned file (....Size)
   double max_ratio = 1000;                        // MaxRatio (mamori): expansion over the archive's size (....Ratio)
+  std::uint64_t max_decompressed_size = 4ull << 30;  // MaxDecompressedSize (mamori): work per scanned file (....Size)
+  double max_decompressed_ratio = 1100;             // MaxDecompressedRatio (mamori): work over the file's size, 0 off
   std::uint64_t max_scan_time_ms = 60000;         // MaxScanTime (ms, as clamd): per scanned file (....Time)
   bool alert_exceeds_max = true;                  // AlertExceedsMax: limit hits are FOUND (yes) or only logged
   bool alert_encrypted_archive = true;            // AlertEncryptedArchive: Mamori.Encrypted.Archive FOUND

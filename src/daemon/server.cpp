@@ -154,6 +154,8 @@ Result<EnginePtr> load_engine(const Config& cfg) {
   opt.limits.max_members = cfg.max_files;
   opt.limits.max_extracted_bytes = cfg.max_scan_size;
   opt.limits.max_ratio = cfg.max_ratio;
+  opt.limits.max_decompressed_bytes = cfg.max_decompressed_size;
+  opt.limits.max_decompressed_ratio = cfg.max_decompressed_ratio;
   opt.limits.max_seconds = static_cast<double>(cfg.max_scan_time_ms) / 1000.0;
   opt.limits.limits_are_suspicious = cfg.alert_exceeds_max;
   opt.encrypted_is_suspicious = cfg.alert_encrypted_archive;
