@@ -345,6 +345,33 @@ TEST(ArchiveReader, MalformedZipsDegrade) {
   }
 }
 
+// A checksum that does not match the data is reported on that entry, whose bytes are still scanned, and the walk
+// goes on: stored and deflated entries, the CRC changed in both the local header and the central directory.
+TEST(ArchiveReader, BadCrcOfAnUnencryptedEntryIsADataError) {
+  for (const bool deflate : {false, true}) {
+    Blob bad = test::make_zip({{"a.txt", blob("checksum me"), deflate}, {"b.txt", blob("fine"), deflate}});
+    int patched = 0;
+    for (const std::string sig : {std::string("PK\x03\x04"), std::string("PK\x01\x02")}) {
+      auto it = std::search(bad.begin(), bad.end(), sig.begin(), sig.end());  // the first entry's header
+      ASSERT_NE(it, bad.end());
+      const auto crc_at = static_cast<std::size_t>(it - bad.begin()) + (sig[2] == 3 ? 14 : 16);
+      bad[crc_at] ^= 0xff;
+      ++patched;
+    }
+    ASSERT_EQ(patched, 2);
+    Seen s;
+    auto r = walk(bad, s);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->entries, 2u);
+    EXPECT_EQ(s.data["a.txt"], "checksum me");
+    EXPECT_EQ(s.data["b.txt"], "fine");
+    ASSERT_EQ(r->anomalies.size(), 1u) << "deflate=" << deflate;
+    EXPECT_EQ(r->anomalies[0].code, AnomalyCode::data_error);
+    EXPECT_NE(r->anomalies[0].detail.find("a.txt"), std::string::npos) << r->anomalies[0].detail;
+    EXPECT_NE(r->anomalies[0].detail.find("CRC"), std::string::npos) << r->anomalies[0].detail;
+  }
+}
+
 TEST(ArchiveReader, ReadEntryForOoxmlParts) {
   const Blob z = test::make_zip({{"[Content_Types].xml", blob("<Types/>"), true}, {"word/document.xml", blob("<w:document/>"), true}});
   auto d = read_entry(ByteView(z.data(), z.size()), "/Word/Document.xml");

@@ -296,8 +296,11 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
   // libarchive calls empty input an archive of no entries; for a scanner it is no archive.
   if (bytes.empty()) return make_error(ErrorCode::not_this_format, "empty input");
   PasswordFeed feed{&opt.passwords, 0, SIZE_MAX};
-  Handle a = open_handle(bytes, OpenMode::formats, &feed, /*check_crc=*/false);
-  bool crc_checked = false;
+  Handle a = open_handle(bytes, OpenMode::formats, &feed, /*check_crc=*/true);
+  // The handle checks CRC-32 until the walk has decompressed crc_checked_bytes; then it is swapped for one that does
+  // not, unless an encrypted entry came first (its checksum tells a wrong password). Each swap happens at most once.
+  bool crc_checked = true, crc_dropped = false, crc_pinned = false;
+  int crc_swaps = 0;  // at most one drop and one return
   OpenMode mode = OpenMode::formats;
   struct archive_entry* e = nullptr;
   int rc = a ? archive_read_next_header(a.get(), &e) : ARCHIVE_FATAL;
@@ -320,6 +323,7 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
 
   Summary s;
   s.format = archive_format_name(a.get()) ? archive_format_name(a.get()) : "";
+  const bool zip = (archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
   for (int i = archive_filter_count(a.get()) - 1; i >= 0; --i) {
     const int code = archive_filter_code(a.get(), i);
     if (code != ARCHIVE_FILTER_NONE && archive_filter_name(a.get(), i)) s.filters.emplace_back(archive_filter_name(a.get(), i));
@@ -372,14 +376,18 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
       continue;
     }
 
-    if (en.encrypted && !crc_checked && mode == OpenMode::formats) {
-      // From here on the checksum is what tells a wrong ZipCrypto password from the right one: continue the walk
-      // on a handle that computes it (one re-walk of the headers, once per archive).
+    if (en.encrypted) crc_pinned = true;
+    const bool want_crc = crc_pinned || (!crc_dropped && s.raw_bytes + en.declared_size < limits::crc_checked_bytes);
+    if (want_crc != crc_checked && zip && mode == OpenMode::formats && crc_swaps < 2) {
+      // Continue the walk on a handle that does (or no longer does) compute the checksum: one re-walk of the
+      // headers. From an encrypted entry on the checksum is what tells a wrong ZipCrypto password from the right one.
+      ++crc_swaps;
+      if (!want_crc) crc_dropped = true;
       feed = PasswordFeed{&opt.passwords, 0, SIZE_MAX};
-      Handle b = open_handle(bytes, mode, &feed, /*check_crc=*/true);
+      Handle b = open_handle(bytes, mode, &feed, want_crc);
       if (b && seek_entry(b.get(), index)) {
         a = std::move(b);
-        crc_checked = true;
+        crc_checked = want_crc;
       }
     }
 

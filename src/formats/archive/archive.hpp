@@ -20,10 +20,11 @@
 // over the whole walk, padding included, and every budget (raw bytes, the ratio of non-padding bytes, materialised
 // bytes, time) is checked while an entry streams, in slices of at most stream_slice bytes: a bomb stops inside its
 // first oversized entry, not after it. An entry cut by a budget of the walk is still visited (truncated = true), so
-// the real content in front of the padding is scanned, and then the walk stops. CRC-32 is not computed for
-// unencrypted zip entries (it costs as much as inflating them and a bad checksum changes nothing a scan does with
-// the bytes); from the first encrypted entry on the walk continues on a handle that checks it, because a wrong
-// ZipCrypto password is only caught by the checksum.
+// the real content in front of the padding is scanned, and then the walk stops. CRC-32 is checked, and a mismatch
+// is a data_error anomaly on an entry that is still scanned, until limits::crc_checked_bytes have been decompressed
+// (or the next entry declares more): checking costs as much as inflating, and a bomb or a padded document should not
+// pay it twice. From the first encrypted entry on it is checked again, because a wrong ZipCrypto password is only
+// caught by the checksum.
 //
 // Passwords. For encrypted zip entries the passwords are offered in order through libarchive's passphrase callback;
 // Entry::password names the one that opened the entry. ZipCrypto checks a password with a single byte, so about one
@@ -60,6 +61,9 @@ inline constexpr std::size_t max_name_length = 1024;
 inline constexpr std::uint64_t padding_run = 64ull << 10;
 // Bytes handed to the padding sink between two budget checks: a budget is passed by at most this much.
 inline constexpr std::size_t stream_slice = 1u << 20;
+// CRC-32 of unencrypted zip entries is checked while the bytes decompressed by the walk, counting the next entry's
+// declared size, stay under this; past it the walk goes on without (it costs as much as inflating).
+inline constexpr std::uint64_t crc_checked_bytes = 64ull << 20;
 }  // namespace limits
 
 /// Why a walk ended before the archive's last entry.
