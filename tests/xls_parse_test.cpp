@@ -464,17 +464,46 @@ Buf str12(const std::string& s) {
   return b;
 }
 
+// BrtBundleSh: a sheet's state, its relationship id and name.
+Buf brt_sheet(std::uint32_t state, const std::string& rid, const std::string& name) {
+  Buf b;
+  le32(b, state);
+  le32(b, 1);
+  wide(b, rid);
+  wide(b, name);
+  return brt(0x9C, b);
+}
+// BrtName: flags (1 = hidden), no sheet scope, the name and its formula.
+Buf brt_name(std::uint32_t flags, const std::string& name, const Buf& rgce) {
+  Buf n;
+  le32(n, flags);
+  n.push_back(0);
+  le32(n, 0xFFFFFFFF);
+  wide(n, name);
+  le32(n, static_cast<std::uint32_t>(rgce.size()));
+  n.insert(n.end(), rgce.begin(), rgce.end());
+  le32(n, 0);
+  return brt(0x27, n);
+}
+Buf brt_row(std::uint32_t row) {
+  Buf b;
+  le32(b, row);
+  return brt(0x00, b);
+}
+// BrtFmlaNum: column, style, the cached number, flags, then the formula.
+Buf brt_fmla_num(std::uint32_t col, const Buf& rgce) {
+  Buf d;
+  le32(d, col);
+  le32(d, 0);
+  for (int k = 0; k < 10; ++k) d.push_back(0);
+  le32(d, static_cast<std::uint32_t>(rgce.size()));
+  d.insert(d.end(), rgce.begin(), rgce.end());
+  le32(d, 0);
+  return brt(0x09, d);
+}
+
 TEST(XlsOoxml, XlsbWorkbookAndMacroSheet) {
-  Buf book;
-  for (auto [state, rid, name] : {std::tuple<std::uint32_t, std::string, std::string>{0, "rId1", "Sheet1"},
-                                  {2, "rId2", "Macro1"}}) {
-    Buf b;
-    le32(b, state);
-    le32(b, 1);
-    wide(b, rid);
-    wide(b, name);
-    book = ptg::cat({book, brt(0x9C, b)});
-  }
+  Buf book = ptg::cat({brt_sheet(0, "rId1", "Sheet1"), brt_sheet(2, "rId2", "Macro1")});
   {
     Buf xs;
     le32(xs, 1);
@@ -482,22 +511,11 @@ TEST(XlsOoxml, XlsbWorkbookAndMacroSheet) {
     le32(xs, 1);
     le32(xs, 1);
     book = ptg::cat({book, brt(0x16A, xs)});
-    Buf n;
-    le32(n, 1);  // hidden
-    n.push_back(0);
-    le32(n, 0xFFFFFFFF);
-    wide(n, "_xlnm.Auto_Open");
     const Buf rgce{0x3A, 0, 0, 0, 0, 0, 0, 0, 0};  // ptgRef3d ixti 0, row 0, col 0
-    le32(n, static_cast<std::uint32_t>(rgce.size()));
-    n.insert(n.end(), rgce.begin(), rgce.end());
-    le32(n, 0);
-    book = ptg::cat({book, brt(0x27, n)});
+    book = ptg::cat({book, brt_name(1, "_xlnm.Auto_Open", rgce)});
   }
-  Buf sheet;
+  Buf sheet = brt_row(0);
   {
-    Buf row;
-    le32(row, 0);
-    sheet = ptg::cat({sheet, brt(0x00, row)});
     Buf c;
     le32(c, 0);
     le32(c, 0);
@@ -509,20 +527,8 @@ TEST(XlsOoxml, XlsbWorkbookAndMacroSheet) {
     c.insert(c.end(), rgce.begin(), rgce.end());
     le32(c, 0);
     sheet = ptg::cat({sheet, brt(0x08, c)});
-    Buf row2;
-    le32(row2, 1);
-    sheet = ptg::cat({sheet, brt(0x00, row2)});
-    Buf d;
-    le32(d, 2);
-    le32(d, 0);
-    for (int k = 0; k < 8; ++k) d.push_back(0);
-    d.push_back(0);
-    d.push_back(0);
     const Buf rgce2 = ptg::cat({ptg::integer(65), ptg::func(111), Buf{0x44, 2, 0, 0, 0, 1, 0xC0}, ptg::op(0x08)});
-    le32(d, static_cast<std::uint32_t>(rgce2.size()));
-    d.insert(d.end(), rgce2.begin(), rgce2.end());
-    le32(d, 0);
-    sheet = ptg::cat({sheet, brt(0x09, d)});
+    sheet = ptg::cat({sheet, brt_row(1), brt_fmla_num(2, rgce2)});
   }
   const std::string rels = R"(<Relationships><Relationship Id="rId1" Type="x/worksheet" Target="worksheets/sheet1.bin"/>
 <Relationship Id="rId2" Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.bin"/></Relationships>)";
@@ -550,38 +556,8 @@ TEST(XlsOoxml, XlsbWorkbookAndMacroSheet) {
 // The XLSB path counts what the BIFF path counts: a token the decoder does not know, in a cell and in a name.
 TEST(XlsOoxml, XlsbCountsUnknownTokensLikeBiff) {
   const Buf unknown = ptg::cat({str12("a"), Buf{0x18, 0x01}, str12("b")});  // ptgExtended: unknown
-  Buf book;
-  {
-    Buf b;
-    le32(b, 0);
-    le32(b, 1);
-    wide(b, "rId1");
-    wide(b, "Macro1");
-    book = ptg::cat({book, brt(0x9C, b)});
-    Buf n;
-    le32(n, 0);
-    n.push_back(0);
-    le32(n, 0xFFFFFFFF);
-    wide(n, "Odd");
-    le32(n, static_cast<std::uint32_t>(unknown.size()));
-    n.insert(n.end(), unknown.begin(), unknown.end());
-    le32(n, 0);
-    book = ptg::cat({book, brt(0x27, n)});
-  }
-  Buf sheet;
-  {
-    Buf row;
-    le32(row, 0);
-    sheet = ptg::cat({sheet, brt(0x00, row)});
-    Buf d;
-    le32(d, 0);
-    le32(d, 0);
-    for (int k = 0; k < 10; ++k) d.push_back(0);  // the cached number and the flags
-    le32(d, static_cast<std::uint32_t>(unknown.size()));
-    d.insert(d.end(), unknown.begin(), unknown.end());
-    le32(d, 0);
-    sheet = ptg::cat({sheet, brt(0x09, d)});
-  }
+  const Buf book = ptg::cat({brt_sheet(0, "rId1", "Macro1"), brt_name(0, "Odd", unknown)});
+  const Buf sheet = ptg::cat({brt_row(0), brt_fmla_num(0, unknown)});
   const std::string rels = R"(<Relationships><Relationship Id="rId1" Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.bin"/></Relationships>)";
   const xls::OoxmlPart parts[] = {{"xl/macrosheets/sheet1.bin", mamori::ByteView(sheet.data(), sheet.size())}};
   const auto wb = xls::parse_ooxml(mamori::ByteView(book.data(), book.size()), mamori::ByteView(rels.data(), rels.size()), parts);
