@@ -592,7 +592,10 @@ Result<std::optional<Entry>> Vault::get(std::int64_t id) {
 
 namespace {
 
+// Finishes what an earlier process left half done first, so that the entry's state is its last word. The caller
+// holds the OpLock.
 Result<Entry> live_entry(Vault::Impl& v, std::int64_t id) {
+  MAMORI_TRY(recover(v));
   auto e = v.db.get(id);
   if (!e.ok()) return e.error();
   if (!*e) return make_error(ErrorCode::invalid_argument, "no quarantine entry " + std::to_string(id));
@@ -614,7 +617,6 @@ Result<Fd> open_vault_file(Vault::Impl& v, const Entry& e) {
 Status Vault::verify(std::int64_t id) {
   Impl& v = *impl_;
   OpLock lk(v);
-  MAMORI_TRY(recover(v));
   auto e = live_entry(v, id);
   if (!e.ok()) return e.error();
   auto f = open_vault_file(v, *e);
@@ -631,7 +633,6 @@ Result<RestoreOutcome> Vault::restore(std::int64_t id, const RestoreOptions& opt
   namespace fs = std::filesystem;
   Impl& v = *impl_;
   OpLock lk(v);
-  MAMORI_TRY(recover(v));
   auto got = live_entry(v, id);
   if (!got.ok()) return got.error();
   Entry e = std::move(got).value();
@@ -748,7 +749,6 @@ Result<RestoreOutcome> Vault::restore(std::int64_t id, const RestoreOptions& opt
 Status Vault::remove(std::int64_t id) {
   Impl& v = *impl_;
   OpLock lk(v);
-  MAMORI_TRY(recover(v));
   auto got = live_entry(v, id);
   if (!got.ok()) return got.error();
   Entry e = std::move(got).value();
