@@ -191,9 +191,26 @@ Handle open_handle(ByteView bytes, OpenMode mode, PasswordFeed* feed, bool check
   return a;
 }
 
-std::string clean_name(struct archive_entry* e, std::vector<Anomaly>& anomalies) {
+// libarchive's UTF-8 form of the entry's path when it has one, else the raw bytes; null when there is none.
+const char* entry_path(struct archive_entry* e) {
   const char* n = archive_entry_pathname_utf8(e);
-  if (n == nullptr) n = archive_entry_pathname(e);
+  return n != nullptr ? n : archive_entry_pathname(e);
+}
+
+// Steps to the next header of a walk that reads names only: false at the end or at an unreadable header, which
+// means the input is no archive when it is the first.
+Result<bool> next_header(struct archive* a, struct archive_entry** e, bool first) {
+  const int rc = archive_read_next_header(a, e);
+  if (rc == ARCHIVE_EOF) return false;
+  if (rc < ARCHIVE_WARN) {
+    if (first) return make_error(ErrorCode::not_this_format, "not an archive libarchive can read");
+    return false;
+  }
+  return true;
+}
+
+std::string clean_name(struct archive_entry* e, std::vector<Anomaly>& anomalies) {
+  const char* n = entry_path(e);
   std::string s = n ? n : "";
   if (s.size() > limits::max_name_length) {
     anomalies.push_back({AnomalyCode::name_truncated, std::to_string(s.size()) + " bytes"});
@@ -503,14 +520,10 @@ Result<std::vector<std::uint8_t>> read_entry(ByteView zip, std::string_view name
   const std::string want = part_key(name);
   struct archive_entry* e = nullptr;
   for (std::uint64_t i = 0; i < limits::default_max_entries; ++i) {
-    const int rc = archive_read_next_header(a.get(), &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) {
-      if (i == 0) return make_error(ErrorCode::not_this_format, "not an archive libarchive can read");
-      break;
-    }
-    const char* n = archive_entry_pathname_utf8(e);
-    if (n == nullptr) n = archive_entry_pathname(e);
+    auto more = next_header(a.get(), &e, i == 0);
+    if (!more.ok()) return more.error();
+    if (!*more) break;
+    const char* n = entry_path(e);
     if (n == nullptr || part_key(n) != want) continue;
     std::vector<std::uint8_t> out;
     for (;;) {
@@ -538,17 +551,12 @@ Result<std::vector<std::string>> list_entries(ByteView bytes, std::uint64_t max_
   Handle a = open_handle(bytes, OpenMode::formats, nullptr);
   if (!a) return make_error(ErrorCode::internal, "libarchive: cannot allocate a reader");
   std::vector<std::string> names;
-  std::vector<Anomaly> ignored;
   struct archive_entry* e = nullptr;
   for (std::uint64_t i = 0; i < max_entries; ++i) {
-    const int rc = archive_read_next_header(a.get(), &e);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) {
-      if (i == 0) return make_error(ErrorCode::not_this_format, "not an archive libarchive can read");
-      break;
-    }
-    const char* n = archive_entry_pathname_utf8(e);
-    if (n == nullptr) n = archive_entry_pathname(e);
+    auto more = next_header(a.get(), &e, i == 0);
+    if (!more.ok()) return more.error();
+    if (!*more) break;
+    const char* n = entry_path(e);
     names.emplace_back(n ? n : "");
   }
   return names;
