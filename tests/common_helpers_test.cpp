@@ -10,6 +10,7 @@
 #include "common/anomalies.hpp"
 #include "common/base64.hpp"
 #include "common/codepage.hpp"
+#include "common/stats.hpp"
 #include "common/unique_fd.hpp"
 #include "features/emitter.hpp"
 
@@ -63,6 +64,20 @@ TEST(CommonUtf16, PasswordsGoFromUtf8ToUtf16LeBytesAndBack) {
   // shorter sequence.
   EXPECT_EQ(utf8_to_utf16("x\xE3"), (std::u16string{u'x', char16_t{0xE3}}));
   EXPECT_EQ(utf8_to_utf16("x\xE3\x83"), (std::u16string{u'x', char16_t{0xC3}}));
+}
+
+TEST(CommonStats, RunLengthStopsAtTheFirstOtherByteInEveryPosition) {
+  // Every length from 0 to 100 crosses the 32-byte steps and the byte-wise tail.
+  for (std::size_t len = 0; len <= 100; ++len) {
+    std::vector<std::uint8_t> b(len, 0xCC);
+    b.push_back(0xCD);
+    b.resize(b.size() + 40, 0xCC);
+    EXPECT_EQ(run_length(b.data(), b.size(), 0xCC), len) << len;
+    EXPECT_EQ(run_length(b.data(), len, 0xCC), len) << len;  // `n` bounds the run
+  }
+  const std::uint8_t zeros[70] = {};
+  EXPECT_EQ(run_length(zeros, sizeof zeros, 0), sizeof zeros);
+  EXPECT_EQ(run_length(zeros, sizeof zeros, 1), 0u);
 }
 
 namespace {

@@ -49,22 +49,8 @@ double entropy_of(const ByteHistogram& h) noexcept {
 
 namespace {
 
-// Whether all of b is one byte value. Non-uniform data fails on the first word, so the check is nearly free.
-bool uniform(ByteView b) noexcept {
-  const std::uint8_t* p = b.data();
-  const std::size_t n = b.size();
-  std::uint64_t pattern;
-  std::memset(&pattern, p[0], sizeof pattern);
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w != pattern) return false;
-  }
-  for (; i < n; ++i)
-    if (p[i] != p[0]) return false;
-  return true;
-}
+// Whether all of b is one byte value. Non-uniform data fails on the first step, so the check is nearly free.
+bool uniform(ByteView b) noexcept { return b.empty() || run_length(b.data(), b.size(), b.data()[0]) == b.size(); }
 
 }  // namespace
 

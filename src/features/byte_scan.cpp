@@ -442,19 +442,9 @@ class Scanner {
   bool wide_expect_zero_ = false;
 };
 
-// Length of the run of `p[0]` starting at p, checking 8 bytes at a time.
+// Length of the run of `p[0]` starting at p.
 std::uint64_t uniform_run(const std::uint8_t* p, std::uint64_t n) {
-  if (n == 0) return 0;
-  std::uint64_t pattern;
-  std::memset(&pattern, p[0], sizeof pattern);
-  std::uint64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w != pattern) break;
-  }
-  while (i < n && p[i] == p[0]) ++i;
-  return i;
+  return n == 0 ? 0 : run_length(p, static_cast<std::size_t>(n), p[0]);
 }
 
 struct RangeEvent {

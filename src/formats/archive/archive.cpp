@@ -9,6 +9,8 @@
 #include <memory>
 #include <unordered_set>
 
+#include "common/stats.hpp"
+
 namespace mamori::archive {
 
 const char* stop_name(Stop s) noexcept {
@@ -43,20 +45,6 @@ const char* anomaly_name(AnomalyCode c) noexcept {
 // PaddingSink
 
 namespace {
-
-// Length of the run of byte value `c` starting at p[0], at most n. Word-at-a-time: padding runs are gigabytes long.
-std::size_t run_length(const std::uint8_t* p, std::size_t n, std::uint8_t c) {
-  const std::uint64_t pattern = 0x0101010101010101ull * c;
-  std::size_t i = 0;
-  while (i + 32 <= n) {
-    std::uint64_t w[4];
-    std::memcpy(w, p + i, 32);
-    if (((w[0] ^ pattern) | (w[1] ^ pattern) | (w[2] ^ pattern) | (w[3] ^ pattern)) != 0) break;
-    i += 32;
-  }
-  while (i < n && p[i] == c) ++i;
-  return i;
-}
 
 // First index j >= i where 8 equal bytes start, or where fewer than 8 bytes are left. No run of padding_run can
 // begin between i and j, so those bytes are content and are copied in one go: ordinary data has runs of a few
