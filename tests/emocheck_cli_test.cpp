@@ -14,6 +14,7 @@
 #include "engine/scanner.hpp"
 #include "support/corpus_manifest.hpp"
 #include "support/evidence_tree.hpp"
+#include "support/files.hpp"
 #include "support/run_cli.hpp"
 
 namespace fs = std::filesystem;
@@ -26,6 +27,21 @@ namespace {
 test::Proc run(std::vector<std::string> args) {
   args.insert(args.begin(), "emocheck");
   return test::run_mamori(args);
+}
+
+// The check over the tree, with the shipped models scanning what it finds.
+void check_with_shipped_models(const EvidenceTree& t, emocheck::Report& out) {
+  auto models = engine::load_models(engine::default_model_dir());
+  ASSERT_TRUE(models.ok()) << models.error().message;
+  engine::Options eo;
+  eo.explain = false;
+  const engine::Scanner scanner(std::move(*models), eo);
+  auto ev = emocheck::OfflineEvidence::open(t.root().string(), "");
+  ASSERT_TRUE(ev.ok());
+  emocheck::CheckOptions o;
+  o.volume_serial = 0x001CFDE0;
+  o.scanner = &scanner;
+  out = emocheck::run_check(**ev, o);
 }
 
 constexpr const char* kRun = "Software\\Microsoft\\Windows\\CurrentVersion\\Run";
@@ -140,25 +156,16 @@ TEST(EmocheckCorpus, PlantedEmotetDllsAreFoundAndScanned) {
   EvidenceTree::Base b;
   std::vector<std::string> planted;
   for (std::size_t i = 0; i < paths.size(); ++i) {
-    std::ifstream f(paths[i], std::ios::binary);
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const std::string content = test::slurp(paths[i]);
+    const std::vector<std::uint8_t> bytes(content.begin(), content.end());
     ASSERT_FALSE(bytes.empty()) << paths[i];
     const std::string folder = letters(i, 9, 'A'), file = letters(i + 5, 8, 'a') + ".qzx";
     plant_random_name(t, folder, file, bytes, b.hkcu);
     planted.push_back("C:\\Users\\alice\\AppData\\Local\\" + folder + "\\" + file);
   }
   t.windows(b);
-  auto models = engine::load_models(engine::default_model_dir());
-  ASSERT_TRUE(models.ok()) << models.error().message;
-  engine::Options eo;
-  eo.explain = false;
-  const engine::Scanner scanner(std::move(*models), eo);
-  auto ev = emocheck::OfflineEvidence::open(t.root().string(), "");
-  ASSERT_TRUE(ev.ok());
-  emocheck::CheckOptions o;
-  o.volume_serial = 0x001CFDE0;
-  o.scanner = &scanner;
-  const emocheck::Report r = emocheck::run_check(**ev, o);
+  emocheck::Report r;
+  ASSERT_NO_FATAL_FAILURE(check_with_shipped_models(t, r));
   std::set<std::string> found;
   for (const auto& d : r.detections) {
     EXPECT_EQ(d.method, emocheck::Method::random_name);
@@ -189,8 +196,8 @@ TEST(EmocheckCorpus, PlantedEmotetExesAreFoundAndScanned) {
   EvidenceTree::Base b;
   std::vector<std::string> planted;
   for (std::size_t i = 0; i < paths.size(); ++i) {
-    std::ifstream f(paths[i], std::ios::binary);
-    std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const std::string content = test::slurp(paths[i]);
+    const std::vector<std::uint8_t> bytes(content.begin(), content.end());
     ASSERT_GE(bytes.size(), 10000u) << paths[i];
     // A System32 executable to imitate (a small built PE, so sizes differ), and the look-alike beside it.
     const std::string stem = "wintask" + std::to_string(i);
@@ -200,17 +207,8 @@ TEST(EmocheckCorpus, PlantedEmotetExesAreFoundAndScanned) {
     planted.push_back("C:\\Users\\alice\\AppData\\Local\\" + stem + "\\" + stem + ".exe");
   }
   t.windows(b);
-  auto models = engine::load_models(engine::default_model_dir());
-  ASSERT_TRUE(models.ok()) << models.error().message;
-  engine::Options eo;
-  eo.explain = false;
-  const engine::Scanner scanner(std::move(*models), eo);
-  auto ev = emocheck::OfflineEvidence::open(t.root().string(), "");
-  ASSERT_TRUE(ev.ok());
-  emocheck::CheckOptions o;
-  o.volume_serial = 0x001CFDE0;
-  o.scanner = &scanner;
-  const emocheck::Report r = emocheck::run_check(**ev, o);
+  emocheck::Report r;
+  ASSERT_NO_FATAL_FAILURE(check_with_shipped_models(t, r));
   std::set<std::string> found;
   for (const auto& d : r.detections) {
     EXPECT_EQ(d.method, emocheck::Method::system32_lookalike) << d.image_path;

@@ -28,14 +28,7 @@ float feature(const features::OfficeSample& s, std::string_view name) {
 std::vector<std::uint8_t> word_bytes(const std::string& name, const std::string& code) {
   VbaSpec v;
   v.modules = {{name, "Attribute VB_Name = \"" + name + "\"\r\n" + code, std::vector<std::uint8_t>(600, 0xA5), true}};
-  CfbSpec s;
-  s.streams = build_vba_streams(v);
-  std::vector<std::uint8_t> fib(5000, 0);
-  fib[0] = 0xEC;
-  fib[1] = 0xA5;
-  s.streams.push_back({"WordDocument", fib});
-  s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
-  return build_cfb(s);
+  return build_word_doc(v);
 }
 
 features::OfficeSample word_with(const std::string& name, const std::string& code) {

@@ -50,12 +50,7 @@ std::vector<std::uint8_t> encrypted_xls(const std::u16string& password) {
   ms.records = {biff_formula(0, 0, ptg::cat({ptg::str("cmd /c calc"), ptg::funcvar(110, 1)})),
                 biff_formula(1, 0, ptg::cat({ptg::funcvar(54, 0)}))};
   s.sheets = {ws, ms};
-  BiffName open;
-  open.name = "\x01";
-  open.builtin = true;
-  open.hidden = true;
-  open.rgce = ptg::ref3d(1, 0, 0);
-  s.names = {open};
+  s.names = {biff_auto_open(1)};
   s.crypt = BiffCrypt::rc4;
   s.password = password;
   CfbSpec c;

@@ -57,17 +57,6 @@ VbaSpec dropper_spec() {
   return v;
 }
 
-std::vector<std::uint8_t> word_doc(const VbaSpec& v, CfbLayout* layout = nullptr) {
-  CfbSpec s;
-  s.streams = build_vba_streams(v);
-  std::vector<std::uint8_t> fib(5000, 0);
-  fib[0] = 0xEC;
-  fib[1] = 0xA5;
-  s.streams.push_back({"WordDocument", fib});
-  s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
-  return build_cfb(s, layout);
-}
-
 // A zip written by libarchive, entries in the given order.
 std::vector<std::uint8_t> zip_of(const std::vector<std::pair<std::string, std::string>>& parts) {
   std::vector<std::uint8_t> out(1u << 20);
@@ -121,7 +110,7 @@ std::optional<engine::Scanner> scanner(engine::Options opt = {}) {
 }
 
 TEST(OfficeFeatures, WordMacroDropper) {
-  const auto doc = word_doc(dropper_spec());
+  const auto doc = build_word_doc(dropper_spec());
   const auto s = featurize(doc);
   EXPECT_EQ(s.doc_type, "ole2-word");
   EXPECT_TRUE(s.has_macros);
@@ -422,7 +411,7 @@ TEST(OfficeFeatures, EncryptedPackageNotOpenedByDefaultPassword) {
 }
 
 TEST(OfficeHandler, EmbeddedObjectsAreScannedAsMembers) {
-  const auto inner = word_doc(dropper_spec());
+  const auto inner = build_word_doc(dropper_spec());
   const auto z2 = zip_of({{"[Content_Types].xml", kContentTypes},
                           {"word/document.xml", "<w:document/>"},
                           {"word/embeddings/oleObject1.bin", std::string(inner.begin(), inner.end())}});
@@ -441,7 +430,7 @@ TEST(OfficeHandler, TruncatedCyclicAndOversizedStructures) {
   auto eng = scanner();
   if (!eng) GTEST_SKIP() << "models/office not present";
   CfbLayout L;
-  const auto good = word_doc(dropper_spec(), &L);
+  const auto good = build_word_doc(dropper_spec(), &L);
   std::vector<std::vector<std::uint8_t>> cases;
   cases.push_back(std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(good.size() / 2)));
   {
@@ -474,7 +463,7 @@ TEST(OfficeHandler, TruncatedCyclicAndOversizedStructures) {
 TEST(OfficeHandler, MacroDocumentIsExplained) {
   auto eng = scanner();
   if (!eng) GTEST_SKIP() << "models/office not present";
-  const auto doc = word_doc(dropper_spec());
+  const auto doc = build_word_doc(dropper_spec());
   const auto r = eng->scan_bytes(ByteView(doc.data(), doc.size()), "dropper.doc");
   ASSERT_TRUE(r.score.has_value());
   EXPECT_EQ(r.model, "mamori-office");

@@ -48,12 +48,7 @@ BiffSpec dropper() {
       biff_string("cached result"),
   };
   s.sheets = {ws, ms};
-  BiffName open;
-  open.name = "\x01";
-  open.builtin = true;
-  open.hidden = true;
-  open.rgce = ptg::ref3d(1, 0, 0);
-  s.names = {open};
+  s.names = {biff_auto_open(1)};
   return s;
 }
 

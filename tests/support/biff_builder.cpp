@@ -252,4 +252,13 @@ Buf cat(std::initializer_list<Buf> parts) {
 }
 }  // namespace ptg
 
+BiffName biff_auto_open(std::uint16_t ixti) {
+  BiffName open;
+  open.name = "\x01";
+  open.builtin = true;
+  open.hidden = true;
+  open.rgce = ptg::ref3d(ixti, 0, 0);
+  return open;
+}
+
 }  // namespace mamori::test

@@ -51,6 +51,9 @@ struct BiffSpec {
 
 Buf build_workbook_stream(const BiffSpec& spec);
 
+/// The hidden built-in Auto_Open name pointing at cell A1 of the sheet behind XTI `ixti` (how XLM droppers start).
+BiffName biff_auto_open(std::uint16_t ixti);
+
 // Formula tokens ([MS-XLS] 2.5.198).
 namespace ptg {
 Buf str(const std::string& s);                    // ptgStr, 8-bit

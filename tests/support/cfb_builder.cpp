@@ -426,4 +426,15 @@ std::vector<CfbStream> build_vba_streams(const VbaSpec& spec) {
   return out;
 }
 
+std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, CfbLayout* layout) {
+  CfbSpec s;
+  s.streams = build_vba_streams(vba);
+  std::vector<std::uint8_t> fib(5000, 0);
+  fib[0] = 0xEC;
+  fib[1] = 0xA5;
+  s.streams.push_back({"WordDocument", fib});
+  s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
+  return build_cfb(s, layout);
+}
+
 }  // namespace mamori::test

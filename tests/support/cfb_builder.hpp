@@ -73,5 +73,8 @@ struct VbaSpec {
 std::vector<CfbStream> build_vba_streams(const VbaSpec& spec);
 /// The decompressed dir stream alone (for tests that tamper with it before compressing).
 std::vector<std::uint8_t> build_dir_stream(const VbaSpec& spec);
+/// A Word 97 document holding the VBA project `vba`: a WordDocument stream that starts with the FIB's magic
+/// (0xA5EC), a 1Table stream, and the project's streams.
+std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, CfbLayout* layout = nullptr);
 
 }  // namespace mamori::test
