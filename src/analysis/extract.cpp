@@ -10,6 +10,7 @@
 #include "formats/ooxml/ooxml.hpp"
 #include "formats/rtf/rtf.hpp"
 #include "formats/vba/vba.hpp"
+#include "formats/vba/wordbasic.hpp"
 #include "formats/xls/xls.hpp"
 
 namespace mamori::analysis {
@@ -84,6 +85,24 @@ class Extractor {
       for (auto& fs : ds.forms)
         if (x_.form_strings.size() < limits::max_form_strings) x_.form_strings.push_back(std::move(fs));
       take(ev, prefix);
+    }
+    // Word 6/95 WordBasic macros, kept in the WordDocument stream.
+    if (const ole2::DirEntry* wd = file.find("WordDocument"); wd != nullptr && wd->is_stream()) {
+      const ole2::StreamData s = file.read_stream(*wd);
+      const ByteView w(s.bytes.data(), s.bytes.size());
+      if (vba::wordbasic::is_word6_fib(w)) {
+        if (auto p = vba::wordbasic::read(w)) {
+          for (const auto& a : p->anomalies)
+            note(prefix + "WordDocument: WordBasic " + vba::wordbasic::anomaly_name(a.code));
+          for (const auto& m : p->macros) {
+            ExtractedModule em;
+            em.project = prefix + "WordDocument (WordBasic)";
+            em.name = m.name;
+            em.source = vba::wordbasic::listing(m);
+            x_.modules.push_back(std::move(em));
+          }
+        }
+      }
     }
     // Excel 4.0 macros.
     if (file.find("Workbook") != nullptr || file.find("Book") != nullptr) {

@@ -8,6 +8,7 @@
 #include "analysis/iocs.hpp"
 #include "features/office_internal.hpp"
 #include "formats/vba/vba.hpp"
+#include "formats/vba/wordbasic.hpp"
 #include "formats/xls/xls.hpp"
 
 namespace mamori::features::office {
@@ -170,6 +171,20 @@ void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) 
   }
 }
 
+// Word 6/95 keeps its WordBasic macros in the WordDocument stream; each goes through the same code analysis as a
+// VBA module, headed by its name ("Macro AutoOpen") since Word runs a macro by the name it is stored under.
+static void analyze_wordbasic(ByteView word_document, Acc& a, std::string_view prefix) {
+  if (!vba::wordbasic::is_word6_fib(word_document)) return;
+  auto p = vba::wordbasic::read(word_document);
+  if (!p.ok()) return;
+  for (const auto& rec : p->anomalies) a.anomaly(std::string("wordbasic.") + vba::wordbasic::anomaly_name(rec.code));
+  for (const auto& m : p->macros) {
+    if (m.text.empty()) continue;
+    a.out->has_macros = true;
+    analyze_code(vba::wordbasic::listing(m), join(prefix, "WordBasic/" + m.name), a);
+  }
+}
+
 void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
   Ole2Stats& o = a.ole;
   o.present = 1;
@@ -252,6 +267,7 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
       o.word_fib_obfuscated = (flags & 0x8000) != 0;
       if (o.word_fib_encrypted && a.out->encryption.empty()) a.out->encryption = o.word_fib_obfuscated ? "word-xor" : "word-rc4";
       if (o.word_fib_encrypted) a.enc.word_rc4 = 1;
+      analyze_wordbasic(fv, a, prefix);
       continue;
     }
     if (at_root && (iequal(e.name, "Workbook") || iequal(e.name, "Book"))) {
