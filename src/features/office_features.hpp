@@ -21,7 +21,8 @@ namespace mamori::features {
 
 inline constexpr int kOfficeSchemaVersion = 2;
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
-inline constexpr int kOfficeExtractorRevision = 2;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls
+inline constexpr int kOfficeExtractorRevision = 3;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
+                                                    // 3: Word 6/95 WordBasic macros read (vba::wordbasic)
 
 namespace office_limits {
 // Embedded objects handed back per document and the bytes they may hold together.
