@@ -349,6 +349,29 @@ void emit_all(Emitter& e, const Acc& a) {
   e.add("autoexec_execute", macros && autoexec && runs);
   e.add("autoexec_download_execute", macros && autoexec && downloads && runs);
   e.add("autoexec_replicates", macros && autoexec && (c.replication > 0 || c.cats[office::cat_selfmod] > 0));
+
+  e.group("active", "What runs or is fetched when the document opens, per format (schema v3): attachedTemplate and "
+                    "external OLE objects / frames pointing at web hosts other than Microsoft's or at shares, "
+                    "external targets on IP-literal hosts; RTF Equation Editor objects that load without a click, "
+                    "OLE2Link / URL-moniker objects, auto-updated objects whose data is not OLE1, executables in "
+                    "objects; PDF /OpenAction or /AA next to JavaScript or /Launch, embedded executables and "
+                    "documents, /URI hosts (NaN when the file is not of that format).");
+  const auto& ac = a.active;
+  e.add("remote_template_web", when(is_ooxml, ac.remote_template_web));
+  e.add("remote_template_unc", when(is_ooxml, ac.remote_template_unc));
+  e.add("external_object_untrusted", when(is_ooxml, ac.external_object_web));
+  e.add("external_ip_hosts", when(is_ooxml, ac.external_ip_hosts));
+  e.add("rtf_equation_autoload", when(is_rtf, ac.rtf_equation_autoload));
+  e.add("rtf_link_moniker", when(is_rtf, ac.rtf_link_moniker));
+  e.add("rtf_update_malformed", when(is_rtf, ac.rtf_update_malformed));
+  e.add("rtf_executable_object", when(is_rtf, ac.rtf_executable_package));
+  e.add("pdf_auto_javascript", when(is_pdf, ac.pdf_auto_javascript));
+  e.add("pdf_auto_launch", when(is_pdf, ac.pdf_auto_launch));
+  e.add("pdf_embedded_executable", when(is_pdf, ac.pdf_embedded_executable));
+  e.add("pdf_embedded_document", when(is_pdf, ac.pdf_embedded_document));
+  e.add("pdf_uri_hosts", when(is_pdf, ac.pdf_uri_hosts));
+  e.add("pdf_uri_ip_hosts", when(is_pdf, ac.pdf_uri_ip_hosts));
+  e.add("pdf_uri_executables", when(is_pdf, ac.pdf_uri_executables));
 }
 
 Schema build_schema() {
@@ -435,15 +458,48 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t stealth = index_of("behaviour.stealth"), startup = index_of("behaviour.startup_paths");
   static const std::size_t replication = index_of("behaviour.replication");
   static const std::size_t code = index_of("macro.code_lines"), sheets = index_of("xlm.macro_sheets");
+  static const std::size_t vba_autoexec = index_of("macro.autoexec");
   static const std::size_t auto_open = index_of("xlm.auto_open_names"), exec = index_of("xlm.exec");
   static const std::size_t call = index_of("xlm.call"), reg = index_of("xlm.register");
-  if (x.size() <= std::max({stealth, startup, replication, code, sheets, auto_open, exec, call, reg})) return {};
+  static const std::size_t chr = index_of("xlm.char"), formula = index_of("xlm.command_functions");
+  static const std::size_t go_to = index_of("xlm.goto"), run = index_of("xlm.run");
+  static const std::size_t xlm_url = index_of("xlm.url_strings");
+  static const std::size_t template_web = index_of("active.remote_template_web");
+  static const std::size_t equation = index_of("active.rtf_equation_autoload");
+  static const std::size_t moniker = index_of("active.rtf_link_moniker");
+  static const std::size_t update_bad = index_of("active.rtf_update_malformed");
+  static const std::size_t objupdate = index_of("rtf.objupdate"), autolink = index_of("rtf.objautlink");
+  static const std::size_t rtf_exe = index_of("active.rtf_executable_object");
+  static const std::size_t pdf_exe = index_of("active.pdf_embedded_executable");
+  static const std::size_t pdf_launch = index_of("active.pdf_auto_launch");
+  if (x.size() != office_schema().features.size()) return {};
+  // NaN (a group that does not apply to the file's type) compares false everywhere below.
   // A macro that copies itself (OrganizerCopy, NormalTemplate, StartupPath...) and also turns off the user's
   // protections or writes into XLSTART / Normal.dot spreads itself. Either half alone is not enough: add-in
   // installers copy themselves into XLSTART, business templates save NormalTemplate (docs/office.md, "Rules").
   if (x[code] > 0 && x[replication] > 0 && (x[stealth] > 0 || x[startup] > 0)) return "macro-replication";
-  // An Excel 4 macro sheet that runs on open and calls EXEC, CALL or REGISTER: the XLM dropper shape.
-  if (x[sheets] > 0 && x[auto_open] > 0 && x[exec] + x[call] + x[reg] > 0) return "xlm-auto-exec";
+  // An Excel 4 macro sheet that runs on open and calls EXEC, CALL or REGISTER, or writes formulas it builds from
+  // CHAR() and jumps to them (the self-decoding dropper): BIFF, XLSM and XLSB alike. Started by an Auto_Open
+  // name, or by VBA with an auto-exec trigger; in the second case CALL/REGISTER are not enough, since Microsoft's
+  // own Solver add-in (SOLVER.XLA/.XLAM) opens with VBA and REGISTERs its DLL from a macro sheet: EXEC, a
+  // download or the decoding shape is required.
+  const bool xlm_runs = x[exec] + x[call] + x[reg] > 0;
+  const bool xlm_decodes = x[chr] >= 16 && x[formula] > 0 && x[go_to] + x[run] > 0;
+  const bool xlm_drops = x[exec] > 0 || x[xlm_url] > 0 || xlm_decodes;
+  if (x[sheets] > 0 && ((x[auto_open] > 0 && (xlm_runs || xlm_decodes)) || (x[vba_autoexec] > 0 && xlm_drops)))
+    return "xlm-auto-exec";
+  // Template injection: the document fetches its attachedTemplate from a web host that is not Microsoft's.
+  if (x[template_web] > 0) return "remote-template";
+  // RTF objects built to exploit: Equation Editor loaded without a click, an OLE2Link / URL moniker that is
+  // updated on open, or an auto-updated object whose data is not even OLE1.
+  if (x[equation] > 0 || (x[moniker] > 0 && x[objupdate] + x[autolink] > 0) || x[update_bad] > 0)
+    return "rtf-exploit-object";
+  // A program packed into the document: an RTF object or Package carrying a PE or an executable file name, a PDF
+  // embedded file that is a PE.
+  if (x[rtf_exe] > 0 || x[pdf_exe] > 0) return "packaged-executable";
+  // A PDF that runs a program when it opens or a page shows (/OpenAction or /AA next to /Launch). JavaScript on
+  // open stays a feature: forms use it.
+  if (x[pdf_launch] > 0) return "pdf-auto-launch";
   return {};
 }
 

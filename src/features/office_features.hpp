@@ -2,7 +2,7 @@
 // every document type, so one model scores them all and conditions on the type one-hots. Groups: document type,
 // OLE2 structure and SummaryInformation, VBA project structure, macro code (auto-exec / write / execute / download
 // keywords, obfuscation measures, hashed token bigrams), Excel 4 (XLM) macros, OOXML relationships and parts, RTF
-// objects, PDF keyword counts, encryption.
+// objects, PDF keyword counts, encryption, and (schema v3) what runs or is fetched on open (`active`).
 //
 // featurize_office() also returns what the engine handler reports besides the score: anomalies, the macro lines
 // that matched auto-exec/write/execute/download keywords, and embedded objects to scan as members.
@@ -19,7 +19,7 @@
 
 namespace mamori::features {
 
-inline constexpr int kOfficeSchemaVersion = 2;
+inline constexpr int kOfficeSchemaVersion = 3;  // 3: the `active` group
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
 inline constexpr int kOfficeExtractorRevision = 3;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
                                                     // 3: Word 6/95 WordBasic macros read (vba::wordbasic)
@@ -98,8 +98,10 @@ bool office_baseline_rule(const std::vector<float>& x);
 
 /// The deterministic rules combined with the model (a document a rule names is malicious whatever its score):
 /// "macro-replication" (macros that copy themselves and disable macro-virus protection or write into
-/// XLSTART/Normal.dot) and
-/// "xlm-auto-exec" (an auto-open Excel 4 macro sheet calling EXEC/CALL/REGISTER). Empty when none applies.
+/// XLSTART/Normal.dot), "xlm-auto-exec" (an auto-open Excel 4 macro sheet calling EXEC/CALL/REGISTER or decoding
+/// formulas from CHAR()), "remote-template" (attachedTemplate on a non-Microsoft web host), "rtf-exploit-object"
+/// (Equation Editor / OLE2Link / malformed objects loaded on open) and "packaged-executable" (a PE inside an RTF
+/// object or a PDF embedded file) and "pdf-auto-launch" (/OpenAction or /AA with /Launch). Empty when none applies.
 std::string office_rule(const std::vector<float>& x);
 /// A short bucket name for reports ("word-vba", "excel-vba", "xlm", "ooxml", "rtf", "pdf", ...) from the vector.
 std::string office_bucket(const float* x);

