@@ -64,6 +64,19 @@ TEST_F(Cli, OversizedFileIsFoundNotSilentlyOk) {
   EXPECT_NE(r.out.find("Mamori.Limits.Exceeded.FileSize FOUND"), std::string::npos) << r.out;
 }
 
+// Names and macro text from documents are not always UTF-8 (a file name in Latin-1, a VBA module name in an
+// unsupported code page): --json used to abort on them; they are written with U+FFFD instead.
+TEST_F(Cli, JsonSurvivesBytesThatAreNotUtf8) {
+  const auto p = write("caf\xE9-\xFF.txt", "plain text in a file whose name is Latin-1");
+  const auto r = run_mamori({"scan", "--json", p.string()});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  std::istringstream in(r.out);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line)) << r.out;
+  const auto j = nlohmann::json::parse(line);
+  EXPECT_EQ(j["path"].get<std::string>(), (dir / "caf\xEF\xBF\xBD-\xEF\xBF\xBD.txt").string());
+}
+
 TEST_F(Cli, JsonHasOneObjectPerFileWithTheDocumentedFields) {
   write("a/tool.exe", a_pe());
   write("a/b/readme.txt", "hello there, this is text");

@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "analysis/iocs.hpp"
 #include "engine/scanner.hpp"
 #include "features/office_features.hpp"
+#include "formats/ole2/ole2.hpp"
 #include "support/cfb_builder.hpp"
 
 namespace {
@@ -233,6 +235,43 @@ TEST(OfficeFeatures, OoxmlVbaProjectIsAnalysed) {
   EXPECT_EQ(feature(f, "ooxml.vba_project"), 1.0f);
   EXPECT_EQ(feature(f, "vba.modules"), 2.0f);
   EXPECT_TRUE(features::office_baseline_rule(f.x));
+}
+
+// The handler reports the IOCs the feature pass's evaluator found instead of evaluating the macros again: they
+// must be what the evaluator finds on the compound file itself (OLE2) and on the vbaProject.bin part (OOXML).
+TEST(OfficeHandler, MacroIocsComeFromTheFeaturePass) {
+  const auto doc = build_word_doc(dropper_spec());
+  const auto bin = [] {
+    CfbSpec s;
+    VbaSpec v = dropper_spec();
+    v.storage = "VBA";
+    s.streams = build_vba_streams(v);
+    return build_cfb(s);
+  }();
+  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
+                         {"word/document.xml", "<w:document/>"},
+                         {"word/vbaProject.bin", std::string(bin.begin(), bin.end())}});
+  const engine::Scanner eng(std::optional<model::Model>{}, engine::Options{});
+  for (const auto* file : {&doc, &bin, &z}) {
+    const ByteView view(file->data(), file->size());
+    const auto cfb = ole2::parse(file == &z ? ByteView(bin.data(), bin.size()) : view);
+    ASSERT_TRUE(cfb.ok());
+    const auto expected = analysis::iocs_from_ole2(*cfb);
+    const auto s = featurize(*file);
+    ASSERT_EQ(s.macro_iocs.size(), expected.size());
+    bool url = false;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(s.macro_iocs[i].type, expected[i].type);
+      EXPECT_EQ(s.macro_iocs[i].value, expected[i].value);
+      EXPECT_EQ(s.macro_iocs[i].where, expected[i].where);
+      url |= expected[i].type == "url" && expected[i].value == "http://example.invalid/x.exe";
+    }
+    EXPECT_TRUE(url);
+    const auto r = eng.scan_bytes(view, "doc");
+    bool reported = false;
+    for (const auto& i : r.iocs) reported |= i.type == "url" && i.value == "http://example.invalid/x.exe";
+    EXPECT_TRUE(reported);
+  }
 }
 
 TEST(OfficeFeatures, RtfEquationObject) {

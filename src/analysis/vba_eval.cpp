@@ -250,7 +250,9 @@ struct Module {
 };
 
 bool kw(const Tk& t, std::string_view w) { return t.k == Tk::id && iequals(t.t, w); }
-bool is_op(const Tk& t, std::string_view o) { return t.k == Tk::op && t.t == o; }
+bool is_op(const Tk& t, std::string_view o) {
+  return t.k == Tk::op && t.t.size() == o.size() && (o.size() == 1 ? t.t[0] == o[0] : t.t == o);
+}
 
 // Splits the source into statements: physical lines joined at " _" continuations, comments removed, split at ':'
 // outside strings. Calls `fn(text, line)` for each.
@@ -1007,33 +1009,47 @@ class Evaluator {
     if (level == 13) return eval_postfix(c, f, false);
     Value lhs = parse_level(c, f, level + 1);
     while (!abort_) {
-      const Tk& op = c.peek();
-      std::string o;
-      if (op.k == Tk::op) o = op.t;
-      else if (op.k == Tk::id) o = to_lower(op.t);
-      else break;
-      bool match = false;
-      switch (level) {
-        case 0: match = o == "imp" || o == "eqv"; break;
-        case 1: match = o == "xor"; break;
-        case 2: match = o == "or"; break;
-        case 3: match = o == "and"; break;
-        case 5: match = o == "=" || o == "<>" || o == "<" || o == ">" || o == "<=" || o == ">=" || o == "=<" ||
-                        o == "=>" || o == "like" || o == "is"; break;
-        case 6: match = o == "&"; break;
-        case 7: match = o == "+" || o == "-"; break;
-        case 8: match = o == "mod"; break;
-        case 9: match = o == "\\"; break;
-        case 10: match = o == "*" || o == "/"; break;
-        case 12: match = o == "^"; break;
-        default: break;
-      }
-      if (!match) break;
+      const std::string_view o = binary_operator(c.peek());
+      if (o.empty() || binary_level(o) != level) break;
       c.i++;
       Value rhs = parse_level(c, f, level == 12 ? 11 : level + 1);
       lhs = binary(o, lhs, rhs);
     }
     return lhs;
+  }
+
+  // The binary operator a token stands for, lower case ("" when none). Every operand passes through all the
+  // precedence levels above, each peeking at the next token, so this builds no string.
+  static std::string_view binary_operator(const Tk& t) {
+    if (t.k == Tk::op) return t.t;
+    if (t.k != Tk::id || t.t.size() < 2 || t.t.size() > 4) return {};
+    for (std::string_view w : {"imp", "eqv", "xor", "or", "and", "like", "is", "mod"})
+      if (iequals(t.t, w)) return w;
+    return {};
+  }
+
+  // The precedence level at which `o` is a binary operator (see parse_level), -1 when it is none.
+  static int binary_level(std::string_view o) {
+    if (o.empty()) return -1;
+    const bool one = o.size() == 1;
+    switch (o[0]) {
+      case 'i': return o == "imp" ? 0 : o == "is" ? 5 : -1;
+      case 'e': return o == "eqv" ? 0 : -1;
+      case 'x': return o == "xor" ? 1 : -1;
+      case 'o': return o == "or" ? 2 : -1;
+      case 'a': return o == "and" ? 3 : -1;
+      case 'l': return o == "like" ? 5 : -1;
+      case 'm': return o == "mod" ? 8 : -1;
+      case '=': return one || o == "=<" || o == "=>" ? 5 : -1;
+      case '<': return one || o == "<>" || o == "<=" ? 5 : -1;
+      case '>': return one || o == ">=" ? 5 : -1;
+      case '&': return one ? 6 : -1;
+      case '+': case '-': return one ? 7 : -1;
+      case '\\': return one ? 9 : -1;
+      case '*': case '/': return one ? 10 : -1;
+      case '^': return one ? 12 : -1;
+      default: return -1;
+    }
   }
 
   Value concat(const Value& a, const Value& b) {
@@ -1050,7 +1066,7 @@ class Evaluator {
     return Value::string(std::move(r), !sa || !sb || a.partial || b.partial);
   }
 
-  Value binary(const std::string& o, const Value& a, const Value& b) {
+  Value binary(std::string_view o, const Value& a, const Value& b) {
     if (o == "&") return concat(a, b);
     if (o == "+") {
       // String + string concatenates; a number on either side adds (VBA converts the string).
@@ -1365,7 +1381,8 @@ class Evaluator {
     return cp;
   }
 
-  std::optional<Value> builtin(const std::string& name, const std::vector<Value>& a, bool has_args, Frame& f) {
+  // `name` is a view: it is compared with a hundred literals, and a view compares the lengths first.
+  std::optional<Value> builtin(std::string_view name, const std::vector<Value>& a, bool has_args, Frame& f) {
     auto str = [&](std::size_t i) -> std::optional<std::string> {
       if (i >= a.size() || !a[i].known()) return std::nullopt;
       return as_string(a[i]);

@@ -244,7 +244,7 @@ int run_scan(const ScanFlags& f) {
       auto j = to_json(r);
       if (moved && moved->ok) j["quarantine"] = {{"id", moved->id}, {"vault_file", moved->vault_file}, {"warnings", moved->warnings}};
       if (moved && !moved->ok) j["quarantine"] = {{"error", moved->error}};
-      std::cout << j.dump() << "\n";
+      std::cout << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else if (!f.infected_only || r.found() || r.verdict == engine::Verdict::error) {
       print_line(r, std::cout);
       if (f.explain) print_explanation(r, std::cout);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "engine/verdict.hpp"
 #include "features/emitter.hpp"
 
 namespace mamori::features {
@@ -76,8 +77,10 @@ struct OfficeSample {
   std::vector<std::string> anomalies;
   std::vector<CodeHit> hits;
   std::vector<EmbeddedObject> embedded;
-  /// OOXML vbaProject.bin parts (owned), for the handler's IOC recovery; collected with the embedded objects.
-  std::vector<std::vector<std::uint8_t>> vba_project_bins;
+  /// What the static VBA evaluator recovered from the VBA projects of the top-level compound file and of the first
+  /// four OOXML vbaProject.bin parts (deduplicated, analysis::limits::max_iocs), for the handler's report: the
+  /// feature pass evaluates them anyway, so the handler does not parse and evaluate them a second time.
+  std::vector<engine::Ioc> macro_iocs;
   bool has_macros = false;          // VBA code or XLM macro sheets
   int ole2_vba_projects = 0;        // VBA projects found in the top-level compound file (the handler's IOC pass)
   // The plain rule "auto-exec AND (write OR execute)" (the baseline the model is measured against).

@@ -140,6 +140,9 @@ struct Acc {
   const OfficeOptions* opt = nullptr;
   std::uint64_t embedded_bytes = 0;
   int depth = 0;  // nested vbaProject.bin / embedded package analysed in-line
+  // The VBA projects being read are among those whose IOCs the handler reports (OfficeSample::macro_iocs).
+  bool report_iocs = false;
+  int vba_bins = 0;  // top-level vbaProject.bin parts seen
   std::string type;
   double size = 0;
   Ole2Stats ole;

@@ -96,7 +96,7 @@ bool url_names_executable(std::string url) {
   return false;
 }
 
-void add_evaluation(const analysis::Evaluation& ev, Acc& a) {
+void add_evaluation(const analysis::Evaluation& ev, Acc& a, bool report = false) {
   EvalStats& e = a.eval;
   e.projects += 1;
   for (const auto& i : ev.iocs) {
@@ -118,6 +118,7 @@ void add_evaluation(const analysis::Evaluation& ev, Acc& a) {
   for (const auto& d : ev.strings)
     if (d.where.find("powershell") != std::string::npos) e.powershell += 1;
   e.limits_hit += ev.limits_hit;
+  if (report) analysis::merge_iocs(a.out->macro_iocs, ev.iocs);
 }
 }  // namespace
 
@@ -167,7 +168,8 @@ void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) 
     const std::string parent = storage.find('/') == std::string::npos ? "" : storage.substr(0, storage.rfind('/'));
     for (const auto& e : f.entries)
       if (e.reachable && e.is_stream() && e.name == "\x03VBFrame" && e.path.rfind(parent, 0) == 0) v.forms += 1;
-    add_evaluation(analysis::evaluate_vba(*p, analysis::document_strings(f, storage)), a);
+    add_evaluation(analysis::evaluate_vba(*p, analysis::document_strings(f, storage)), a,
+                   a.report_iocs || (a.depth == 0 && prefix.empty()));
   }
 }
 

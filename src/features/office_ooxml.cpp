@@ -284,13 +284,14 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
       if (dde) a.hit("ooxml:" + name, "dde", std::string(xml.substr(0, std::min<std::size_t>(xml.size(), 300))));
     } else if (is_vba) {
       z.vba_project += 1;
-      if (a.depth == 0 && a.opt->collect_embedded && a.out->vba_project_bins.size() < 4)
-        a.out->vba_project_bins.emplace_back(data.data(), data.data() + data.size());
+      const bool report = a.depth == 0 && a.opt->collect_embedded && a.vba_bins++ < 4;
       if (a.depth < office_limits::max_inline_depth) {
         auto f = ole2::parse(data);
         if (f.ok()) {
           ++a.depth;
+          a.report_iocs = report;
           analyze_vba_projects(*f, a, name);
+          a.report_iocs = false;
           for (const auto& rec : f->anomalies) a.anomaly(std::string("vbaProject.ole2.") + ole2::anomaly_name(rec.code));
           --a.depth;
         } else {

@@ -42,13 +42,8 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
 
   // What the macros would fetch or run (analysis/: the static VBA evaluator, PowerShell decoding), and URLs or
   // commands in the matched relationships, fields and PDF actions.
-  // (The compound file is parsed again only when the feature pass found a VBA project in it: the evaluator has
-  // nothing else to read there.)
-  if (r.type.kind == FileKind::ole2 && sample.ole2_vba_projects > 0) {
-    if (auto f = ole2::parse(bytes); f.ok()) analysis::merge_iocs(r.iocs, analysis::iocs_from_ole2(*f));
-  }
-  for (const auto& bin : sample.vba_project_bins)
-    if (auto f = ole2::parse(ByteView(bin.data(), bin.size())); f.ok()) analysis::merge_iocs(r.iocs, analysis::iocs_from_ole2(*f));
+  // (The feature pass ran the evaluator on the VBA projects already and kept what it found.)
+  analysis::merge_iocs(r.iocs, sample.macro_iocs);
   for (const auto& h : sample.hits)
     if (h.where.rfind("vba:", 0) != 0) analysis::merge_iocs(r.iocs, analysis::iocs_from_text(h.text, h.where));
 
