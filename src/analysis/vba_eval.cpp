@@ -783,7 +783,9 @@ class Evaluator {
           upper = as_int(a);
           while (c.peek().k != Tk::eol && !is_op(c.peek(), ")")) c.i++;  // further dimensions: ignored
         }
-        i = c.i + 1;
+        // Past the ')' when there is one; an unclosed "Dim x(3" ends at the eol (fuzz_vba_eval: read past the tokens).
+        i = std::min(c.i, t.size() - 1);
+        if (is_op(t[i], ")")) ++i;
         if (upper && *upper >= 0 && static_cast<std::size_t>(*upper) < limits::max_array) {
           std::vector<Value> e(static_cast<std::size_t>(*upper) + 1);
           if (preserve) {
@@ -803,12 +805,12 @@ class Evaluator {
           ++i;
           if (t[i - 1].k == Tk::id && !is_op(t[i], ".")) break;
         }
-        if (is_op(t[i], "*")) i += 2;  // String * 10
+        if (is_op(t[i], "*")) i = std::min(i + 2, t.size() - 1);  // String * 10
       }
       if (is_op(t[i], "=")) {
         Cursor c{t, i + 1};
         v = eval_expr(c, f);
-        i = c.i;
+        i = std::min(c.i, t.size() - 1);
         candidate(v, f, name);
       }
       if (is_const || v.k != Value::K::empty || !lookup(name, f)) declare(name, v, f);
