@@ -67,7 +67,7 @@ fi
 # ------------------------------------------------------------------ GitHub snapshots
 # sources/github.tsv: repo  commit  label  options(ingest.py flags, or -)  comment
 if [[ " $STAGES " == *" gh "* ]]; then
-  grep -v '^\s*#' "$HERE/sources/github.tsv" | sed '/^\s*$/d' | grep -E -- "${GH_FILTER:-.}" | while IFS=$'\t' read -r repo commit label opts comment; do
+  grep -v '^\s*#' "$HERE/sources/github.tsv" | sed '/^\s*$/d' | { grep -E -- "${GH_FILTER:-.}" || true; } | while IFS=$'\t' read -r repo commit label opts comment; do
     g="$MIRROR/${repo/\//+}/repo"
     [ -d "$g/.git" ] && g="$g/.git"
     if [ ! -d "$g" ]; then

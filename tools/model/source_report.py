@@ -6,8 +6,9 @@ dominate, but the TPR of each source the model never saw, its mean and its worst
 group cross-validation holds one out-of-fold score per file; this script joins it with the manifests (so that
 sources merged into one CV group, e.g. the CIS*6530 course repositories, are still reported one by one) and
 prints, at the thresholds where the pooled out-of-fold FPR is 0.1% and 1% (and at --threshold if given):
-pooled TPR/FPR, the mean TPR over malicious sources with at least --min-files files, the worst sources, and the
-benign sources with the highest FPR.
+pooled TPR/FPR, the mean TPR over malicious sources with at least --min-files files, the worst sources, the
+benign sources with the highest FPR, TPR and FPR by file type, and the FPR on benign installers (manifest subkind
+naming an installer: NSIS, Inno Setup, SFX, MSI stubs...), the false positives issue 7 was filed about.
 
     tools/model/source_report.py --scores S.tsv --manifest M1.tsv --manifest M2.tsv [--threshold T] [--json OUT]
 """
@@ -36,23 +37,37 @@ def main():
     ap.add_argument("--min-files", type=int, default=20)
     ap.add_argument("--worst", type=int, default=8)
     ap.add_argument("--json")
+    ap.add_argument("--common-with", help="another scores file: also print the mean source TPR over the malicious "
+                    "sources both files hold (>= --min-files each), to compare two models trained on different sets")
     a = ap.parse_args()
 
-    origin = {}
+    origin, subkind = {}, {}
     for m in a.manifest:
         with open(m, newline="") as f:
             for r in csv.DictReader(f, delimiter="\t"):
                 origin.setdefault(r["sha256"], r["group"])
+                subkind.setdefault(r["sha256"], r.get("subkind") or "")
 
-    rows = []
+    rows, installer_scores = [], []
     with open(a.scores, newline="") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             if r["score"] in ("", "nan"):
                 continue
             rows.append((origin.get(r["sha256"], r["group"]), r["label"] == "malicious", float(r["score"]), r["type"]))
+            if r["label"] != "malicious" and "install" in subkind.get(r["sha256"], "").lower():
+                installer_scores.append((subkind[r["sha256"]], float(r["score"])))
     ben = [s for _, y, s, _ in rows if not y]
     points = [("fpr0.1%", threshold_at_fpr(ben, 0.001)), ("fpr1%", threshold_at_fpr(ben, 0.01))]
     points += [("thr%.5f" % t, t) for t in a.threshold]
+
+    other = set()
+    if a.common_with:
+        cnt = defaultdict(int)
+        with open(a.common_with, newline="") as f:
+            for r in csv.DictReader(f, delimiter="\t"):
+                if r["label"] == "malicious" and r["score"] not in ("", "nan"):
+                    cnt[origin.get(r["sha256"], r["group"])] += 1
+        other = {g for g, n in cnt.items() if n >= a.min_files}
 
     by_src = defaultdict(list)
     for g, y, s, _ in rows:
@@ -92,13 +107,28 @@ def main():
             "by_type": {k: {"malicious": c[0], "tpr": c[1] / c[0] if c[0] else None, "benign": c[2],
                             "fpr": c[3] / c[2] if c[2] else None} for k, c in sorted(types.items())},
         }
+        inst_fp = [k for k, sc in installer_scores if sc >= t]
+        p["installers"] = {"benign": len(installer_scores), "fp": len(inst_fp),
+                           "fpr": len(inst_fp) / len(installer_scores) if installer_scores else None,
+                           "fp_subkinds": sorted(inst_fp)}
         out["points"][name] = p
         print(f"{name:12s} threshold {t:.5f}  TPR {100 * p['tpr']:5.1f}%  FP {fp} of {len(ben)} "
               f"({100 * p['fpr']:.2f}%)  mean TPR over {len(src)} malicious sources (>= {a.min_files} files) "
               f"{100 * p['mean_source_tpr']:5.1f}%")
+        if a.common_with:
+            common = [x for x in src if x[2] in other]
+            p["common_sources"] = len(common)
+            p["mean_common_source_tpr"] = sum(x[0] for x in common) / max(1, len(common))
+            print(f"  mean TPR over the {len(common)} sources also in --common-with: "
+                  f"{100 * p['mean_common_source_tpr']:.1f}%")
         print("  worst: " + ", ".join(f"{g} {100 * v:.1f}% of {n}" for v, n, g in src[: a.worst]))
-        print("  by type: " + ", ".join(f"{k} {100 * v['tpr']:.1f}%" for k, v in p["by_type"].items()
-                                        if v["tpr"] is not None and v["malicious"] >= 20))
+        print("  by type (TPR / FPR): " + ", ".join(
+            f"{k} {100 * v['tpr']:.1f}% / {100 * v['fpr']:.2f}%" if v["fpr"] is not None else f"{k} {100 * v['tpr']:.1f}% / -"
+            for k, v in p["by_type"].items() if v["tpr"] is not None and v["malicious"] >= 20))
+        i = p["installers"]
+        if i["benign"]:
+            print(f"  benign installers: FP {i['fp']} of {i['benign']} ({100 * i['fpr']:.1f}%)"
+                  + (" [" + ", ".join(i["fp_subkinds"]) + "]" if i["fp_subkinds"] else ""))
         if p["worst_benign_sources"]:
             print("  benign: " + ", ".join(f"{b['group']} {100 * b['fpr']:.1f}% of {b['files']}"
                                            for b in p["worst_benign_sources"]))
