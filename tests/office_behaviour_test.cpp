@@ -4,26 +4,18 @@
 // ordinary macro that saves a copy and formats cells sets none of them.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "engine/scanner.hpp"
 #include "features/office_features.hpp"
 #include "support/cfb_builder.hpp"
+#include "support/office_sample.hpp"
 
 namespace {
 
 using namespace mamori;
 using namespace mamori::test;
-
-float feature(const features::OfficeSample& s, std::string_view name) {
-  const auto& f = features::office_schema().features;
-  for (std::size_t i = 0; i < f.size(); ++i)
-    if (f[i].name == name) return s.x[i];
-  ADD_FAILURE() << "no feature " << name;
-  return -1;
-}
 
 std::vector<std::uint8_t> word_bytes(const std::string& name, const std::string& code) {
   VbaSpec v;
@@ -32,8 +24,7 @@ std::vector<std::uint8_t> word_bytes(const std::string& name, const std::string&
 }
 
 features::OfficeSample word_with(const std::string& name, const std::string& code) {
-  const auto doc = word_bytes(name, code);
-  return features::featurize_office(ByteView(doc.data(), doc.size()));
+  return featurize(word_bytes(name, code));
 }
 
 const char* kVirus =
@@ -110,19 +101,16 @@ TEST(OfficeBehaviour, NoMacrosNoBehaviour) {
   fib[1] = 0xA5;
   s.streams.push_back({"WordDocument", fib});
   const auto doc = build_cfb(s);
-  const auto x = features::featurize_office(ByteView(doc.data(), doc.size()));
+  const auto x = featurize(doc);
   EXPECT_EQ(feature(x, "behaviour.evaluated_projects"), 0.0f);
   EXPECT_EQ(features::office_rule(x.x), "");
 }
 
 TEST(OfficeBehaviour, RuleRaisesTheVerdictInTheEngine) {
-  const std::string root = std::string(MAMORI_SOURCE_DIR) + "/models";
-  if (!std::filesystem::exists(root + "/office/meta.json")) GTEST_SKIP() << "models/office not shipped";
-  auto m = engine::load_models(root);
-  ASSERT_TRUE(m.ok()) << m.error().message;
-  const engine::Scanner eng(std::move(m).value(), engine::Options{});
+  const auto eng = office_scanner();
+  if (!eng) GTEST_SKIP() << "models/office not shipped";
   const auto doc = word_bytes("Virus", kVirus);
-  const auto r = eng.scan_bytes(ByteView(doc.data(), doc.size()), "virus.doc");
+  const auto r = eng->scan_bytes(ByteView(doc.data(), doc.size()), "virus.doc");
   EXPECT_EQ(r.verdict, engine::Verdict::malicious);
   bool named = false;
   for (const auto& [k, v] : r.context) named = named || (k == "rule" && v == "macro-replication");

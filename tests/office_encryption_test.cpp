@@ -41,16 +41,8 @@ CliRun run(const std::string& args) {
 
 // An Excel 4 dropper: very hidden macro sheet, Auto_Open, EXEC; RC4-encrypted with `password`.
 std::vector<std::uint8_t> encrypted_xls(const std::u16string& password) {
-  BiffSpec s;
-  BiffSheet ws{"Sheet1", 0, 0, 0, {biff_label(0, 0, "Enable content")}};
-  BiffSheet ms;
-  ms.name = "Macro1";
-  ms.dt = 1;
-  ms.state = 2;
-  ms.records = {biff_formula(0, 0, ptg::cat({ptg::str("cmd /c calc"), ptg::funcvar(110, 1)})),
-                biff_formula(1, 0, ptg::cat({ptg::funcvar(54, 0)}))};
-  s.sheets = {ws, ms};
-  s.names = {biff_auto_open(1)};
+  BiffSpec s = biff_macro_dropper({biff_formula(0, 0, ptg::cat({ptg::str("cmd /c calc"), ptg::funcvar(110, 1)})),
+                                   biff_formula(1, 0, ptg::cat({ptg::funcvar(54, 0)}))});
   s.crypt = BiffCrypt::rc4;
   s.password = password;
   CfbSpec c;

@@ -1,9 +1,8 @@
 // Documents through featurize_office and the engine handler, on inputs built here: Word and Excel files with VBA
-// (tests/support/cfb_builder), OOXML packages written with libarchive, RTF objects and PDF keywords by hand, and
+// (tests/support/cfb_builder), OOXML packages written with libarchive (tests/support/ooxml_builder), RTF objects
+// (OLE1 wrappers from tests/support/rtf_builder) and PDF keywords by hand, and
 // broken compound files (truncated, cyclic chains, oversized streams), each of which must get a verdict and
 // anomalies. The scoring tests use the shipped models/office and skip without it.
-#include <archive.h>
-#include <archive_entry.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,6 +16,9 @@
 #include "features/office_features.hpp"
 #include "formats/ole2/ole2.hpp"
 #include "support/cfb_builder.hpp"
+#include "support/office_sample.hpp"
+#include "support/ooxml_builder.hpp"
+#include "support/rtf_builder.hpp"
 
 namespace {
 
@@ -24,18 +26,6 @@ using namespace mamori;
 using namespace mamori::test;
 
 std::vector<std::uint8_t> bytes_of(std::string_view s) { return {s.begin(), s.end()}; }
-
-float feature(const features::OfficeSample& s, std::string_view name) {
-  const auto& f = features::office_schema().features;
-  for (std::size_t i = 0; i < f.size(); ++i)
-    if (f[i].name == name) return s.x[i];
-  ADD_FAILURE() << "no feature " << name;
-  return -1;
-}
-
-features::OfficeSample featurize(const std::vector<std::uint8_t>& b) {
-  return features::featurize_office(ByteView(b.data(), b.size()));
-}
 
 bool has_anomaly(const std::vector<std::string>& a, std::string_view prefix) {
   for (const auto& s : a)
@@ -59,56 +49,11 @@ VbaSpec dropper_spec() {
   return v;
 }
 
-// A zip written by libarchive, entries in the given order.
-std::vector<std::uint8_t> zip_of(const std::vector<std::pair<std::string, std::string>>& parts) {
-  std::vector<std::uint8_t> out(1u << 20);
-  std::size_t used = 0;
-  archive* a = archive_write_new();
-  archive_write_set_format_zip(a);
-  archive_write_open_memory(a, out.data(), out.size(), &used);
-  for (const auto& [name, data] : parts) {
-    archive_entry* e = archive_entry_new();
-    archive_entry_set_pathname(e, name.c_str());
-    archive_entry_set_size(e, static_cast<la_int64_t>(data.size()));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, data.data(), data.size());
-    archive_entry_free(e);
-  }
-  archive_write_close(a);
-  archive_write_free(a);
-  out.resize(used);
-  return out;
-}
-
-const char* kContentTypes =
-    "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
-    "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
-    "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument."
-    "wordprocessingml.document.main+xml\"/></Types>";
-
 std::string hex(const std::vector<std::uint8_t>& b) {
   static const char* d = "0123456789abcdef";
   std::string s;
   for (auto c : b) s += d[c >> 4], s += d[c & 15];
   return s;
-}
-
-void put32(std::vector<std::uint8_t>& b, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-}
-
-// The engine with the shipped models, or nullopt when models/office is not there.
-std::optional<engine::Scanner> scanner(engine::Options opt = {}) {
-  const std::string root = std::string(MAMORI_SOURCE_DIR) + "/models";
-  if (!std::filesystem::exists(root + "/office/meta.json")) return std::nullopt;
-  auto m = engine::load_models(root);
-  if (!m.ok()) {
-    ADD_FAILURE() << m.error().message;
-    return std::nullopt;
-  }
-  return engine::Scanner(std::move(m).value(), opt);
 }
 
 TEST(OfficeFeatures, WordMacroDropper) {
@@ -192,18 +137,15 @@ TEST(OfficeFeatures, Excel4MacroSheetInBiff) {
 }
 
 TEST(OfficeFeatures, OoxmlRemoteTemplateAndDde) {
-  const std::string rels =
-      "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-      "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-      "attachedTemplate\" Target=\"http://example.invalid/t.dotm\" TargetMode=\"External\"/></Relationships>";
   const std::string doc =
       "<w:document xmlns:w=\"x\"><w:body><w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r>"
       "<w:r><w:instrText xml:space=\"preserve\"> DDEAU</w:instrText></w:r><w:r><w:instrText>TO c:\\\\x\\\\cmd.exe "
       "\"/k calc\"</w:instrText></w:r></w:p></w:body></w:document>";
-  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
-                         {"word/document.xml", doc},
-                         {"word/_rels/settings.xml.rels", rels},
-                         {"word/embeddings/oleObject1.bin", std::string("MZ") + std::string(100, 'x')}});
+  const auto z = ooxml_package({{"[Content_Types].xml", kWordContentTypes},
+                                {"word/document.xml", doc},
+                                {"word/_rels/settings.xml.rels",
+                                 attached_template_rels("http://example.invalid/t.dotm")},
+                                {"word/embeddings/oleObject1.bin", std::string("MZ") + std::string(100, 'x')}});
   const auto s = featurize(z);
   EXPECT_EQ(s.doc_type, "ooxml-word");
   EXPECT_EQ(feature(s, "ooxml.remote_template"), 1.0f);
@@ -223,14 +165,10 @@ TEST(OfficeFeatures, OoxmlRemoteTemplateAndDde) {
 }
 
 TEST(OfficeFeatures, OoxmlVbaProjectIsAnalysed) {
-  CfbSpec s;
-  VbaSpec v = dropper_spec();
-  v.storage = "VBA";
-  s.streams = build_vba_streams(v);
-  const auto bin = build_cfb(s);
-  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
-                         {"word/document.xml", "<w:document/>"},
-                         {"word/vbaProject.bin", std::string(bin.begin(), bin.end())}});
+  const auto bin = build_vba_project_bin(dropper_spec());
+  const auto z = ooxml_package({{"[Content_Types].xml", kWordContentTypes},
+                                {"word/document.xml", "<w:document/>"},
+                                {"word/vbaProject.bin", std::string(bin.begin(), bin.end())}});
   const auto f = featurize(z);
   EXPECT_EQ(feature(f, "ooxml.vba_project"), 1.0f);
   EXPECT_EQ(feature(f, "vba.modules"), 2.0f);
@@ -241,16 +179,10 @@ TEST(OfficeFeatures, OoxmlVbaProjectIsAnalysed) {
 // must be what the evaluator finds on the compound file itself (OLE2) and on the vbaProject.bin part (OOXML).
 TEST(OfficeHandler, MacroIocsComeFromTheFeaturePass) {
   const auto doc = build_word_doc(dropper_spec());
-  const auto bin = [] {
-    CfbSpec s;
-    VbaSpec v = dropper_spec();
-    v.storage = "VBA";
-    s.streams = build_vba_streams(v);
-    return build_cfb(s);
-  }();
-  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
-                         {"word/document.xml", "<w:document/>"},
-                         {"word/vbaProject.bin", std::string(bin.begin(), bin.end())}});
+  const auto bin = build_vba_project_bin(dropper_spec());
+  const auto z = ooxml_package({{"[Content_Types].xml", kWordContentTypes},
+                                {"word/document.xml", "<w:document/>"},
+                                {"word/vbaProject.bin", std::string(bin.begin(), bin.end())}});
   const engine::Scanner eng(std::optional<model::Model>{}, engine::Options{});
   for (const auto* file : {&doc, &bin, &z}) {
     const ByteView view(file->data(), file->size());
@@ -275,19 +207,8 @@ TEST(OfficeHandler, MacroIocsComeFromTheFeaturePass) {
 }
 
 TEST(OfficeFeatures, RtfEquationObject) {
-  std::vector<std::uint8_t> ole1;
-  put32(ole1, 0x0501);
-  put32(ole1, 2);
-  const std::string cls = "Equation.3";
-  put32(ole1, static_cast<std::uint32_t>(cls.size() + 1));
-  ole1.insert(ole1.end(), cls.begin(), cls.end());
-  ole1.push_back(0);
-  put32(ole1, 0);
-  put32(ole1, 0);
   const std::vector<std::uint8_t> native = bytes_of("\xD0\xCF\x11\xE0payload");
-  put32(ole1, static_cast<std::uint32_t>(native.size()));
-  ole1.insert(ole1.end(), native.begin(), native.end());
-  std::string h = hex(ole1);
+  std::string h = hex(ole1_embedded("Equation.3", native));
   h.insert(10, "\r\n ");  // whitespace inside the hex is legal and common
   const std::string rtf = "{\\rtf1{\\object\\objemb\\objupdate{\\*\\objclass Equation.3}{\\*\\objdata " + h + "}}}";
   const auto s = featurize(bytes_of(rtf));
@@ -315,29 +236,10 @@ TEST(OfficeFeatures, RtfUnbalancedAndOddHex) {
 // The rtf module reads object data the way Word does (a \'hh takes back the digit before it) and keeps field
 // instructions; the features see both. The old scanner in the feature code read "0\'cc1" as 0x0C 0x01.
 TEST(OfficeFeatures, RtfPackageFieldAndWordStyleHex) {
-  std::vector<std::uint8_t> native = {2, 0};  // Package native data ([MS-OLEDS] Packager layout)
-  for (std::string_view z : {"invoice.exe", "C:\\a\\invoice.exe"}) {
-    native.insert(native.end(), z.begin(), z.end());
-    native.push_back(0);
-  }
-  put32(native, 0x00030000);
-  const std::string tmp = "C:\\t\\invoice.exe";
-  put32(native, static_cast<std::uint32_t>(tmp.size() + 1));
-  native.insert(native.end(), tmp.begin(), tmp.end());
-  native.push_back(0);
   const std::vector<std::uint8_t> payload = bytes_of("MZ payload of the package");
-  put32(native, static_cast<std::uint32_t>(payload.size()));
-  native.insert(native.end(), payload.begin(), payload.end());
-  std::vector<std::uint8_t> ole1;
-  put32(ole1, 0x0501);
-  put32(ole1, 2);
-  put32(ole1, 8);
-  for (char c : std::string_view("Package\0", 8)) ole1.push_back(static_cast<std::uint8_t>(c));
-  put32(ole1, 0);
-  put32(ole1, 0);
-  put32(ole1, static_cast<std::uint32_t>(native.size()));
-  ole1.insert(ole1.end(), native.begin(), native.end());
-  std::string h = hex(ole1);
+  // Package native data ([MS-OLEDS] Packager layout) in an OLE1 object.
+  const auto native = package_native("invoice.exe", "C:\\a\\invoice.exe", "C:\\t\\invoice.exe", payload);
+  std::string h = hex(ole1_embedded("Package", native));
   // "0\'cc" before the first real digit: Word drops the 0 and the cc.
   h.insert(2, "0\\'cc");
   const std::string rtf = "{\\rtf1{\\field{\\*\\fldinst {DDEAU}{TO c:\\\\windows\\\\system32\\\\cmd.exe \"/k calc\"}}}"
@@ -361,22 +263,13 @@ TEST(OfficeFeatures, RtfPackageFieldAndWordStyleHex) {
 // OOXML macro sheets go through the xls module: formulas decoded and counted by function number (the old
 // substring counts took "=EXECUTE(" or a cell text "exec(" for EXEC), names and sheet states from workbook.xml.
 TEST(OfficeFeatures, OoxmlMacroSheetThroughXlsModule) {
-  const std::string workbook =
-      "<workbook xmlns:r=\"r\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/>"
-      "<sheet name=\"M\" sheetId=\"2\" state=\"veryHidden\" r:id=\"rId2\"/></sheets><definedNames>"
-      "<definedName name=\"_xlnm.Auto_Open\" hidden=\"1\">M!$A$1</definedName></definedNames></workbook>";
-  const std::string rels =
-      "<Relationships><Relationship Id=\"rId1\" Type=\"x/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
-      "<Relationship Id=\"rId2\" Type=\"http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet\" "
-      "Target=\"macrosheets/sheet1.xml\"/></Relationships>";
-  const std::string sheet =
-      "<xm:macrosheet xmlns:xm=\"x\"><sheetData><row r=\"1\"><c r=\"A1\"><f>EXEC(\"cmd /c calc\")</f></c>"
-      "<c r=\"B1\" t=\"str\"><v>exec( is only text here</v></c><c r=\"C1\"><f>HALT()</f></c></row></sheetData>"
-      "</xm:macrosheet>";
-  const auto z = zip_of({{"[Content_Types].xml", kContentTypes},
-                         {"xl/workbook.xml", workbook},
-                         {"xl/_rels/workbook.xml.rels", rels},
-                         {"xl/macrosheets/sheet1.xml", sheet}});
+  const std::string cells =
+      "<c r=\"A1\"><f>EXEC(\"cmd /c calc\")</f></c><c r=\"B1\" t=\"str\"><v>exec( is only text here</v></c>"
+      "<c r=\"C1\"><f>HALT()</f></c>";
+  const auto z = ooxml_package({{"[Content_Types].xml", kWordContentTypes},
+                                {"xl/workbook.xml", macro_workbook_xml("veryHidden", AutoOpenName::hidden)},
+                                {"xl/_rels/workbook.xml.rels", kMacroWorkbookRels},
+                                {"xl/macrosheets/sheet1.xml", macrosheet_xml(cells)}});
   const auto s = featurize(z);
   EXPECT_TRUE(s.has_macros);
   EXPECT_EQ(feature(s, "xlm.sheets"), 2.0f);
@@ -451,9 +344,9 @@ TEST(OfficeFeatures, EncryptedPackageNotOpenedByDefaultPassword) {
 
 TEST(OfficeHandler, EmbeddedObjectsAreScannedAsMembers) {
   const auto inner = build_word_doc(dropper_spec());
-  const auto z2 = zip_of({{"[Content_Types].xml", kContentTypes},
-                          {"word/document.xml", "<w:document/>"},
-                          {"word/embeddings/oleObject1.bin", std::string(inner.begin(), inner.end())}});
+  const auto z2 = ooxml_package({{"[Content_Types].xml", kWordContentTypes},
+                                 {"word/document.xml", "<w:document/>"},
+                                 {"word/embeddings/oleObject1.bin", std::string(inner.begin(), inner.end())}});
   engine::Scanner s(std::optional<model::Model>{}, engine::Options{});
   const auto r = s.scan_bytes(ByteView(z2.data(), z2.size()), "outer.docx");
   ASSERT_EQ(r.members.size(), 1u);
@@ -466,7 +359,7 @@ TEST(OfficeHandler, EmbeddedObjectsAreScannedAsMembers) {
 
 // Broken compound files: every one gets a verdict (scored by the shipped model) and anomalies, never a crash.
 TEST(OfficeHandler, TruncatedCyclicAndOversizedStructures) {
-  auto eng = scanner();
+  auto eng = office_scanner();
   if (!eng) GTEST_SKIP() << "models/office not present";
   CfbLayout L;
   const auto good = build_word_doc(dropper_spec(), &L);
@@ -500,7 +393,7 @@ TEST(OfficeHandler, TruncatedCyclicAndOversizedStructures) {
 }
 
 TEST(OfficeHandler, MacroDocumentIsExplained) {
-  auto eng = scanner();
+  auto eng = office_scanner();
   if (!eng) GTEST_SKIP() << "models/office not present";
   const auto doc = build_word_doc(dropper_spec());
   const auto r = eng->scan_bytes(ByteView(doc.data(), doc.size()), "dropper.doc");

@@ -11,6 +11,8 @@
 #include "features/office_features.hpp"
 #include "support/archive_builder.hpp"
 #include "support/cfb_builder.hpp"
+#include "support/office_sample.hpp"
+#include "support/ooxml_builder.hpp"
 #include "support/pdf_builder.hpp"
 #include "support/rtf_builder.hpp"
 
@@ -19,37 +21,12 @@ namespace {
 using namespace mamori;
 using namespace mamori::test;
 
-float feature(const features::OfficeSample& s, std::string_view name) {
-  const auto& f = features::office_schema().features;
-  for (std::size_t i = 0; i < f.size(); ++i)
-    if (f[i].name == name) return s.x[i];
-  ADD_FAILURE() << "no feature " << name;
-  return -1;
-}
-
-features::OfficeSample featurize(const std::vector<std::uint8_t>& b) {
-  return features::featurize_office(ByteView(b.data(), b.size()));
-}
-features::OfficeSample featurize(const std::string& s) {
-  return features::featurize_office(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
-}
-
-const char* kWordTypes =
-    "<?xml version=\"1.0\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
-    "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
-    "<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument."
-    "wordprocessingml.document.main+xml\"/></Types>";
-
 // A docx without macros whose settings part attaches the template at `target`.
 std::vector<std::uint8_t> docx_with_template(const std::string& target) {
-  const std::string rels =
-      "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-      "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-      "attachedTemplate\" Target=\"" + target + "\" TargetMode=\"External\"/></Relationships>";
-  return make_zip({{"[Content_Types].xml", blob(kWordTypes)},
+  return make_zip({{"[Content_Types].xml", blob(kWordContentTypes)},
                    {"word/document.xml", blob("<w:document xmlns:w=\"w\"><w:body><w:p/></w:body></w:document>")},
                    {"word/settings.xml", blob("<w:settings xmlns:w=\"w\"><w:attachedTemplate r:id=\"rId1\"/></w:settings>")},
-                   {"word/_rels/settings.xml.rels", blob(rels)}});
+                   {"word/_rels/settings.xml.rels", blob(attached_template_rels(target))}});
 }
 
 TEST(OfficeRules, RemoteTemplateOnAWebHost) {
@@ -89,24 +66,12 @@ TEST(OfficeRules, LocalShareAndMicrosoftTemplatesAreNotTheRule) {
 std::vector<std::uint8_t> xlsm_decoder(bool auto_open) {
   std::string chars;
   for (int i = 0; i < 20; ++i) chars += (i ? "&" : "") + std::string("CHAR(") + std::to_string(65 + i) + ")";
-  const std::string workbook =
-      "<workbook xmlns:r=\"r\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/>"
-      "<sheet name=\"M\" sheetId=\"2\" state=\"hidden\" r:id=\"rId2\"/></sheets>" +
-      std::string(auto_open ? "<definedNames><definedName name=\"_xlnm.Auto_Open\">M!$A$1</definedName>"
-                              "</definedNames>"
-                            : "") +
-      "</workbook>";
-  const std::string rels =
-      "<Relationships><Relationship Id=\"rId1\" Type=\"x/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
-      "<Relationship Id=\"rId2\" Type=\"http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet\" "
-      "Target=\"macrosheets/sheet1.xml\"/></Relationships>";
-  const std::string sheet =
-      "<xm:macrosheet xmlns:xm=\"x\"><sheetData><row r=\"1\"><c r=\"A1\"><f>FORMULA(" + chars +
-      ",B1)</f></c><c r=\"A2\"><f>GOTO(B1)</f></c></row></sheetData></xm:macrosheet>";
+  const std::string cells = "<c r=\"A1\"><f>FORMULA(" + chars + ",B1)</f></c><c r=\"A2\"><f>GOTO(B1)</f></c>";
   return make_zip({{"[Content_Types].xml", blob("<Types/>")},
-                   {"xl/workbook.xml", blob(workbook)},
-                   {"xl/_rels/workbook.xml.rels", blob(rels)},
-                   {"xl/macrosheets/sheet1.xml", blob(sheet)}});
+                   {"xl/workbook.xml", blob(macro_workbook_xml("hidden", auto_open ? AutoOpenName::visible
+                                                                                   : AutoOpenName::none))},
+                   {"xl/_rels/workbook.xml.rels", blob(kMacroWorkbookRels)},
+                   {"xl/macrosheets/sheet1.xml", blob(macrosheet_xml(cells))}});
 }
 
 TEST(OfficeRules, XlmThatDecodesItsFormulasInOoxml) {
@@ -125,26 +90,14 @@ TEST(OfficeRules, XlmThatDecodesItsFormulasInOoxml) {
 // A workbook whose VBA starts on open and whose macro sheet holds `formula` (no Auto_Open name).
 std::vector<std::uint8_t> xlsm_vba_and_sheet(const std::string& formula) {
   VbaSpec v;
-  v.storage = "VBA";
   v.modules = {{"ThisWorkbook",
                 "Attribute VB_Name = \"ThisWorkbook\"\r\nPrivate Sub Workbook_Open()\r\n  Run \"M!A1\"\r\nEnd Sub\r\n",
                 std::vector<std::uint8_t>(64, 0), false}};
-  CfbSpec spec;
-  spec.streams = build_vba_streams(v);
-  const auto bin = build_cfb(spec);
-  const std::string workbook =
-      "<workbook xmlns:r=\"r\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/>"
-      "<sheet name=\"M\" sheetId=\"2\" state=\"veryHidden\" r:id=\"rId2\"/></sheets></workbook>";
-  const std::string rels =
-      "<Relationships><Relationship Id=\"rId1\" Type=\"x/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
-      "<Relationship Id=\"rId2\" Type=\"http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet\" "
-      "Target=\"macrosheets/sheet1.xml\"/></Relationships>";
-  const std::string sheet = "<xm:macrosheet xmlns:xm=\"x\"><sheetData><row r=\"1\"><c r=\"A1\"><f>" + formula +
-                            "</f></c></row></sheetData></xm:macrosheet>";
+  const auto bin = build_vba_project_bin(v);
   return make_zip({{"[Content_Types].xml", blob("<Types/>")},
-                   {"xl/workbook.xml", blob(workbook)},
-                   {"xl/_rels/workbook.xml.rels", blob(rels)},
-                   {"xl/macrosheets/sheet1.xml", blob(sheet)},
+                   {"xl/workbook.xml", blob(macro_workbook_xml("veryHidden", AutoOpenName::none))},
+                   {"xl/_rels/workbook.xml.rels", blob(kMacroWorkbookRels)},
+                   {"xl/macrosheets/sheet1.xml", blob(macrosheet_xml("<c r=\"A1\"><f>" + formula + "</f></c>"))},
                    {"xl/vbaProject.bin", bin}});
 }
 
@@ -179,8 +132,7 @@ TEST(OfficeRules, EquationEditorObjectLoadedOnOpen) {
   const auto click = featurize(rtf_object("Equation.3", rtf_hex(data, HexStyle::plain)));
   EXPECT_EQ(feature(click, "rtf.class_equation"), 1.0f);
   EXPECT_EQ(features::office_rule(click.x), "");
-  const auto tiny = featurize(rtf_object("Equation.3", rtf_hex(ole1_embedded("Equation.3", filler(100)),
-                                                              HexStyle::plain), "\\objupdate"));
+  const auto tiny = featurize(rtf_embedded_object("Equation.3", filler(100), "\\objupdate"));
   EXPECT_EQ(feature(tiny, "active.rtf_equation_autoload"), 0.0f);
   EXPECT_EQ(features::office_rule(tiny.x), "");
 }
@@ -195,11 +147,10 @@ TEST(OfficeRules, Ole2LinkUrlMonikerUpdatedOnOpen) {
   CfbSpec spec;
   spec.streams = {{"\x01Ole", ole}};
   const auto native = build_cfb(spec);
-  const auto data = ole1_embedded("Word.Document.8", native);
-  const auto s = featurize(rtf_object("Word.Document.8", rtf_hex(data, HexStyle::plain), "\\objupdate"));
+  const auto s = featurize(rtf_embedded_object("Word.Document.8", native, "\\objupdate"));
   EXPECT_EQ(feature(s, "active.rtf_link_moniker"), 1.0f);
   EXPECT_EQ(features::office_rule(s.x), "rtf-exploit-object");
-  const auto no_update = featurize(rtf_object("Word.Document.8", rtf_hex(data, HexStyle::plain)));
+  const auto no_update = featurize(rtf_embedded_object("Word.Document.8", native));
   EXPECT_EQ(feature(no_update, "active.rtf_link_moniker"), 1.0f);
   EXPECT_EQ(features::office_rule(no_update.x), "");
 }
@@ -208,8 +159,7 @@ TEST(OfficeRules, UpdatedObjectWhoseDataIsNotOle1) {
   const auto s = featurize(rtf_object("Word.Document.8", rtf_hex(filler(600), HexStyle::plain), "\\objupdate"));
   EXPECT_EQ(feature(s, "active.rtf_update_malformed"), 1.0f);
   EXPECT_EQ(features::office_rule(s.x), "rtf-exploit-object");
-  const auto ok = featurize(rtf_object("Word.Document.8", rtf_hex(ole1_embedded("Word.Document.8", filler(600)),
-                                                                  HexStyle::plain), "\\objupdate"));
+  const auto ok = featurize(rtf_embedded_object("Word.Document.8", filler(600), "\\objupdate"));
   EXPECT_EQ(feature(ok, "active.rtf_update_malformed"), 0.0f);
   EXPECT_EQ(features::office_rule(ok.x), "");
 }
@@ -218,11 +168,11 @@ TEST(OfficeRules, PackagedExecutableInRtf) {
   std::vector<std::uint8_t> pe{'M', 'Z'};
   pe.resize(512, 0x90);
   const auto native = package_native("invoice.exe", "C:\\t\\invoice.exe", "C:\\Temp\\invoice.exe", pe);
-  const auto s = featurize(rtf_object("Package", rtf_hex(ole1_embedded("Package", native), HexStyle::plain)));
+  const auto s = featurize(rtf_embedded_object("Package", native));
   EXPECT_EQ(feature(s, "active.rtf_executable_object"), 1.0f);
   EXPECT_EQ(features::office_rule(s.x), "packaged-executable");
   const auto txt = package_native("notes.txt", "C:\\t\\notes.txt", "C:\\Temp\\notes.txt", blob("plain text"));
-  const auto t = featurize(rtf_object("Package", rtf_hex(ole1_embedded("Package", txt), HexStyle::plain)));
+  const auto t = featurize(rtf_embedded_object("Package", txt));
   EXPECT_EQ(feature(t, "active.rtf_executable_object"), 0.0f);
   EXPECT_EQ(features::office_rule(t.x), "");
 }

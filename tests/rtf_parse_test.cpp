@@ -72,7 +72,7 @@ TEST(RtfParse, ObfuscatedClassNameStillFlagsEquation) {
 TEST(RtfParse, PackageWithExecutable) {
   const std::vector<std::uint8_t> payload = {'M', 'Z', 0x90, 0, 3, 0, 0, 0};
   const auto native = package_native("invoice.exe", "C:\\Users\\a\\invoice.exe", "C:\\Users\\a\\AppData\\Local\\Temp\\invoice.exe", payload);
-  const auto doc = parse(rtf_object("Package", rtf_hex(ole1_embedded("Package", native), HexStyle::plain)));
+  const auto doc = parse(rtf_embedded_object("Package", native));
   ASSERT_TRUE(doc.ok());
   ASSERT_EQ(doc->objects.size(), 1u);
   const auto& o = doc->objects[0];
@@ -87,7 +87,7 @@ TEST(RtfParse, PackageWithExecutable) {
   EXPECT_FALSE(o.equation_editor);
 
   const auto img = package_native("photo.jpg", "C:\\p.jpg", "C:\\t\\p.jpg", payload);
-  const auto d2 = parse(rtf_object("Package", rtf_hex(ole1_embedded("Package", img), HexStyle::plain)));
+  const auto d2 = parse(rtf_embedded_object("Package", img));
   ASSERT_TRUE(d2.ok());
   ASSERT_TRUE(d2->objects[0].package.has_value());
   EXPECT_FALSE(d2->objects[0].package->executable);

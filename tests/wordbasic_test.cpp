@@ -9,7 +9,7 @@
 #include "analysis/extract.hpp"
 #include "features/office_features.hpp"
 #include "formats/vba/wordbasic.hpp"
-#include "support/cfb_builder.hpp"
+#include "support/office_sample.hpp"
 #include "support/word6_builder.hpp"
 
 namespace {
@@ -138,21 +138,11 @@ TEST(WordBasic, DetokenizeIsCapped) {
   EXPECT_LE(d.text.size(), 4096u);
 }
 
-float feature(const features::OfficeSample& s, std::string_view name) {
-  const auto& f = features::office_schema().features;
-  for (std::size_t i = 0; i < f.size(); ++i)
-    if (f[i].name == name) return s.x[i];
-  ADD_FAILURE() << "no feature " << name;
-  return -1;
-}
-
 TEST(WordBasic, Word6MacroVirusHasMacroText) {
   Word6Spec s;
   s.macros = {{"AutoOpen", auto_open_body(), 0x5A}};
-  CfbSpec c;
-  c.streams.push_back({"WordDocument", build_word6_document(s)});
-  const auto doc = build_cfb(c);
-  const auto f = features::featurize_office(ByteView(doc.data(), doc.size()));
+  const auto doc = build_word6_doc(s);
+  const auto f = featurize(doc);
   EXPECT_TRUE(f.has_macros);
   EXPECT_GT(feature(f, "macro.code_lines"), 4.0f);
   EXPECT_EQ(feature(f, "macro.autoexec"), 1.0f);  // the macro's name
@@ -162,9 +152,7 @@ TEST(WordBasic, Word6MacroVirusHasMacroText) {
 TEST(WordBasic, ExtractListsTheMacros) {
   Word6Spec s;
   s.macros = {{"AutoOpen", auto_open_body(), 0x5A}, {"Payload", auto_open_body()}};
-  CfbSpec c;
-  c.streams.push_back({"WordDocument", build_word6_document(s)});
-  const auto doc = build_cfb(c);
+  const auto doc = build_word6_doc(s);
   auto x = analysis::extract_document(ByteView(doc.data(), doc.size()));
   ASSERT_TRUE(x.ok());
   ASSERT_EQ(x->modules.size(), 2u);

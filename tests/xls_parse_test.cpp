@@ -26,13 +26,7 @@ const xls::FormulaCell* cell(const xls::Workbook& wb, std::uint32_t sheet, std::
 
 // A dropper-shaped workbook: a visible worksheet, a very hidden macro sheet, Auto_Open pointing at it.
 BiffSpec dropper() {
-  BiffSpec s;
-  BiffSheet ws{"Sheet1", 0, 0, 0, {biff_label(0, 0, "Enable content")}};
-  BiffSheet ms;
-  ms.name = "Macro1";
-  ms.dt = 1;
-  ms.state = 2;
-  ms.records = {
+  return biff_macro_dropper({
       biff_formula(0, 0, ptg::cat({ptg::str("cmd /c calc"), ptg::funcvar(110, 1)})),
       biff_formula(1, 0, ptg::cat({ptg::integer(61), ptg::func(111), ptg::integer(72), ptg::func(111), ptg::op(0x08)})),
       biff_formula(2, 0, ptg::cat({ptg::str("urlmon"), ptg::str("URLDownloadToFileA"), ptg::str("JJCCJJ"),
@@ -46,10 +40,7 @@ BiffSpec dropper() {
                                    ptg::op(0x05)}), false),
       biff_formula(8, 0, ptg::cat({ptg::str("x"), ptg::funcvar(0x76, 1, true)}), true),
       biff_string("cached result"),
-  };
-  s.sheets = {ws, ms};
-  s.names = {biff_auto_open(1)};
-  return s;
+  });
 }
 
 TEST(XlsParse, MacroSheetFormulasDecodeToA1Text) {

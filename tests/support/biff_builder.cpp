@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <utility>
 
 #include "formats/xls/xls.hpp"
 
@@ -259,6 +260,19 @@ BiffName biff_auto_open(std::uint16_t ixti) {
   open.hidden = true;
   open.rgce = ptg::ref3d(ixti, 0, 0);
   return open;
+}
+
+BiffSpec biff_macro_dropper(std::vector<Buf> macro_records) {
+  BiffSpec s;
+  BiffSheet ws{"Sheet1", 0, 0, 0, {biff_label(0, 0, "Enable content")}};
+  BiffSheet ms;
+  ms.name = "Macro1";
+  ms.dt = 1;
+  ms.state = 2;
+  ms.records = std::move(macro_records);
+  s.sheets = {ws, ms};
+  s.names = {biff_auto_open(1)};
+  return s;
 }
 
 }  // namespace mamori::test

@@ -54,6 +54,10 @@ Buf build_workbook_stream(const BiffSpec& spec);
 /// The hidden built-in Auto_Open name pointing at cell A1 of the sheet behind XTI `ixti` (how XLM droppers start).
 BiffName biff_auto_open(std::uint16_t ixti);
 
+/// An XLM dropper's frame: worksheet "Sheet1" showing "Enable content", very hidden macro sheet "Macro1" holding
+/// `macro_records`, and biff_auto_open(1) pointing at its A1.
+BiffSpec biff_macro_dropper(std::vector<Buf> macro_records);
+
 // Formula tokens ([MS-XLS] 2.5.198).
 namespace ptg {
 Buf str(const std::string& s);                    // ptgStr, 8-bit

@@ -437,4 +437,11 @@ std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, CfbLayout* layout) 
   return build_cfb(s, layout);
 }
 
+std::vector<std::uint8_t> build_vba_project_bin(VbaSpec vba) {
+  vba.storage = "VBA";
+  CfbSpec s;
+  s.streams = build_vba_streams(vba);
+  return build_cfb(s);
+}
+
 }  // namespace mamori::test

@@ -89,4 +89,9 @@ std::string rtf_object(const std::string& objclass, const std::string& hex, cons
          "}{\\result{\\pict\\wmetafile8 0100}}}\\par}";
 }
 
+std::string rtf_embedded_object(const std::string& class_name, const std::vector<std::uint8_t>& native,
+                                const std::string& extra_words) {
+  return rtf_object(class_name, rtf_hex(ole1_embedded(class_name, native), HexStyle::plain), extra_words);
+}
+
 }  // namespace mamori::test

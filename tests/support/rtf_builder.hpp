@@ -26,4 +26,8 @@ std::string rtf_hex(const std::vector<std::uint8_t>& data, HexStyle style);
 /// "{\rtf1{\object\objemb{\*\objclass CLASS}{\*\objdata HEX}}}" with the given pieces.
 std::string rtf_object(const std::string& objclass, const std::string& hex, const std::string& extra_words = "");
 
+/// rtf_object of class `class_name` whose data is ole1_embedded(class_name, native) in plain hex.
+std::string rtf_embedded_object(const std::string& class_name, const std::vector<std::uint8_t>& native,
+                                const std::string& extra_words = "");
+
 }  // namespace mamori::test

@@ -1,5 +1,7 @@
 #include "support/word6_builder.hpp"
 
+#include "support/cfb_builder.hpp"
+
 namespace mamori::test {
 
 namespace {
@@ -100,6 +102,12 @@ std::vector<std::uint8_t> build_word6_document(const Word6Spec& spec, Word6Layou
     layout->table_size = static_cast<std::uint32_t>(t.size());
   }
   return w;
+}
+
+std::vector<std::uint8_t> build_word6_doc(const Word6Spec& spec) {
+  CfbSpec c;
+  c.streams.push_back({"WordDocument", build_word6_document(spec)});
+  return build_cfb(c);
 }
 
 }  // namespace mamori::test

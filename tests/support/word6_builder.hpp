@@ -44,5 +44,7 @@ struct Word6Layout {
 
 /// The WordDocument stream: a 0x200-byte Word 6/95 FIB, the macro bodies, then the command table.
 std::vector<std::uint8_t> build_word6_document(const Word6Spec& spec, Word6Layout* layout = nullptr);
+/// A compound file whose only stream is that WordDocument stream (a Word 6/95 .doc).
+std::vector<std::uint8_t> build_word6_doc(const Word6Spec& spec);
 
 }  // namespace mamori::test
