@@ -254,3 +254,84 @@ TEST(VbaEvalMacro, UnclosedDeclarationsStayInsideTheStatement) {
 }
 
 }  // namespace
+
+namespace {
+
+// The value the evaluator computed for `name = "<tag>=" & ...`, from the deobfuscated strings it reports.
+std::string computed(const analysis::Evaluation& ev, const std::string& tag) {
+  for (const auto& s : ev.strings)
+    if (s.value.rfind(tag + "=", 0) == 0) return s.value.substr(tag.size() + 1);
+  return "(none)";
+}
+
+// Operator precedence and associativity as VBA has them: ^, unary -, * /, \, Mod, + -, &, comparisons, Not, And, Or,
+// Xor, Eqv/Imp. Each line gives a different value when two levels are swapped or a level associates the wrong way.
+TEST(VbaEvalMacro, OperatorPrecedenceAndAssociativity) {
+  const std::string src = vb({
+      "Sub T()",
+      "  r01 = \"prec01=\" & 1 + 2 * 3",          // * before +
+      "  r02 = \"prec02=\" & 10 - 3 - 2",         // - to the left
+      "  r03 = \"prec03=\" & 8 / 2 / 2",          // / to the left
+      "  r04 = \"prec04=\" & 7 Mod 3 * 2",        // * before Mod
+      "  r05 = \"prec05=\" & 7 \\ 2 * 2",         // * before integer division
+      "  r06 = \"prec06=\" & 17 Mod 7 \\ 2",      // \ before Mod
+      "  r07 = \"prec07=\" & -2 ^ 2",             // ^ before unary -
+      "  r08 = \"prec08=\" & 2 ^ -1",             // a sign in the exponent
+      "  r09 = \"prec09=\" & -2 * -3",
+      "  r10 = \"prec10=\" & 2 * 3 ^ 2",          // ^ before *
+      "  x = Not 1 = 2",                          // comparison before Not
+      "  r11 = \"prec11=\" & x",
+      "  y = 1 Or 2 And 0",                       // And before Or
+      "  r12 = \"prec12=\" & y",
+      "  z = 1 Or 1 Xor 1",                       // Or before Xor
+      "  r13 = \"prec13=\" & z",
+      "  w = 1 < 2 = -1",                         // comparisons to the left
+      "  r14 = \"prec14=\" & w",
+      "  v = 3 > 2 > 1",
+      "  r15 = \"prec15=\" & v",
+      "  r16 = \"prec16=\" & \"a\" & 1 + 2 & \"b\"",  // + before &
+      "  q = 1 + 1 = 2 And 3 > 2",                // arithmetic, then comparison, then And
+      "  r17 = \"prec17=\" & q",
+      "  r18 = \"prec18=\" & (1 + 2) * 3",
+      "  n = Not 0 And 0",                        // Not before And
+      "  r19 = \"prec19=\" & n",
+      "  m = 0 Imp 1 Xor 1",                      // Xor before Imp
+      "  r20 = \"prec20=\" & m",
+      "  r21 = \"prec21=\" & 4 - -1",
+      "  k = \"ab\" & \"c\" = \"abc\"",           // & before =
+      "  r22 = \"prec22=\" & k",
+      "  r23 = \"prec23=\" & 2 + 3 Mod 2",        // Mod before +
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "M");
+  EXPECT_EQ(ev.limits_hit, 0u);
+  const std::vector<std::pair<std::string, std::string>> want = {
+      {"prec01", "7"},  {"prec02", "5"},   {"prec03", "2"},  {"prec04", "1"},   {"prec05", "1"},  {"prec06", "2"},
+      {"prec07", "-4"}, {"prec08", "0.5"}, {"prec09", "6"},  {"prec10", "18"},  {"prec11", "-1"}, {"prec12", "1"},
+      {"prec13", "0"},  {"prec14", "-1"},  {"prec15", "0"},  {"prec16", "a3b"}, {"prec17", "-1"}, {"prec18", "9"},
+      {"prec19", "0"},  {"prec20", "-1"},  {"prec21", "5"},  {"prec22", "-1"},  {"prec23", "3"},
+  };
+  for (const auto& [tag, value] : want) EXPECT_EQ(computed(ev, tag), value) << tag;
+}
+
+// Every nesting (parentheses, a call's arguments) enters all fourteen precedence levels again, and each level entered
+// counts against limits::max_expr_depth (96): five nested parentheses inside an assignment fit, six do not. The
+// evaluator must keep this accounting when its parser changes, or documents near the cap evaluate differently.
+TEST(VbaEvalMacro, ExpressionDepthCapCountsPrecedenceLevels) {
+  auto nested = [](int n) {
+    const auto k = static_cast<std::size_t>(n);
+    const std::string e = std::string(k, '(') + "1" + std::string(k, ')');
+    return analysis::evaluate_vba(vb({"Sub T()", ("  r = \"depth=\" & " + e).c_str(), "End Sub"}), "M");
+  };
+  const auto fits = nested(5);
+  EXPECT_EQ(fits.limits_hit, 0u);
+  EXPECT_EQ(computed(fits, "depth"), "1");
+  const auto cut = nested(6);
+  EXPECT_EQ(cut.limits_hit, 1u);
+  EXPECT_EQ(computed(cut, "depth"), "");  // the cut operand is unknown, left out of the string
+  // Work: three pairs of parentheses add six characters to read, six tokens to run and 3 x 14 levels entered, each
+  // charged as one unit plus the charge's own.
+  EXPECT_EQ(nested(3).work - nested(0).work, 6u + 6u + 2u * 14u * 3u);
+}
+
+}  // namespace

@@ -6,14 +6,16 @@
 // `BuiltInDocumentProperties("x")`. Everything else is "unknown" (an object, a date, a random number) or, for a
 // variable nobody assigned, Empty ("" / 0), as VBA has it.
 //
-// Expressions are evaluated while they are parsed (recursive descent over one statement's tokens); nothing is
-// executed but this arithmetic. Every string computed by an assignment, a call argument or a Function's return is a
-// candidate; candidates are scanned for IOCs and PowerShell at the end. Bounds: limits::max_expr_depth,
-// max_call_depth, max_string, max_array, max_statements, max_loop_iterations and the overall max_work.
+// Expressions are evaluated while they are parsed (the precedence levels over one statement's tokens, see
+// parse_level); nothing is executed but this arithmetic. Every string computed by an assignment, a call argument or a
+// Function's return is a candidate; candidates are scanned for IOCs and PowerShell at the end. Bounds:
+// limits::max_expr_depth, max_call_depth, max_string, max_array, max_statements, max_loop_iterations and the overall
+// max_work.
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <set>
@@ -111,11 +113,77 @@ std::optional<long long> as_int(const Value& v) {
 // ---------------------------------------------------------------------------------------------------------------
 // Tokens
 
+// Binary operators, classified once when the statement is read (see parse_level for their precedence levels).
+enum class BinOp : std::uint8_t { none, imp, eqv, xor_, or_, and_, like, is, eq, ne, lt, gt, le, ge, amp, add, sub,
+                                  mod, idiv, mul, div, pow };
+
+// The precedence level of a binary operator (see parse_level), -1 for none.
+constexpr int binary_level(BinOp o) {
+  switch (o) {
+    case BinOp::imp: case BinOp::eqv: return 0;
+    case BinOp::xor_: return 1;
+    case BinOp::or_: return 2;
+    case BinOp::and_: return 3;
+    case BinOp::like: case BinOp::is: case BinOp::eq: case BinOp::ne: case BinOp::lt: case BinOp::gt: case BinOp::le:
+    case BinOp::ge: return 5;
+    case BinOp::amp: return 6;
+    case BinOp::add: case BinOp::sub: return 7;
+    case BinOp::mod: return 8;
+    case BinOp::idiv: return 9;
+    case BinOp::mul: case BinOp::div: return 10;
+    case BinOp::pow: return 12;
+    default: return -1;
+  }
+}
+
 struct Tk {
-  enum K : std::uint8_t { id, num, str, op, eol } k = eol;
+  enum K : std::uint8_t { id, num, str, op, eol };
+  Tk() = default;
+  Tk(K kind, std::string text, double number) : k(kind), t(std::move(text)), n(number) {}
+  K k = eol;
   std::string t;  // identifier (as written), operator text, or string value
   double n = 0;
+  BinOp bop = BinOp::none;  // the binary operator this token stands for
+  // An identifier's lower-case name without its type suffix (the key of variables, procedures and built-ins),
+  // made on first use and kept: a statement may run many times (loops, calls) or never (the work budget).
+  mutable bool keyed = false;
+  mutable std::string key;
 };
+
+BinOp classify_operator(const Tk& t) {
+  const std::string_view o = t.t;
+  if (t.k == Tk::op) {
+    if (o.size() == 1) {
+      switch (o[0]) {
+        case '=': return BinOp::eq;
+        case '<': return BinOp::lt;
+        case '>': return BinOp::gt;
+        case '&': return BinOp::amp;
+        case '+': return BinOp::add;
+        case '-': return BinOp::sub;
+        case '\\': return BinOp::idiv;
+        case '*': return BinOp::mul;
+        case '/': return BinOp::div;
+        case '^': return BinOp::pow;
+        default: return BinOp::none;
+      }
+    }
+    if (o == "<>") return BinOp::ne;
+    if (o == "<=" || o == "=<") return BinOp::le;
+    if (o == ">=" || o == "=>") return BinOp::ge;
+    return BinOp::none;
+  }
+  if (t.k != Tk::id || o.size() < 2 || o.size() > 4) return BinOp::none;
+  if (iequals(o, "imp")) return BinOp::imp;
+  if (iequals(o, "eqv")) return BinOp::eqv;
+  if (iequals(o, "xor")) return BinOp::xor_;
+  if (iequals(o, "or")) return BinOp::or_;
+  if (iequals(o, "and")) return BinOp::and_;
+  if (iequals(o, "like")) return BinOp::like;
+  if (iequals(o, "is")) return BinOp::is;
+  if (iequals(o, "mod")) return BinOp::mod;
+  return BinOp::none;
+}
 
 bool id_start(char c) { return is_alpha(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
 bool id_char(char c) { return is_alnum(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
@@ -214,6 +282,7 @@ std::vector<Tk> lex(std::string_view s) {
     i += op.size();
   }
   out.push_back({Tk::eol, {}, 0});
+  for (auto& t : out) t.bop = classify_operator(t);
   return out;
 }
 
@@ -249,9 +318,18 @@ struct Module {
   std::vector<std::size_t> procs;
 };
 
-bool kw(const Tk& t, std::string_view w) { return t.k == Tk::id && iequals(t.t, w); }
-bool is_op(const Tk& t, std::string_view o) {
-  return t.k == Tk::op && t.t.size() == o.size() && (o.size() == 1 ? t.t[0] == o[0] : t.t == o);
+// A keyword or an operator given as a literal: its length is known when compiled, and most tokens differ in length,
+// so the test costs a comparison (a statement's head alone is tested against some thirty keywords).
+template <std::size_t N>
+inline bool kw(const Tk& t, const char (&w)[N]) {
+  if (t.k != Tk::id || t.t.size() != N - 1) return false;
+  for (std::size_t i = 0; i + 1 < N; ++i)
+    if (lower(t.t[i]) != lower(w[i])) return false;
+  return true;
+}
+template <std::size_t N>
+inline bool is_op(const Tk& t, const char (&o)[N]) {
+  return t.k == Tk::op && t.t.size() == N - 1 && std::memcmp(t.t.data(), o, N - 1) == 0;
 }
 
 // Splits the source into statements: physical lines joined at " _" continuations, comments removed, split at ':'
@@ -457,6 +535,13 @@ class Evaluator {
     return std::string(n);
   }
   static std::string key_of(std::string_view n) { return to_lower(strip_suffix(n)); }
+  static const std::string& key_of(const Tk& t) {
+    if (!t.keyed) {
+      t.key = key_of(t.t);
+      t.keyed = true;
+    }
+    return t.key;
+  }
 
   // A string worth scanning. Per (frame, variable) the latest value replaces an earlier one it extends, so a
   // string built piece by piece is scanned once, not once per piece.
@@ -519,7 +604,7 @@ class Evaluator {
       if (kw(x, "ParamArray")) { cur.param_array = true; continue; }
       if (kw(x, "ByVal") || kw(x, "ByRef")) continue;
       if (kw(x, "As")) { ++i; continue; }  // skip the type name
-      if (!have) { cur.name = key_of(x.t); have = true; }
+      if (!have) { cur.name = key_of(x); have = true; }
     }
     if (have) out.push_back(cur);
     if (out.size() > 64) out.resize(64);
@@ -631,7 +716,7 @@ class Evaluator {
     const auto& t = p.body[pc].toks;
     if (t.size() > 2 && kw(t[1], "Each")) {
       // For Each x In arr: run the body for each known element (bounded), else once.
-      std::string var = t[2].k == Tk::id ? key_of(t[2].t) : std::string();
+      std::string var = t[2].k == Tk::id ? key_of(t[2]) : std::string();
       std::size_t i = 3;
       while (i < t.size() && !kw(t[i], "In")) ++i;
       Cursor c{t, i + 1};
@@ -658,7 +743,7 @@ class Evaluator {
       exec_range(p, pc + 1, next, f);
       return;
     }
-    const std::string var = key_of(t[1].t);
+    const std::string& var = key_of(t[1]);
     Cursor c{t, 2};
     if (!is_op(c.peek(), "=")) {
       exec_range(p, pc + 1, next, f);
@@ -767,7 +852,7 @@ class Evaluator {
   // Dim/Const/ReDim lists: "a As String, b(10), Const c = 1".
   void exec_decl(const std::vector<Tk>& t, std::size_t i, Frame& f, bool is_const, bool preserve = false) {
     while (i < t.size() && t[i].k == Tk::id) {
-      const std::string name = key_of(t[i].t);
+      const std::string& name = key_of(t[i]);
       ++i;
       Value v;  // Empty
       if (is_op(t[i], "(")) {
@@ -859,7 +944,7 @@ class Evaluator {
       Cursor c{t, k + 1};
       const Value v = eval_expr(c, f);
       if (t[i].k == Tk::id && (is_op(t[i + 1], "=") || (is_op(t[i + 1], "(") && !is_op(t[i + 2], ")")))) {
-        const std::string name = key_of(t[i].t);
+        const std::string& name = key_of(t[i]);
         if (is_op(t[i + 1], "=")) {
           candidate(v, f, name);
           assign(name, v, f);
@@ -912,7 +997,7 @@ class Evaluator {
     // A call of our own procedure without parentheses: run it with the arguments.
     const auto& t = *c.t;
     if (t[start].k == Tk::id && (t[start + 1].k != Tk::op || !is_op(t[start + 1], "."))) {
-      auto it = proc_index_.find(key_of(t[start].t));
+      auto it = proc_index_.find(key_of(t[start]));
       if (it != proc_index_.end() && !args.empty()) call_proc(procs_[it->second], args, f);
     }
     abort_ = false;
@@ -971,165 +1056,161 @@ class Evaluator {
   }
 
   // Levels, loosest first: 0 Imp/Eqv, 1 Xor, 2 Or, 3 And, 4 Not, 5 comparisons, 6 &, 7 + -, 8 Mod, 9 \, 10 * /,
-  // 11 unary -, 12 ^, 13 postfix.
+  // 11 unary -, 12 ^, 13 postfix. Binary operators of one level associate to the left, except ^, whose right operand
+  // is read from level 11 (so a ^ -b works, and a ^ b ^ c is a ^ (b ^ c)). Not is read only where level 4 is
+  // entered ("a And Not b", not "a = Not b"), a sign only where level 11 is.
+  //
+  // This is the recursive descent over those levels made into one loop: each level entered is a frame on
+  // frames_ that costs what a recursive call cost before (one step of depth_ and one unit of work, checked against
+  // limits::max_expr_depth and the work budget in the same order), so where an expression is cut, and the work
+  // charged, are as they were; but an operand no longer passes through thirteen calls, each looking at the next
+  // token. Only an operator's right operand recurses.
   Value parse_level(Cursor& c, Frame& f, int level) {
     if (abort_) return Value::unknown();
-    if (++depth_ > limits::max_expr_depth || !charge(1)) {
-      if (!abort_) ++limits_hit_;
-      abort_ = true;
+    const std::size_t base = frames_.size();
+    Value v;
+    // Down to the primary, reading the unary operators of the levels passed.
+    for (int lv = level;;) {
+      if (++depth_ > limits::max_expr_depth || !charge(1)) {
+        ++limits_hit_;  // abort_ is false on the way down: nothing but this sets it before the primary
+        abort_ = true;
+        --depth_;
+        v = Value::unknown();
+        break;
+      }
+      if (lv == 13) {
+        v = eval_postfix(c, f, false);
+        --depth_;
+        break;
+      }
+      std::uint8_t kind = kPlain;
+      if (lv == 4 && kw(c.peek(), "Not")) kind = kNot;
+      else if (lv == 11 && is_op(c.peek(), "-")) kind = kNegate;
+      else if (lv == 11 && is_op(c.peek(), "+")) kind = kPlus;
+      frames_.push_back({static_cast<std::uint8_t>(lv), kind});
+      if (kind == kPlain) ++lv;
+      else c.i++;  // the operand of Not or a sign is read at the same level again
+    }
+    // Back up: each level applies its unary operator, or takes the binary operators of its own level.
+    BinOp o = c.peek().bop;
+    while (frames_.size() > base) {
+      const LevelFrame fr = frames_.back();
+      if (fr.kind == kNot) {
+        const auto n = v.known() ? as_int(v) : std::nullopt;
+        v = n ? Value::number(static_cast<double>(~*n)) : Value::unknown();
+      } else if (fr.kind == kNegate) {
+        const auto n = v.known() ? as_number(v) : std::nullopt;
+        v = n ? Value::number(-*n) : Value::unknown();
+      } else if (fr.kind == kPlain) {
+        while (!abort_ && o != BinOp::none && binary_level(o) == fr.level) {
+          c.i++;
+          Value rhs = parse_level(c, f, fr.level == 12 ? 11 : fr.level + 1);
+          v = binary(o, std::move(v), rhs);
+          o = c.peek().bop;
+        }
+      }
+      frames_.pop_back();
       --depth_;
-      return Value::unknown();
     }
-    Value r = parse_level_inner(c, f, level);
-    --depth_;
-    return r;
+    return v;
   }
 
-  Value parse_level_inner(Cursor& c, Frame& f, int level) {
-    if (level == 4) {
-      if (kw(c.peek(), "Not")) {
-        c.i++;
-        Value v = parse_level(c, f, 4);
-        auto n = v.known() ? as_int(v) : std::nullopt;
-        return n ? Value::number(static_cast<double>(~*n)) : Value::unknown();
-      }
-      return parse_level(c, f, 5);
-    }
-    if (level == 11) {
-      if (is_op(c.peek(), "-")) {
-        c.i++;
-        Value v = parse_level(c, f, 11);
-        auto n = v.known() ? as_number(v) : std::nullopt;
-        return n ? Value::number(-*n) : Value::unknown();
-      }
-      if (is_op(c.peek(), "+")) {
-        c.i++;
-        return parse_level(c, f, 11);
-      }
-      return parse_level(c, f, 12);
-    }
-    if (level == 13) return eval_postfix(c, f, false);
-    Value lhs = parse_level(c, f, level + 1);
-    while (!abort_) {
-      const std::string_view o = binary_operator(c.peek());
-      if (o.empty() || binary_level(o) != level) break;
-      c.i++;
-      Value rhs = parse_level(c, f, level == 12 ? 11 : level + 1);
-      lhs = binary(o, lhs, rhs);
-    }
-    return lhs;
+  enum : std::uint8_t { kPlain, kNot, kNegate, kPlus };
+  struct LevelFrame {
+    std::uint8_t level, kind;
+  };
+
+  static bool has_string(const Value& v) {
+    return v.k == Value::K::empty || v.k == Value::K::str || v.k == Value::K::num;
   }
 
-  // The binary operator a token stands for, lower case ("" when none). Every operand passes through all the
-  // precedence levels above, each peeking at the next token, so this builds no string.
-  static std::string_view binary_operator(const Tk& t) {
-    if (t.k == Tk::op) return t.t;
-    if (t.k != Tk::id || t.t.size() < 2 || t.t.size() > 4) return {};
-    for (std::string_view w : {"imp", "eqv", "xor", "or", "and", "like", "is", "mod"})
-      if (iequals(t.t, w)) return w;
-    return {};
-  }
-
-  // The precedence level at which `o` is a binary operator (see parse_level), -1 when it is none.
-  static int binary_level(std::string_view o) {
-    if (o.empty()) return -1;
-    const bool one = o.size() == 1;
-    switch (o[0]) {
-      case 'i': return o == "imp" ? 0 : o == "is" ? 5 : -1;
-      case 'e': return o == "eqv" ? 0 : -1;
-      case 'x': return o == "xor" ? 1 : -1;
-      case 'o': return o == "or" ? 2 : -1;
-      case 'a': return o == "and" ? 3 : -1;
-      case 'l': return o == "like" ? 5 : -1;
-      case 'm': return o == "mod" ? 8 : -1;
-      case '=': return one || o == "=<" || o == "=>" ? 5 : -1;
-      case '<': return one || o == "<>" || o == "<=" ? 5 : -1;
-      case '>': return one || o == ">=" ? 5 : -1;
-      case '&': return one ? 6 : -1;
-      case '+': case '-': return one ? 7 : -1;
-      case '\\': return one ? 9 : -1;
-      case '*': case '/': return one ? 10 : -1;
-      case '^': return one ? 12 : -1;
-      default: return -1;
+  // a & b. `a` is consumed: a string built piece by piece (s = s & x) grows in place instead of being copied.
+  Value concat(Value&& a, const Value& b) {
+    const bool ha = has_string(a), hb = has_string(b);
+    if (!ha && !hb) return Value::unknown();
+    const bool part = !ha || !hb || a.partial || b.partial;
+    std::string r = a.k == Value::K::str ? std::move(a.s) : ha ? *as_string(a) : std::string();
+    std::string converted;
+    std::string_view rb;
+    if (b.k == Value::K::str) {
+      rb = b.s;
+    } else if (hb) {
+      converted = *as_string(b);
+      rb = converted;
     }
-  }
-
-  Value concat(const Value& a, const Value& b) {
-    auto sa = as_string(a), sb = as_string(b);
-    if (!sa && !sb) return Value::unknown();
-    std::string r = sa.value_or(std::string());
-    const std::string rb = sb.value_or(std::string());
     if (r.size() + rb.size() > limits::max_string) {
       ++limits_hit_;
       return Value::unknown();
     }
     if (!charge(r.size() + rb.size())) return Value::unknown();
     r += rb;
-    return Value::string(std::move(r), !sa || !sb || a.partial || b.partial);
+    return Value::string(std::move(r), part);
   }
 
-  Value binary(std::string_view o, const Value& a, const Value& b) {
-    if (o == "&") return concat(a, b);
-    if (o == "+") {
+  Value binary(BinOp o, Value&& a, const Value& b) {
+    if (o == BinOp::amp) return concat(std::move(a), b);
+    if (o == BinOp::add) {
       // String + string concatenates; a number on either side adds (VBA converts the string).
       if ((a.is_str() || a.k == Value::K::empty) && (b.is_str() || b.k == Value::K::empty) &&
           !(a.k == Value::K::empty && b.k == Value::K::empty))
-        return concat(a, b);
-      if ((a.is_str() && !b.known()) || (!a.known() && b.is_str())) return concat(a, b);
+        return concat(std::move(a), b);
+      if ((a.is_str() && !b.known()) || (!a.known() && b.is_str())) return concat(std::move(a), b);
       auto x = as_number(a), y = as_number(b);
       if (a.known() && b.known() && x && y) return Value::number(*x + *y);
       return Value::unknown();
     }
     if (!a.known() || !b.known()) return Value::unknown();
-    if (o == "=" || o == "<>" || o == "<" || o == ">" || o == "<=" || o == ">=" || o == "=<" || o == "=>") {
-      int cmp = 0;
-      if (a.is_str() && b.is_str()) {
-        cmp = a.s.compare(b.s);
-      } else {
-        auto x = as_number(a), y = as_number(b);
-        if (!x || !y) return Value::unknown();
-        cmp = *x < *y ? -1 : (*x > *y ? 1 : 0);
+    switch (o) {
+      case BinOp::eq: case BinOp::ne: case BinOp::lt: case BinOp::gt: case BinOp::le: case BinOp::ge: {
+        int cmp = 0;
+        if (a.is_str() && b.is_str()) {
+          cmp = a.s.compare(b.s);
+        } else {
+          auto x = as_number(a), y = as_number(b);
+          if (!x || !y) return Value::unknown();
+          cmp = *x < *y ? -1 : (*x > *y ? 1 : 0);
+        }
+        bool r = false;
+        if (o == BinOp::eq) r = cmp == 0;
+        else if (o == BinOp::ne) r = cmp != 0;
+        else if (o == BinOp::lt) r = cmp < 0;
+        else if (o == BinOp::gt) r = cmp > 0;
+        else if (o == BinOp::le) r = cmp <= 0;
+        else r = cmp >= 0;
+        return Value::number(r ? -1 : 0);
       }
-      bool r = false;
-      if (o == "=") r = cmp == 0;
-      else if (o == "<>") r = cmp != 0;
-      else if (o == "<") r = cmp < 0;
-      else if (o == ">") r = cmp > 0;
-      else if (o == "<=" || o == "=<") r = cmp <= 0;
-      else r = cmp >= 0;
-      return Value::number(r ? -1 : 0);
-    }
-    if (o == "like" || o == "is") return Value::unknown();
-    if (o == "and" || o == "or" || o == "xor" || o == "imp" || o == "eqv") {
-      auto x = as_int(a), y = as_int(b);
-      if (!x || !y) return Value::unknown();
-      long long r = 0;
-      if (o == "and") r = *x & *y;
-      else if (o == "or") r = *x | *y;
-      else if (o == "xor") r = *x ^ *y;
-      else if (o == "eqv") r = ~(*x ^ *y);
-      else r = (~*x) | *y;
-      return Value::number(static_cast<double>(r));
-    }
-    if (o == "mod" || o == "\\") {
-      auto x = as_int(a), y = as_int(b);
-      if (!x || !y || *y == 0) return Value::unknown();
-      if (*x == LLONG_MIN) return Value::unknown();
-      return Value::number(static_cast<double>(o == "mod" ? *x % *y : *x / *y));
+      case BinOp::like: case BinOp::is: return Value::unknown();
+      case BinOp::and_: case BinOp::or_: case BinOp::xor_: case BinOp::imp: case BinOp::eqv: {
+        auto x = as_int(a), y = as_int(b);
+        if (!x || !y) return Value::unknown();
+        long long r = 0;
+        if (o == BinOp::and_) r = *x & *y;
+        else if (o == BinOp::or_) r = *x | *y;
+        else if (o == BinOp::xor_) r = *x ^ *y;
+        else if (o == BinOp::eqv) r = ~(*x ^ *y);
+        else r = (~*x) | *y;
+        return Value::number(static_cast<double>(r));
+      }
+      case BinOp::mod: case BinOp::idiv: {
+        auto x = as_int(a), y = as_int(b);
+        if (!x || !y || *y == 0) return Value::unknown();
+        if (*x == LLONG_MIN) return Value::unknown();
+        return Value::number(static_cast<double>(o == BinOp::mod ? *x % *y : *x / *y));
+      }
+      default: break;
     }
     auto x = as_number(a), y = as_number(b);
     if (!x || !y) return Value::unknown();
     double r = 0;
-    if (o == "-") r = *x - *y;
-    else if (o == "*") r = *x * *y;
-    else if (o == "/") {
+    if (o == BinOp::sub) r = *x - *y;
+    else if (o == BinOp::mul) r = *x * *y;
+    else if (o == BinOp::div) {
       if (*y == 0) return Value::unknown();
       r = *x / *y;
-    } else if (o == "^") r = std::pow(*x, *y);
+    } else if (o == BinOp::pow) r = std::pow(*x, *y);
     if (!std::isfinite(r)) return Value::unknown();
     return Value::number(r);
   }
-
   // Arguments in parentheses; the cursor is on '('. Named arguments keep their position.
   std::vector<Value> parse_args(Cursor& c, Frame& f) {
     std::vector<Value> args;
@@ -1192,17 +1273,14 @@ class Evaluator {
       return Value::unknown();
     }
     c.i++;
-    const std::string name = t.t;
-    const std::string key = key_of(name);
-    path.push_back(name);
+    const std::string& key = key_of(t);
     bool has_args = is_op(c.peek(), "(");
     // In a call statement "f (a), b" the parentheses belong to the first argument; treat "f(" as a call anyway.
     std::vector<Value> args;
     if (has_args) args = parse_args(c, f);
     if (abort_) return Value::unknown();
     if (auto* var = lookup_mut(key, f); var != nullptr && !(f.proc && f.proc->key == key && has_args)) {
-      v = *var;
-      if (has_args) v = index(v, args);
+      v = has_args ? index(*var, args) : *var;
     } else if (auto it = proc_index_.find(key); it != proc_index_.end()) {
       if (statement && !has_args) {
         // "Foo" on its own line: the call statement passes the arguments that follow.
@@ -1216,6 +1294,7 @@ class Evaluator {
       v = Value::unknown();
       for (const auto& a : args) candidate(a, f);  // arguments of CreateObject, Shell, Run...
     }
+    if (is_op(c.peek(), ".") || is_op(c.peek(), "!")) path.push_back(t.t);  // only a member chain reads the path
     return member_chain(c, f, std::move(v), std::move(path), statement);
   }
 
@@ -1716,6 +1795,7 @@ class Evaluator {
   std::uint32_t depth_ = 0;
   bool abort_ = false;
   bool budget_reported_ = false;
+  std::vector<LevelFrame> frames_;  // parse_level's levels entered, at most limits::max_expr_depth
 };
 
 bool find_same(const std::vector<engine::Ioc>& iocs, const engine::Ioc& i) {
