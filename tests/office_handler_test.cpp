@@ -4,6 +4,7 @@
 // broken compound files (truncated, cyclic chains, oversized streams), each of which must get a verdict and
 // anomalies. The scoring tests use the shipped models/office and skip without it.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <filesystem>
 #include <fstream>
@@ -340,6 +341,179 @@ TEST(OfficeFeatures, EncryptedPackageNotOpenedByDefaultPassword) {
   EXPECT_EQ(r.verdict, engine::Verdict::suspicious);
   EXPECT_EQ(r.signature, "Mamori.Office.Encrypted");
   EXPECT_TRUE(has_anomaly(r.anomalies, "encrypted_not_decrypted"));
+}
+
+// Encrypted packages that open: built here with the [MS-OFFCRYPTO] key derivation written out plainly (one EVP
+// digest per round), independently of the library's spin loop, so a wrong round, byte order or padding there shows.
+namespace pkgcrypt {
+
+using Bytes = std::vector<std::uint8_t>;
+
+Bytes cat(const Bytes& a, const Bytes& b) {
+  Bytes r = a;
+  r.insert(r.end(), b.begin(), b.end());
+  return r;
+}
+
+Bytes le32(std::uint32_t v) { return {static_cast<std::uint8_t>(v), static_cast<std::uint8_t>(v >> 8),
+                                      static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 24)}; }
+
+Bytes md_of(const EVP_MD* md, const Bytes& in) {
+  Bytes out(static_cast<std::size_t>(EVP_MD_get_size(md)));
+  unsigned n = 0;
+  EVP_Digest(in.data(), in.size(), out.data(), &n, md, nullptr);
+  return out;
+}
+
+// H0 = H(salt + UTF-16LE password), Hn = H(LE32(n - 1) + Hn-1).
+Bytes spun(const EVP_MD* md, const Bytes& salt, std::string_view ascii_password, std::uint32_t spins) {
+  Bytes pw;
+  for (char c : ascii_password) pw.insert(pw.end(), {static_cast<std::uint8_t>(c), 0});
+  Bytes h = md_of(md, cat(salt, pw));
+  for (std::uint32_t i = 0; i < spins; ++i) h = md_of(md, cat(le32(i), h));
+  return h;
+}
+
+Bytes fit(Bytes b, std::size_t n) {
+  b.resize(n, 0x36);
+  return b;
+}
+
+// AES without padding; CBC with `iv`, ECB when `iv` is empty.
+Bytes aes(const Bytes& key, const Bytes& iv, const Bytes& plain) {
+  const EVP_CIPHER* c = key.size() == 16 ? (iv.empty() ? EVP_aes_128_ecb() : EVP_aes_128_cbc())
+                                         : (iv.empty() ? EVP_aes_256_ecb() : EVP_aes_256_cbc());
+  Bytes out(plain.size() + 16);
+  int n1 = 0, n2 = 0;
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_EncryptInit_ex(ctx, c, nullptr, key.data(), iv.empty() ? nullptr : iv.data());
+  EVP_CIPHER_CTX_set_padding(ctx, 0);
+  EVP_EncryptUpdate(ctx, out.data(), &n1, plain.data(), static_cast<int>(plain.size()));
+  EVP_EncryptFinal_ex(ctx, out.data() + n1, &n2);
+  EVP_CIPHER_CTX_free(ctx);
+  out.resize(static_cast<std::size_t>(n1 + n2));
+  return out;
+}
+
+std::string b64(const Bytes& b) {
+  std::string s(4 * ((b.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(s.data()), b.data(), static_cast<int>(b.size()));
+  s.resize(static_cast<std::size_t>(n));
+  return s;
+}
+
+Bytes padded(Bytes b) {
+  b.resize((b.size() + 15) / 16 * 16, 0);
+  return b;
+}
+
+Bytes counted(const Bytes& plain, const Bytes& cipher) {
+  Bytes r;
+  const auto n = static_cast<std::uint64_t>(plain.size());
+  for (int i = 0; i < 8; ++i) r.push_back(static_cast<std::uint8_t>(n >> (8 * i)));
+  return cat(r, cipher);
+}
+
+// Agile encryption ([MS-OFFCRYPTO] 2.3.4.10-15) of `package` with `password`, every hash `hash` (OpenSSL's name,
+// "SHA512", "SHA1"...), AES-256-CBC, spun `spins` times.
+std::vector<std::uint8_t> agile_cfb(const Bytes& package, std::string_view hash, std::string_view password,
+                                    std::uint32_t spins) {
+  const EVP_MD* md = EVP_get_digestbyname(std::string(hash).c_str());
+  Bytes kd_salt, ek_salt, secret;
+  for (int i = 0; i < 16; ++i) kd_salt.push_back(static_cast<std::uint8_t>(i * 7 + 1));
+  for (int i = 0; i < 16; ++i) ek_salt.push_back(static_cast<std::uint8_t>(200 - i * 3));
+  for (int i = 0; i < 32; ++i) secret.push_back(static_cast<std::uint8_t>(i * 11 + 5));
+  const Bytes key_block = {0x14, 0x6e, 0x0b, 0xe7, 0xab, 0xac, 0xd0, 0xd6};
+  const Bytes kek = fit(md_of(md, cat(spun(md, ek_salt, password, spins), key_block)), 32);
+  const Bytes enc_key = aes(kek, ek_salt, secret);
+  const Bytes body = padded(package);
+  Bytes enc_body;
+  for (std::uint32_t seg = 0; seg * 4096u < body.size(); ++seg) {
+    const Bytes chunk(body.begin() + seg * 4096, body.begin() + std::min<std::size_t>(body.size(), (seg + 1) * 4096u));
+    enc_body = cat(enc_body, aes(secret, fit(md_of(md, cat(kd_salt, le32(seg))), 16), chunk));
+  }
+  const std::string h(hash), bits = "256", size = std::to_string(EVP_MD_get_size(md));
+  const std::string xml =
+      "<?xml version=\"1.0\"?><encryption><keyData saltSize=\"16\" blockSize=\"16\" keyBits=\"" + bits +
+      "\" hashSize=\"" + size + "\" cipherAlgorithm=\"AES\" cipherChaining=\"ChainingModeCBC\" hashAlgorithm=\"" + h +
+      "\" saltValue=\"" + b64(kd_salt) + "\"/><keyEncryptors><keyEncryptor><p:encryptedKey spinCount=\"" +
+      std::to_string(spins) + "\" saltSize=\"16\" blockSize=\"16\" keyBits=\"" + bits + "\" hashSize=\"" + size +
+      "\" hashAlgorithm=\"" + h + "\" saltValue=\"" + b64(ek_salt) + "\" encryptedKeyValue=\"" + b64(enc_key) +
+      "\"/></keyEncryptor></keyEncryptors></encryption>";
+  const Bytes info = cat({4, 0, 4, 0, 0x40, 0, 0, 0}, Bytes(xml.begin(), xml.end()));
+  CfbSpec s;
+  s.streams = {{"EncryptionInfo", info}, {"EncryptedPackage", counted(package, enc_body)}};
+  return build_cfb(s);
+}
+
+// Standard encryption ([MS-OFFCRYPTO] 2.3.4.5-9): SHA-1 spun 50,000 times, AES-128-ECB, a verifier and its hash.
+std::vector<std::uint8_t> standard_cfb(const Bytes& package, std::string_view password) {
+  const EVP_MD* sha1 = EVP_sha1();
+  Bytes salt, verifier;
+  for (int i = 0; i < 16; ++i) salt.push_back(static_cast<std::uint8_t>(i * 13 + 3));
+  for (int i = 0; i < 16; ++i) verifier.push_back(static_cast<std::uint8_t>(i * 5 + 9));
+  const Bytes hfinal = md_of(sha1, cat(spun(sha1, salt, password, 50000), le32(0)));
+  Bytes b1(64, 0x36), b2(64, 0x5C);
+  for (std::size_t i = 0; i < hfinal.size(); ++i) b1[i] ^= hfinal[i], b2[i] ^= hfinal[i];
+  const Bytes x = cat(md_of(sha1, b1), md_of(sha1, b2));
+  const Bytes key(x.begin(), x.begin() + 16);
+  Bytes vhash = md_of(sha1, verifier);
+  vhash.resize(32, 0);
+  Bytes header;
+  for (std::uint32_t v : {0x24u, 0u, 0x660Eu, 0x8004u, 128u, 0x18u, 0u, 0u}) header = cat(header, le32(v));
+  header.insert(header.end(), {'A', 0, 0, 0});  // CSP name "A"
+  Bytes info = {3, 0, 2, 0};
+  info = cat(cat(cat(info, le32(0x24)), le32(static_cast<std::uint32_t>(header.size()))), header);
+  info = cat(cat(cat(info, le32(16)), salt), aes(key, {}, verifier));
+  info = cat(cat(info, le32(20)), aes(key, {}, vhash));
+  CfbSpec s;
+  s.streams = {{"EncryptionInfo", info}, {"EncryptedPackage", counted(package, aes(key, {}, padded(package)))}};
+  return build_cfb(s);
+}
+
+}  // namespace pkgcrypt
+
+TEST(OfficeFeatures, AgilePackagesOpenWithEveryHash) {
+  const auto inner =
+      ooxml_package({{"[Content_Types].xml", kWordContentTypes}, {"word/document.xml", "<w:document/>"}});
+  for (const char* hash : {"SHA512", "SHA384", "SHA256", "SHA1"}) {
+    SCOPED_TRACE(hash);
+    // The default password, with a spin count of its own.
+    auto s = featurize(pkgcrypt::agile_cfb(inner, hash, "VelvetSweatshop", 1234));
+    EXPECT_EQ(s.encryption, "ooxml-agile");
+    ASSERT_TRUE(s.decrypted);
+    EXPECT_EQ(s.password, "VelvetSweatshop");
+    EXPECT_EQ(s.decrypted_package, inner);
+    EXPECT_EQ(feature(s, "encryption.decrypted"), 1.0f);
+    // A caller's password, after the default one failed; and one nobody gave.
+    const auto doc = pkgcrypt::agile_cfb(inner, hash, "s3cret", 100000);
+    features::OfficeOptions opt;
+    opt.passwords = {"wrong", "s3cret"};
+    s = features::featurize_office(ByteView(doc.data(), doc.size()), opt);
+    ASSERT_TRUE(s.decrypted);
+    EXPECT_EQ(s.password, "s3cret");
+    EXPECT_EQ(s.decrypted_package, inner);
+    s = featurize(doc);
+    EXPECT_FALSE(s.decrypted);
+    EXPECT_TRUE(s.decrypted_package.empty());
+  }
+}
+
+TEST(OfficeFeatures, StandardPackageOpensWithTheDefaultOrAGivenPassword) {
+  const auto inner =
+      ooxml_package({{"[Content_Types].xml", kWordContentTypes}, {"word/document.xml", "<w:document/>"}});
+  auto s = featurize(pkgcrypt::standard_cfb(inner, "VelvetSweatshop"));
+  EXPECT_EQ(s.encryption, "ooxml-standard");
+  ASSERT_TRUE(s.decrypted);
+  EXPECT_EQ(s.decrypted_package, inner);
+  const auto doc = pkgcrypt::standard_cfb(inner, "infected");
+  EXPECT_FALSE(featurize(doc).decrypted);
+  features::OfficeOptions opt;
+  opt.passwords = {"infected"};
+  s = features::featurize_office(ByteView(doc.data(), doc.size()), opt);
+  ASSERT_TRUE(s.decrypted);
+  EXPECT_EQ(s.password, "infected");
+  EXPECT_EQ(s.decrypted_package, inner);
 }
 
 TEST(OfficeHandler, EmbeddedObjectsAreScannedAsMembers) {
