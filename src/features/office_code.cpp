@@ -37,22 +37,15 @@ constexpr const char* kVbaWords[] = {
     "vblf", "vbcr", "vbtab", "vbnullstring", "isnumeric", "isempty", "isnull", "isarray", "strconv", "space", "string",
 };
 
-struct KwIndex {
-  std::unordered_map<std::string, int> token;   // -> index in token_keywords()
-  std::unordered_map<std::string, std::uint64_t> word_hash;
+// What an identifier (lower case) is to the tokenizer: a capability keyword, a language word kept in the bigrams,
+// a self-replication or stealth name. One table, so that an identifier is hashed and looked up once.
+struct IdInfo {
+  int token = -1;         // index in token_keywords(), -1 when none
+  bool word = false;      // kept as itself in the bigrams (a language word or a keyword)
+  std::uint64_t hash = 0;  // its bigram hash, fnv64 of the name
+  int behaviour = -1;     // a Behaviour, -1 when none
 };
-
-const KwIndex& kw_index() {
-  static const KwIndex idx = [] {
-    KwIndex k;
-    const auto& t = token_keywords();
-    for (std::size_t i = 0; i < t.size(); ++i) k.token.emplace(t[i].name, static_cast<int>(i));
-    for (const char* w : kVbaWords) k.word_hash.emplace(w, fnv64(w));
-    for (const auto& kw : t) k.word_hash.emplace(kw.name, fnv64(kw.name));
-    return k;
-  }();
-  return idx;
-}
+const std::unordered_map<std::string, IdInfo>& id_table();
 
 // ActiveX and form events that run code without a macro warning's "auto" names (InkPicture1_Painted, Frame1_Layout...).
 constexpr const char* kEventSuffixes[] = {"_click", "_change", "_gotfocus", "_lostfocus", "_layout", "_painted",
@@ -65,8 +58,12 @@ bool ends_with(std::string_view s, std::string_view suf) {
   return s.size() > suf.size() && s.substr(s.size() - suf.size()) == suf;
 }
 
-bool is_id_start(unsigned char c) { return std::isalpha(c) || c >= 0x80; }
-bool is_id_char(unsigned char c) { return std::isalnum(c) || c == '_' || c >= 0x80; }
+// ASCII, as <cctype> in the "C" locale the engine runs in, without a call per character.
+bool ascii_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_id_start(unsigned char c) { return ascii_alpha(c) || c >= 0x80; }
+bool is_id_char(unsigned char c) { return ascii_alpha(c) || (c >= '0' && c <= '9') || c == '_' || c >= 0x80; }
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+bool vowel(unsigned char c) { return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u' || c == 'y'; }
 
 bool all_hex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isxdigit(c); });
@@ -185,16 +182,26 @@ std::string lower(std::string_view s) {
 std::size_t count_ci(std::string_view hay, std::string_view needle, std::size_t cap) {
   if (needle.empty() || hay.size() < needle.size()) return 0;
   std::size_t n = 0;
-  const unsigned char first = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(needle[0])));
-  const unsigned char first_up = static_cast<unsigned char>(std::toupper(first));
-  for (std::size_t i = 0; i + needle.size() <= hay.size() && n < cap; ++i) {
-    const unsigned char c = static_cast<unsigned char>(hay[i]);
-    if (c != first && c != first_up) continue;
+  const auto first = static_cast<char>(std::tolower(static_cast<unsigned char>(needle[0])));
+  const auto first_up = static_cast<char>(std::toupper(static_cast<unsigned char>(first)));
+  // The next place of the first character, in either case, found with memchr: the haystack is a document's macro
+  // text or XML (megabytes), and most of it holds no candidate at all.
+  auto next_of = [&](char c, std::size_t from) {
+    const void* p = std::memchr(hay.data() + from, c, hay.size() - from);
+    return p ? static_cast<std::size_t>(static_cast<const char*>(p) - hay.data()) : hay.size();
+  };
+  std::size_t lo = next_of(first, 0), up = first_up == first ? hay.size() : next_of(first_up, 0);
+  while (n < cap) {
+    std::size_t i = std::min(lo, up);
+    if (i + needle.size() > hay.size()) break;
     std::size_t k = 1;
     while (k < needle.size() &&
            std::tolower(static_cast<unsigned char>(hay[i + k])) == std::tolower(static_cast<unsigned char>(needle[k])))
       ++k;
-    if (k == needle.size()) ++n, i += needle.size() - 1;
+    i += k == needle.size() ? needle.size() : 1;  // matches do not overlap
+    if (k == needle.size()) ++n;
+    if (lo < i) lo = next_of(first, i);
+    if (up < i) up = first_up == first ? hay.size() : next_of(first_up, i);
   }
   return n;
 }
@@ -216,6 +223,27 @@ const std::unordered_map<std::string, Behaviour>& behaviour_tokens() {
   return m;
 }
 constexpr std::string_view kStartupPaths[] = {"xlstart", "normal.dot", "personal.xls", "\\startup\\"};
+
+const std::unordered_map<std::string, IdInfo>& id_table() {
+  static const std::unordered_map<std::string, IdInfo> m = [] {
+    std::unordered_map<std::string, IdInfo> t;
+    const auto& k = token_keywords();
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      IdInfo& e = t[k[i].name];
+      if (e.token < 0) e.token = static_cast<int>(i);
+      e.word = true;
+      e.hash = fnv64(k[i].name);
+    }
+    for (const char* w : kVbaWords) {
+      IdInfo& e = t[w];
+      e.word = true;
+      e.hash = fnv64(w);
+    }
+    for (const auto& [name, b] : behaviour_tokens()) t[name].behaviour = static_cast<int>(b);
+    return t;
+  }();
+  return m;
+}
 }  // namespace
 
 void analyze_code(std::string_view src, std::string_view module, Acc& a, std::string_view kind) {
@@ -224,7 +252,7 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
     a.anomaly("macro_source_truncated_by_limit");
     return;
   }
-  const auto& kwi = kw_index();
+  const auto& ids = id_table();
   const auto& tk = token_keywords();
   s.modules += 1;
   s.code_bytes += static_cast<double>(src.size());
@@ -252,6 +280,8 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
     for (const std::uint8_t k : cand) {
       const std::size_t n = lens[k];
       if (i < next[k] || found[k] >= kCap || low.size() - i < n) continue;
+      // Every keyword has two characters or more: the second one sorts out most candidates without a call.
+      if (low[i + 1] != sk[k].name[1]) continue;
       if (std::memcmp(low.data() + i, sk[k].name, n) == 0) {
         ++found[k];
         next[k] = i + n;
@@ -292,7 +322,8 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
       continue;
     }
     if (t.size() >= 10 && (t.substr(0, 10) == "Attribute " || t.substr(0, 10) == "attribute ")) continue;
-    if (t[0] == '\'' || (t.size() >= 4 && lower(t.substr(0, 4)) == "rem ")) {
+    if (t[0] == '\'' || (t.size() >= 4 && ascii_lower(t[0]) == 'r' && ascii_lower(t[1]) == 'e' &&
+                         ascii_lower(t[2]) == 'm' && t[3] == ' ')) {
       s.comment_lines += 1;
       continue;
     }
@@ -331,7 +362,9 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
         const std::string_view id = line.substr(i, j - i);
         if (j < line.size() && (line[j] == '$') ) ++j;
         idl.assign(id);
-        for (auto& ch : idl) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        for (auto& ch : idl) ch = ascii_lower(ch);
+        const auto known = ids.find(idl);
+        const IdInfo* info = known != ids.end() ? &known->second : nullptr;
         s.identifiers += 1;
         if (after_sub) {
           s.procedures += 1;
@@ -343,11 +376,11 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
             }
           after_sub = false;
         }
-        if (auto b = behaviour_tokens().find(idl); b != behaviour_tokens().end())
-          (b->second == Behaviour::replication ? s.replication : s.stealth) += 1;
-        if (auto it = kwi.token.find(idl); it != kwi.token.end()) {
-          s.kw[static_cast<std::size_t>(it->second)] += 1;
-          const Cat cat = tk[static_cast<std::size_t>(it->second)].cat;
+        if (info && info->behaviour >= 0)
+          (info->behaviour == static_cast<int>(Behaviour::replication) ? s.replication : s.stealth) += 1;
+        if (info && info->token >= 0) {
+          s.kw[static_cast<std::size_t>(info->token)] += 1;
+          const Cat cat = tk[static_cast<std::size_t>(info->token)].cat;
           if (cat != cat_none) {
             s.cats[cat] += 1;
             line_cats |= 1u << cat;
@@ -358,11 +391,11 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
             chr_paren = 0;
             chr_has_op = false;
           }
-          push(kwi.word_hash.at(idl));
-        } else if (auto wt = kwi.word_hash.find(idl); wt != kwi.word_hash.end()) {
+          push(info->hash);
+        } else if (info && info->word) {
           if (idl == "sub" || idl == "function") after_sub = true;
           if (idl == "end" || idl == "exit") after_sub = false;
-          push(wt->second);
+          push(info->hash);
         } else {
           // A name the program chose: measure how random it looks.
           s.id_len_sum += static_cast<double>(id.size());
@@ -375,7 +408,7 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
             else if (ch >= '0' && ch <= '9') bin = 26 + static_cast<std::size_t>(ch - '0'), digit = true;
             else if (ch == '_') bin = 36;
             s.id_chars[bin] += 1;
-            const bool consonant = ch >= 'a' && ch <= 'z' && !std::strchr("aeiouy", ch);
+            const bool consonant = ch >= 'a' && ch <= 'z' && !vowel(ch);
             run = consonant ? run + 1 : 0;
             max_run = std::max(max_run, run);
           }
