@@ -397,21 +397,33 @@ BuiltPe build_pe(const PeSpec& spec) {
       r.align(4);
       const std::uint32_t clr = r.zeros(72);
       r.align(4);
-      const std::uint32_t md = r.u32(0x424A5342u);  // "BSJB", major, minor, reserved, version length, version
-      r.u16(1);
-      r.u16(1);
-      r.u32(0);
-      const std::uint32_t vlen = align_up(static_cast<std::uint32_t>(spec.clr->runtime_version.size()) + 1, 4);
-      r.u32(vlen);
-      r.str(spec.clr->runtime_version);
-      r.align(4);
-      r.u16(0);  // flags
-      r.u16(0);  // no streams
+      std::uint32_t md = 0;
+      if (!spec.clr->metadata.empty()) {
+        md = r.bytes(spec.clr->metadata);
+      } else {
+        md = r.u32(0x424A5342u);  // "BSJB", major, minor, reserved, version length, version
+        r.u16(1);
+        r.u16(1);
+        r.u32(0);
+        const std::uint32_t vlen = align_up(static_cast<std::uint32_t>(spec.clr->runtime_version.size()) + 1, 4);
+        r.u32(vlen);
+        r.str(spec.clr->runtime_version);
+        r.align(4);
+        r.u16(0);  // flags
+        r.u16(0);  // no streams
+      }
+      const std::uint32_t md_size = r.size() - md;
+      if (!spec.clr->resources.empty()) {
+        r.align(8);
+        const std::uint32_t res = r.bytes(spec.clr->resources);
+        r.set32(clr + 24, base + res);
+        r.set32(clr + 28, static_cast<std::uint32_t>(spec.clr->resources.size()));
+      }
       r.set32(clr, 72);
       r.set16(clr + 4, spec.clr->major);
       r.set16(clr + 6, spec.clr->minor);
       r.set32(clr + 8, base + md);
-      r.set32(clr + 12, r.size() - md);
+      r.set32(clr + 12, md_size);
       r.set32(clr + 16, spec.clr->flags);
       dd[14] = {base + clr, 72};
       L.clr_header = raw_base + clr;

@@ -73,6 +73,8 @@ struct ClrSpec {
   std::string runtime_version = "v4.0.30319";
   std::uint16_t major = 2, minor = 5;
   std::uint32_t flags = 1;  // COMIMAGE_FLAGS_ILONLY
+  std::vector<std::uint8_t> metadata;   // non-empty: written as the metadata instead of a stream-less root
+  std::vector<std::uint8_t> resources;  // non-empty: the Resources directory (managed resources)
 };
 
 struct PeSpec {

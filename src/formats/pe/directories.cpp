@@ -445,6 +445,9 @@ void parse_clr(PeFile& pe, ByteView file) {
   pe.clr.metadata_size = hdr.le_or<std::uint32_t>(12, 0);
   pe.clr.flags = hdr.le_or<std::uint32_t>(16, 0);
   ByteView md = at_rva(pe, file, md_rva);
+  pe.clr.metadata = md.clamp(0, pe.clr.metadata_size);
+  if (const std::uint32_t res_rva = hdr.le_or<std::uint32_t>(24, 0); res_rva != 0)
+    pe.clr.resources = at_rva(pe, file, res_rva).clamp(0, hdr.le_or<std::uint32_t>(28, 0));
   if (md.u32(0) != 0x424A5342u) {  // "BSJB"
     flag(pe, Anomaly::clr_malformed, md_rva);
     return;

@@ -160,6 +160,8 @@ struct ClrInfo {
   std::uint32_t flags = 0;            // COMIMAGE_FLAGS_*
   std::uint32_t metadata_size = 0;
   std::string_view runtime_version;   // "v4.0.30319" from the metadata root
+  ByteView metadata;                  // the MetaData directory's bytes (clamped to the file), for dotnet::parse_metadata
+  ByteView resources;                 // the Resources directory's bytes: embedded ManifestResources
 };
 
 struct Headers {
