@@ -115,6 +115,57 @@ TEST(OfficeRules, XlmStartedByVba) {
   EXPECT_EQ(features::office_rule(solver.x), "");
 }
 
+// An .xlsm whose VBA project holds one standard module with `code` (lines joined with CRLF).
+std::vector<std::uint8_t> xlsm_with_module(const std::vector<std::string>& code) {
+  std::string src = "Attribute VB_Name = \"Module1\"\r\n";
+  for (const auto& l : code) src += l + "\r\n";
+  VbaSpec v;
+  v.modules = {{"Module1", src, std::vector<std::uint8_t>(64, 0), true}};
+  return make_zip({{"[Content_Types].xml", blob("<Types/>")},
+                   {"xl/workbook.xml", blob("<workbook><sheets><sheet name=\"S\" sheetId=\"1\"/></sheets></workbook>")},
+                   {"xl/vbaProject.bin", build_vba_project_bin(v)}});
+}
+
+// Schema v4 `spread`: an Excel virus that hooks every sheet activation (Excel 5's Application.OnSheetActivate) and
+// saves itself into the Excel folder, and one that exports its module and imports it into the active workbook.
+// Neither uses the words of the older replication rule's second half (no stealth, no XLSTART/PERSONAL.XLS text).
+TEST(OfficeRules, MacroThatSpreadsInTwoWays) {
+  const auto hook = featurize(xlsm_with_module({"Sub auto_open()", "  Application.OnSheetActivate = \"infect\"",
+                                                "End Sub", "Sub infect()",
+                                                "  ThisWorkbook.SaveAs Application.Path & \"\\book.xls\"", "End Sub"}));
+  EXPECT_EQ(feature(hook, "spread.event_hook_lines"), 1.0f);
+  EXPECT_EQ(feature(hook, "spread.save_to_startup_lines"), 1.0f);
+  EXPECT_EQ(feature(hook, "spread.kinds"), 2.0f);
+  EXPECT_EQ(feature(hook, "behaviour.stealth") + feature(hook, "behaviour.startup_paths"), 0.0f);
+  EXPECT_EQ(features::office_rule(hook.x), "macro-replication");
+
+  const auto copy = featurize(xlsm_with_module(
+      {"Sub Workbook_Deactivate()", "  ThisWorkbook.VBProject.VBComponents(\"M\").Export \"c:\\m.bas\"",
+       "  ActiveWorkbook.VBProject.VBComponents.Import \"c:\\m.bas\"", "End Sub"}));
+  EXPECT_EQ(feature(copy, "spread.self_read_lines"), 1.0f);
+  EXPECT_EQ(feature(copy, "spread.inject_lines"), 1.0f);
+  EXPECT_EQ(feature(copy, "spread.kinds"), 2.0f);
+  EXPECT_EQ(features::office_rule(copy.x), "macro-replication");
+}
+
+// What VBA developer tools and add-in installers do: one kind of spreading (import modules into the workbook the
+// user picked; save an add-in into the Excel folder). Words in strings and comments are not code.
+TEST(OfficeRules, OneWayOfSpreadingIsNotTheRule) {
+  const auto tool = featurize(xlsm_with_module({"Sub ImportModules()",
+                                                "  ActiveWorkbook.VBProject.VBComponents.Import \"c:\\src\\a.bas\"",
+                                                "End Sub"}));
+  EXPECT_EQ(feature(tool, "spread.inject_lines"), 1.0f);
+  EXPECT_EQ(feature(tool, "spread.kinds"), 1.0f);
+  EXPECT_EQ(features::office_rule(tool.x), "");
+  const auto words = featurize(xlsm_with_module(
+      {"Sub Help()", "  MsgBox \"Application.OnSheetActivate = x\"", "  ' ThisWorkbook.SaveAs Application.Path",
+       "  ThisWorkbook.SaveAs \"c:\\out\\book.xls\"", "End Sub"}));
+  EXPECT_EQ(feature(words, "spread.event_hook_lines"), 0.0f);
+  EXPECT_EQ(feature(words, "spread.save_to_startup_lines"), 0.0f);
+  EXPECT_EQ(feature(words, "spread.kinds"), 0.0f);
+  EXPECT_EQ(features::office_rule(words.x), "");
+}
+
 std::vector<std::uint8_t> filler(std::size_t n) {
   std::vector<std::uint8_t> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(i * 7 + 3);

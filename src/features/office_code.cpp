@@ -44,6 +44,7 @@ struct IdInfo {
   bool word = false;      // kept as itself in the bigrams (a language word or a keyword)
   std::uint64_t hash = 0;  // its bigram hash, fnv64 of the name
   int behaviour = -1;     // a Behaviour, -1 when none
+  std::uint16_t spread = 0;  // SpreadBit flags: what the name says about copying macro code elsewhere
 };
 const std::unordered_map<std::string, IdInfo>& id_table();
 
@@ -224,6 +225,41 @@ const std::unordered_map<std::string, Behaviour>& behaviour_tokens() {
 }
 constexpr std::string_view kStartupPaths[] = {"xlstart", "normal.dot", "personal.xls", "\\startup\\"};
 
+// How a macro virus spreads, read one statement line at a time (docs/office.md, "Rules"): the names below only
+// mean something together on a line (Import alone is a database call; ActiveWorkbook.VBProject...Import is code
+// copied into another workbook). Each name carries the flags of the roles it can play.
+enum SpreadBit : std::uint16_t {
+  sp_foreign = 1u << 0,    // another document or the global template: ActiveWorkbook, Documents(...), NormalTemplate
+  sp_transfer = 1u << 1,   // puts code into a project: Import, AddFromString, AddFromFile, InsertLines, OrganizerCopy
+  sp_self = 1u << 2,       // the macro's own container: ThisWorkbook, ThisDocument, MacroContainer
+  sp_read = 1u << 3,       // takes code out: Export, CodeModule.Lines
+  sp_hook = 1u << 4,       // Excel 5 application-wide event properties (Application.OnSheetActivate = "proc")
+  sp_save = 1u << 5,       // SaveAs, SaveCopyAs
+  sp_startup = 1u << 6,    // where Excel loads workbooks from at start: StartupPath, AltStartupPath, XLSTART
+  sp_sheets = 1u << 7,     // Sheets(...), Modules(...): an Excel 5 module sheet is copied like a sheet
+  sp_copy = 1u << 8,
+  sp_place = 1u << 9,      // Before:= / After:= of Sheets.Copy
+  sp_workbook = 1u << 10,  // ActiveWorkbook, Workbooks(...): the destination of a sheet copy
+  sp_macro_copy = 1u << 11,  // OrganizerCopy (Word 97+) and MacroCopy (WordBasic)
+};
+const std::unordered_map<std::string_view, std::uint16_t>& spread_tokens() {
+  static const std::unordered_map<std::string_view, std::uint16_t> m = {
+      {"activeworkbook", sp_foreign | sp_workbook}, {"workbooks", sp_foreign | sp_workbook},
+      {"activedocument", sp_foreign}, {"documents", sp_foreign}, {"normaltemplate", sp_foreign},
+      {"activepresentation", sp_foreign},
+      {"import", sp_transfer}, {"addfromstring", sp_transfer}, {"addfromfile", sp_transfer},
+      {"insertlines", sp_transfer}, {"organizercopy", sp_transfer | sp_macro_copy}, {"macrocopy", sp_macro_copy},
+      {"thisworkbook", sp_self}, {"thisdocument", sp_self}, {"macrocontainer", sp_self},
+      {"export", sp_read}, {"lines", sp_read},
+      {"onsheetactivate", sp_hook}, {"onsheetdeactivate", sp_hook}, {"onwindow", sp_hook}, {"onentry", sp_hook},
+      {"ondoubleclick", sp_hook}, {"ondata", sp_hook}, {"oncalculate", sp_hook},
+      {"saveas", sp_save}, {"savecopyas", sp_save},
+      {"startuppath", sp_startup}, {"altstartuppath", sp_startup}, {"librarypath", sp_startup}, {"xlstart", sp_startup},
+      {"sheets", sp_sheets}, {"modules", sp_sheets}, {"copy", sp_copy}, {"before", sp_place}, {"after", sp_place},
+  };
+  return m;
+}
+
 const std::unordered_map<std::string, IdInfo>& id_table() {
   static const std::unordered_map<std::string, IdInfo> m = [] {
     std::unordered_map<std::string, IdInfo> t;
@@ -240,6 +276,7 @@ const std::unordered_map<std::string, IdInfo>& id_table() {
       e.hash = fnv64(w);
     }
     for (const auto& [name, b] : behaviour_tokens()) t[name].behaviour = static_cast<int>(b);
+    for (const auto& [name, bits] : spread_tokens()) t[std::string(name)].spread = bits;
     return t;
   }();
   return m;
@@ -329,6 +366,8 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
     }
     s.code_lines += 1;
     unsigned line_cats = 0;
+    std::uint16_t spread = 0;  // SpreadBit flags of the code (not strings, not comments) on this line
+    bool assigns = false, after_application_dot = false;
     bool after_sub = false, in_chr = false;
     int chr_paren = 0;
     bool chr_has_op = false;
@@ -378,6 +417,10 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
         }
         if (info && info->behaviour >= 0)
           (info->behaviour == static_cast<int>(Behaviour::replication) ? s.replication : s.stealth) += 1;
+        if (info) spread |= info->spread;
+        // Application.Path is the Excel folder, where a virus drops its PERSONAL.XLS / add-in copy.
+        if (after_application_dot && idl == "path") spread |= sp_startup;
+        after_application_dot = idl == "application" && j < line.size() && line[j] == '.';
         if (info && info->token >= 0) {
           s.kw[static_cast<std::size_t>(info->token)] += 1;
           const Cat cat = tk[static_cast<std::size_t>(info->token)].cat;
@@ -437,6 +480,8 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
         continue;
       }
       if (c == ' ' || c == '\t' || c == '\r') { ++i; continue; }
+      if (c == '=') assigns = true;
+      if (c != '.') after_application_dot = false;
       if (c == '&') s.concat_amp += 1;
       if (c == '+') s.concat_plus += 1;
       if (in_chr) {
@@ -452,6 +497,13 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
       ++i;
     }
     push(h_nl);
+    const auto all = [&](std::uint16_t bits) { return (spread & bits) == bits; };
+    if (all(sp_foreign | sp_transfer)) s.spread_inject += 1;
+    if (all(sp_self | sp_read)) s.spread_self_read += 1;
+    if ((spread & sp_hook) && assigns) s.spread_hook += 1;
+    if (all(sp_save | sp_startup)) s.spread_save_startup += 1;
+    if (all(sp_sheets | sp_copy | sp_place | sp_workbook)) s.spread_sheet_copy += 1;
+    if (spread & sp_macro_copy) s.spread_macro_copy += 1;
     if (line_cats && a.opt->collect_hits && a.out->hits.size() < office_limits::max_code_hits) {
       // The most telling category on the line names it.
       for (Cat c : {cat_autoexec, cat_download, cat_execute, cat_write, cat_selfmod, cat_api}) {

@@ -372,6 +372,24 @@ void emit_all(Emitter& e, const Acc& a) {
   e.add("pdf_uri_hosts", when(is_pdf, ac.pdf_uri_hosts));
   e.add("pdf_uri_ip_hosts", when(is_pdf, ac.pdf_uri_ip_hosts));
   e.add("pdf_uri_executables", when(is_pdf, ac.pdf_uri_executables));
+
+  e.group("spread", "How a macro copies itself (schema v4): statement lines that put code into another document's "
+                    "project (ActiveWorkbook/Documents/NormalTemplate with Import, AddFromString, InsertLines...), read "
+                    "the macro's own code out (ThisWorkbook/ThisDocument with Export or Lines), assign an Excel 5 "
+                    "application event hook (Application.OnSheetActivate = ...), save into Excel's start-up folders, "
+                    "copy a module sheet into another workbook, or call OrganizerCopy / MacroCopy; and how many of "
+                    "these six kinds occur. Business add-ins show one kind at most; macro viruses two or more.");
+  const double spread[] = {c.spread_inject, c.spread_self_read, c.spread_hook, c.spread_save_startup,
+                           c.spread_sheet_copy, c.spread_macro_copy};
+  e.add("inject_lines", spread[0]);
+  e.add("self_read_lines", spread[1]);
+  e.add("event_hook_lines", spread[2]);
+  e.add("save_to_startup_lines", spread[3]);
+  e.add("sheet_copy_lines", spread[4]);
+  e.add("macro_copy_lines", spread[5]);
+  double kinds = 0;
+  for (double n_lines : spread) kinds += n_lines > 0 ? 1 : 0;
+  e.add("kinds", kinds);
 }
 
 Schema build_schema() {
@@ -457,6 +475,7 @@ bool office_baseline_rule(const std::vector<float>& x) {
 std::string office_rule(const std::vector<float>& x) {
   static const std::size_t stealth = index_of("behaviour.stealth"), startup = index_of("behaviour.startup_paths");
   static const std::size_t replication = index_of("behaviour.replication");
+  static const std::size_t spread_kinds = index_of("spread.kinds");
   static const std::size_t code = index_of("macro.code_lines"), sheets = index_of("xlm.macro_sheets");
   static const std::size_t vba_autoexec = index_of("macro.autoexec");
   static const std::size_t auto_open = index_of("xlm.auto_open_names"), exec = index_of("xlm.exec");
@@ -478,6 +497,10 @@ std::string office_rule(const std::vector<float>& x) {
   // protections or writes into XLSTART / Normal.dot spreads itself. Either half alone is not enough: add-in
   // installers copy themselves into XLSTART, business templates save NormalTemplate (docs/office.md, "Rules").
   if (x[code] > 0 && x[replication] > 0 && (x[stealth] > 0 || x[startup] > 0)) return "macro-replication";
+  // Or two different ways of spreading in the code itself (group `spread`): e.g. an Excel virus that hooks
+  // OnSheetActivate and saves itself into XLSTART, or exports its module and imports it into the active workbook.
+  // One kind alone is what add-in installers and VBA developer tools do (they import modules, save into XLSTART).
+  if (x[code] > 0 && x[spread_kinds] >= 2) return "macro-replication";
   // An Excel 4 macro sheet that runs on open and calls EXEC, CALL or REGISTER, or writes formulas it builds from
   // CHAR() and jumps to them (the self-decoding dropper): BIFF, XLSM and XLSB alike. Started by an Auto_Open
   // name, or by VBA with an auto-exec trigger; in the second case CALL/REGISTER are not enough, since Microsoft's

@@ -2,7 +2,8 @@
 // every document type, so one model scores them all and conditions on the type one-hots. Groups: document type,
 // OLE2 structure and SummaryInformation, VBA project structure, macro code (auto-exec / write / execute / download
 // keywords, obfuscation measures, hashed token bigrams), Excel 4 (XLM) macros, OOXML relationships and parts, RTF
-// objects, PDF keyword counts, encryption, and (schema v3) what runs or is fetched on open (`active`).
+// objects, PDF keyword counts, encryption, (schema v3) what runs or is fetched on open (`active`) and (schema v4)
+// how a macro copies itself into other documents (`spread`).
 //
 // featurize_office() also returns what the engine handler reports besides the score: anomalies, the macro lines
 // that matched auto-exec/write/execute/download keywords, and embedded objects to scan as members.
@@ -20,7 +21,7 @@
 
 namespace mamori::features {
 
-inline constexpr int kOfficeSchemaVersion = 3;  // 3: the `active` group
+inline constexpr int kOfficeSchemaVersion = 4;  // 3: the `active` group; 4: the `spread` group
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
 inline constexpr int kOfficeExtractorRevision = 3;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
                                                     // 3: Word 6/95 WordBasic macros read (vba::wordbasic)

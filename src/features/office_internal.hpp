@@ -49,6 +49,11 @@ struct CodeStats {
   // What macro viruses do, which the download/execute categories miss: copy their code into other documents or
   // the global template / XLSTART (replication) and switch off the user's protections (stealth).
   double replication = 0, stealth = 0, startup_paths = 0;
+  // Statement lines that spread the macro (schema v4, group `spread`): code put into another document's project,
+  // the macro's own code read out, Excel 5 application event hooks assigned, the workbook saved into Excel's
+  // start-up folders, a module sheet copied into another workbook, OrganizerCopy / MacroCopy.
+  double spread_inject = 0, spread_self_read = 0, spread_hook = 0, spread_save_startup = 0, spread_sheet_copy = 0;
+  double spread_macro_copy = 0;
 };
 
 /// What the static VBA/XLM evaluator (src/analysis) recovers from the macros: behaviour that survives
