@@ -147,6 +147,9 @@ struct Tk {
   // An identifier's lower-case name without its type suffix (the key of variables, procedures and built-ins),
   // made on first use and kept: a statement may run many times (loops, calls) or never (the work budget).
   mutable bool keyed = false;
+  // Set once builtin() has said this identifier, where it stands, is none of the built-ins: undeclared names and
+  // object members are read over and over, and each time were compared with a hundred names.
+  mutable bool not_builtin = false;
   mutable std::string key;
 };
 
@@ -509,6 +512,7 @@ class Evaluator {
     std::unordered_map<std::string, Value> locals;
     std::vector<std::vector<std::string>> with;  // With target paths
     std::uint32_t line = 0;
+    mutable std::string slot_prefix;  // "module:procedure:", the start of this frame's candidate slot keys
   };
 
   // ---- bookkeeping ----
@@ -548,16 +552,18 @@ class Evaluator {
   void candidate(const Value& v, const Frame& f, const std::string& slot = {}) {
     if (!v.is_str() || v.s.size() < 6) return;
     if (!charge(v.s.size())) return;
-    const std::string w = where(f.module, f.line);
+    // (The place is spelt out only for a string that is kept: most assignments repeat a value already seen.)
     if (!slot.empty()) {
-      const std::string key = std::to_string(f.module) + ":" + (f.proc ? f.proc->key : std::string()) + ":" + slot;
+      if (f.slot_prefix.empty())
+        f.slot_prefix = std::to_string(f.module) + ":" + (f.proc ? f.proc->key : std::string()) + ":";
+      const std::string key = f.slot_prefix + slot;
       auto it = slot_cand_.find(key);
       if (it != slot_cand_.end()) {
         Candidate& c = cands_[it->second];
         if (v.s.size() >= c.value.size() && v.s.compare(0, c.value.size(), c.value) == 0) {
           if (seen_.insert(v.s).second) {
             c.value = v.s;
-            c.where = w;
+            c.where = where(f.module, f.line);
             c.partial = v.partial;
           }
           return;
@@ -566,11 +572,11 @@ class Evaluator {
       if (!seen_.insert(v.s).second) return;
       if (cands_.size() >= kMaxCandidates) return;
       slot_cand_[key] = cands_.size();
-      cands_.push_back({v.s, w, v.partial});
+      cands_.push_back({v.s, where(f.module, f.line), v.partial});
       return;
     }
     if (!seen_.insert(v.s).second || cands_.size() >= kMaxCandidates) return;
-    cands_.push_back({v.s, w, v.partial});
+    cands_.push_back({v.s, where(f.module, f.line), v.partial});
   }
   static constexpr std::size_t kMaxCandidates = 50000;
 
@@ -1060,64 +1066,109 @@ class Evaluator {
   // is read from level 11 (so a ^ -b works, and a ^ b ^ c is a ^ (b ^ c)). Not is read only where level 4 is
   // entered ("a And Not b", not "a = Not b"), a sign only where level 11 is.
   //
-  // This is the recursive descent over those levels made into one loop: each level entered is a frame on
-  // frames_ that costs what a recursive call cost before (one step of depth_ and one unit of work, checked against
-  // limits::max_expr_depth and the work budget in the same order), so where an expression is cut, and the work
-  // charged, are as they were; but an operand no longer passes through thirteen calls, each looking at the next
-  // token. Only an operator's right operand recurses.
+  // This is the recursive descent over those levels made into one loop. Each level entered costs what a recursive
+  // call cost before: one step of depth_ and one unit of work, checked against limits::max_expr_depth and the work
+  // budget level by level, so where an expression is cut, and the work charged, are as they were. Levels are
+  // entered in runs up to the next one that looks at the token (4, 11, the primary) and kept on frames_ as runs, so
+  // an operand costs a few steps instead of thirteen calls that each looked at the next token. Only an operator's
+  // right operand recurses.
   Value parse_level(Cursor& c, Frame& f, int level) {
     if (abort_) return Value::unknown();
     const std::size_t base = frames_.size();
+    // Plain levels a..b entered: extend the run on top (this call's own, not the caller's) or start one.
+    auto plain = [&](int a, int b) {
+      if (a > b) return;
+      if (frames_.size() > base && frames_.back().kind == kPlain && frames_.back().last + 1 == a)
+        frames_.back().last = static_cast<std::uint8_t>(b);
+      else
+        frames_.push_back({static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b), kPlain});
+    };
     Value v;
     // Down to the primary, reading the unary operators of the levels passed.
     for (int lv = level;;) {
-      if (++depth_ > limits::max_expr_depth || !charge(1)) {
-        ++limits_hit_;  // abort_ is false on the way down: nothing but this sets it before the primary
-        abort_ = true;
-        --depth_;
-        v = Value::unknown();
-        break;
+      const int stop = lv <= 4 ? 4 : lv <= 11 ? 11 : 13;
+      const int k = stop - lv + 1;
+      if (!enter_levels(static_cast<std::uint32_t>(k))) {
+        // A cap is reached in this run: enter one level at a time to stop where the recursion stopped.
+        int entered = 0;
+        while (entered < k && ++depth_ <= limits::max_expr_depth && charge(1)) ++entered;
+        if (entered < k) {
+          ++limits_hit_;  // abort_ is false on the way down: nothing but this sets it before the primary
+          abort_ = true;
+          --depth_;
+          plain(lv, lv + entered - 1);
+          v = Value::unknown();
+          break;
+        }
       }
-      if (lv == 13) {
+      if (stop == 13) {  // levels lv..12 passed, 13 is the primary
+        plain(lv, 12);
         v = eval_postfix(c, f, false);
         --depth_;
         break;
       }
       std::uint8_t kind = kPlain;
-      if (lv == 4 && kw(c.peek(), "Not")) kind = kNot;
-      else if (lv == 11 && is_op(c.peek(), "-")) kind = kNegate;
-      else if (lv == 11 && is_op(c.peek(), "+")) kind = kPlus;
-      frames_.push_back({static_cast<std::uint8_t>(lv), kind});
-      if (kind == kPlain) ++lv;
-      else c.i++;  // the operand of Not or a sign is read at the same level again
+      if (stop == 4 && kw(c.peek(), "Not")) kind = kNot;
+      else if (stop == 11 && is_op(c.peek(), "-")) kind = kNegate;
+      else if (stop == 11 && is_op(c.peek(), "+")) kind = kPlus;
+      if (kind == kPlain) {
+        plain(lv, stop);
+        lv = stop + 1;
+      } else {
+        plain(lv, stop - 1);
+        frames_.push_back({static_cast<std::uint8_t>(stop), static_cast<std::uint8_t>(stop), kind});
+        c.i++;  // the operand of Not or a sign is read at the same level again
+        lv = stop;
+      }
     }
     // Back up: each level applies its unary operator, or takes the binary operators of its own level.
     BinOp o = c.peek().bop;
+    int ol = binary_level(o);
     while (frames_.size() > base) {
       const LevelFrame fr = frames_.back();
-      if (fr.kind == kNot) {
-        const auto n = v.known() ? as_int(v) : std::nullopt;
-        v = n ? Value::number(static_cast<double>(~*n)) : Value::unknown();
-      } else if (fr.kind == kNegate) {
-        const auto n = v.known() ? as_number(v) : std::nullopt;
-        v = n ? Value::number(-*n) : Value::unknown();
-      } else if (fr.kind == kPlain) {
-        while (!abort_ && o != BinOp::none && binary_level(o) == fr.level) {
-          c.i++;
-          Value rhs = parse_level(c, f, fr.level == 12 ? 11 : fr.level + 1);
-          v = binary(o, std::move(v), rhs);
-          o = c.peek().bop;
+      if (fr.kind != kPlain) {
+        if (fr.kind == kNot) {
+          const auto n = v.known() ? as_int(v) : std::nullopt;
+          v = n ? Value::number(static_cast<double>(~*n)) : Value::unknown();
+        } else if (fr.kind == kNegate) {
+          const auto n = v.known() ? as_number(v) : std::nullopt;
+          v = n ? Value::number(-*n) : Value::unknown();
         }
+        frames_.pop_back();
+        --depth_;
+        continue;
       }
+      // A run of plain levels, innermost (last) first: the operator's own level takes it; the levels above it are
+      // left as their returns left them. After a right operand the next operator is never of a level above.
+      int top = fr.last;
+      while (!abort_ && ol >= fr.first && ol <= top) {
+        depth_ -= static_cast<std::uint32_t>(top - ol);
+        top = ol;
+        c.i++;
+        Value rhs = parse_level(c, f, ol == 12 ? 11 : ol + 1);
+        v = binary(o, std::move(v), rhs);
+        o = c.peek().bop;
+        ol = binary_level(o);
+      }
+      depth_ -= static_cast<std::uint32_t>(top - fr.first + 1);
       frames_.pop_back();
-      --depth_;
     }
     return v;
   }
 
+  // Enters k levels at once when neither the depth cap nor the work budget can be reached on the way: the same
+  // depth and work as k level entries of one unit each (charge adds the unit and one).
+  bool enter_levels(std::uint32_t k) {
+    if (depth_ + k > limits::max_expr_depth || work_ > limits::max_work || (limits::max_work - work_) / 2 < k)
+      return false;
+    depth_ += k;
+    work_ += 2 * static_cast<std::uint64_t>(k);
+    return true;
+  }
+
   enum : std::uint8_t { kPlain, kNot, kNegate, kPlus };
   struct LevelFrame {
-    std::uint8_t level, kind;
+    std::uint8_t first, last, kind;  // levels first..last entered; a unary operator's level is one level alone
   };
 
   static bool has_string(const Value& v) {
@@ -1288,9 +1339,10 @@ class Evaluator {
       } else {
         v = call_proc(procs_[it->second], args, f);
       }
-    } else if (auto b = builtin(key, args, has_args, f)) {
+    } else if (auto b = t.not_builtin ? std::nullopt : builtin(key, args, has_args, f)) {
       v = std::move(*b);
     } else {
+      t.not_builtin = true;  // whether a name is a built-in depends only on it and on has_args, fixed here
       v = Value::unknown();
       for (const auto& a : args) candidate(a, f);  // arguments of CreateObject, Shell, Run...
     }

@@ -310,14 +310,21 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
     for (const auto& k : substring_keywords()) l.push_back(std::strlen(k.name));
     return l;
   }();
+  // Every keyword has two characters or more: a position is looked at only when its two characters begin one.
+  static const auto starts = [] {
+    std::vector<bool> t(1u << 16, false);
+    for (const auto& k : substring_keywords())
+      t[static_cast<unsigned char>(k.name[0]) << 8 | static_cast<unsigned char>(k.name[1])] = true;
+    return t;
+  }();
   std::vector<std::size_t> found(sk.size(), 0), next(sk.size(), 0);
   constexpr std::size_t kCap = 1u << 20;  // per keyword, as count_ci's default cap
-  for (std::size_t i = 0; i < low.size(); ++i) {
+  for (std::size_t i = 0; i + 1 < low.size(); ++i) {
+    if (!starts[static_cast<unsigned char>(low[i]) << 8 | static_cast<unsigned char>(low[i + 1])]) continue;
     const auto& cand = by_first[static_cast<unsigned char>(low[i])];
     for (const std::uint8_t k : cand) {
       const std::size_t n = lens[k];
       if (i < next[k] || found[k] >= kCap || low.size() - i < n) continue;
-      // Every keyword has two characters or more: the second one sorts out most candidates without a call.
       if (low[i + 1] != sk[k].name[1]) continue;
       if (std::memcmp(low.data() + i, sk[k].name, n) == 0) {
         ++found[k];
