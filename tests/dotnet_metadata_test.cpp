@@ -33,6 +33,7 @@ MetadataSpec dropper_spec() {
   return s;
 }
 
+// The Metadata's names point into `b`, which must outlive it.
 dotnet::Metadata parse_ok(const test::BuiltMetadata& b) {
   auto r = dotnet::parse_metadata(b.md(), b.res());
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().to_string());
@@ -97,7 +98,8 @@ TEST(DotnetMetadata, WideHeapIndexesAndWideCodedIndexes) {
   s.module_refs = {"user32.dll"};
   s.method_defs = {"M"};
   s.pinvokes = {{1, "GetAsyncKeyState"}};
-  const auto m = parse_ok(test::build_metadata(s));
+  const auto built = test::build_metadata(s);  // the names point into it
+  const auto m = parse_ok(built);
   EXPECT_EQ(m.heap_sizes, 0x07);
   EXPECT_EQ(m.anomaly_bits, 0u);
   ASSERT_EQ(m.type_refs.size(), 9000u);
@@ -187,7 +189,8 @@ TEST(DotnetMetadata, OutOfRangeIndexesBecomeAnomalies) {
 TEST(DotnetMetadata, StreamTricksAreRecorded) {
   auto s = dropper_spec();
   s.extra_streams = {{"#Strings", std::vector<std::uint8_t>(8, 0)}, {"#Evil", std::vector<std::uint8_t>(4, 1)}};
-  auto m = parse_ok(test::build_metadata(s));
+  const auto built = test::build_metadata(s);
+  auto m = parse_ok(built);
   EXPECT_TRUE(m.has(Anomaly::stream_duplicate));
   EXPECT_TRUE(m.has(Anomaly::stream_unknown));
   EXPECT_EQ(m.type_refs[1].name, "WebClient");  // the first #Strings wins
@@ -200,13 +203,15 @@ TEST(DotnetMetadata, StreamTricksAreRecorded) {
 
   auto s3 = dropper_spec();
   s3.tables_name = "#-";
-  auto m3 = parse_ok(test::build_metadata(s3));
+  const auto built3 = test::build_metadata(s3);
+  auto m3 = parse_ok(built3);
   EXPECT_TRUE(m3.uncompressed_tables);
   EXPECT_EQ(m3.member_refs.size(), 4u);
 
   auto s4 = dropper_spec();
   s4.tables_name = "#X";
-  auto m4 = parse_ok(test::build_metadata(s4));
+  const auto built4 = test::build_metadata(s4);
+  auto m4 = parse_ok(built4);
   EXPECT_TRUE(m4.has(Anomaly::tables_missing));
   EXPECT_FALSE(m4.tables_read);
   EXPECT_EQ(m4.user_strings.count, 4u);  // the heaps are still read
