@@ -87,7 +87,7 @@ std::string ScanContext::decompressed_why() const {
   return "more than " + std::to_string(limits().max_decompressed_bytes) + " bytes decompressed, padding included";
 }
 
-bool ScanContext::scan_member(ScanResult& parent, std::string_view name, ByteView data) {
+bool ScanContext::scan_member(ScanResult& parent, std::string_view name, ByteView data, std::uint64_t collapsed_padding) {
   const auto t0 = std::chrono::steady_clock::now();
   if (depth_ + 1 > limits().max_depth) {
     exceeded(parent, "Depth", "members nested deeper than " + std::to_string(limits().max_depth) + " levels");
@@ -119,6 +119,7 @@ bool ScanContext::scan_member(ScanResult& parent, std::string_view name, ByteVie
   child.passwords_ = passwords_;
   child.ancestors_ = ancestors_;
   child.ancestors_.push_back(parent.sha256);
+  child.collapsed_padding_ = collapsed_padding;
   scanner_.dispatch(data, m, child);
   m.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   add_member(parent, std::move(m));

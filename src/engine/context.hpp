@@ -71,8 +71,12 @@ class ScanContext {
 
   /// Scans `data` as a member named `name` of `parent` and adds the result to parent.members. Returns false when a
   /// limit (depth, member count, extracted bytes, time) stops the container's walk; the limit is then recorded on
-  /// `parent`. `data` need only live for the duration of the call.
-  bool scan_member(ScanResult& parent, std::string_view name, ByteView data);
+  /// `parent`. `data` need only live for the duration of the call. `collapsed_padding`: bytes of padding the
+  /// container's reader dropped from the member (archive::Entry::collapsed_bytes), so that handlers can describe
+  /// the member as it was rather than as it was kept.
+  bool scan_member(ScanResult& parent, std::string_view name, ByteView data, std::uint64_t collapsed_padding = 0);
+  /// For a member: padding bytes its container's reader dropped from it (0 at top level).
+  std::uint64_t collapsed_padding() const noexcept { return collapsed_padding_; }
 
   /// Accounts `n` more extracted bytes (of which `content` are not padding; default all), produced by
   /// decompressing `decompressed` bytes (padding included; 0 when nothing was decompressed), before a container
@@ -106,6 +110,7 @@ class ScanContext {
   Budget& budget_;
   unsigned depth_;
   std::vector<std::string> passwords_;
+  std::uint64_t collapsed_padding_ = 0;
   /// SHA-256 of every enclosing container, outermost first: a member equal to one of them is a self-including
   /// archive and is not opened again.
   std::vector<std::string> ancestors_;

@@ -496,7 +496,35 @@ std::string pe_schema_markdown() {
 
 namespace mamori::features {
 
-PeSample featurize_pe(ByteView bytes) {
+namespace {
+
+// Puts `collapsed` bytes of the tail's padding value back into what the byte pass measured. Only a tail run can be
+// restored exactly (nothing after it moved); when the file does not end in padding the dropped run was inside it
+// and only the sizes are restored.
+void restore_collapsed_tail(ByteView bytes, std::uint64_t collapsed, PeSample& s, ByteStats& stats,
+                            std::span<RangeEntropy> ranges) {
+  const std::uint64_t n = bytes.size();
+  stats.file_size += collapsed;
+  stats.padding_bytes += collapsed;
+  s.pe.file_size += collapsed;
+  if (stats.tail_padding == 0 || n == 0) return;
+  stats.tail_padding += collapsed;
+  stats.largest_padding_run = std::max(stats.largest_padding_run, stats.tail_padding);
+  if (s.pe.overlay_size > 0 && s.pe.overlay_offset + s.pe.overlay_size == n) s.pe.overlay_size += collapsed;
+  const std::uint8_t value = bytes.data()[n - 1];
+  for (std::size_t i = 0; i < ranges.size(); ++i) {
+    const auto& r = ranges[i];
+    if (r.offset >= n || r.size == 0 || r.offset + r.size < n) continue;  // only ranges that reach the end grow
+    ByteHistogram h{};
+    for (std::uint64_t k = r.offset; k < n; ++k) ++h[bytes.data()[k]];
+    h[value] += collapsed;
+    ranges[i].entropy = entropy_of(h);
+  }
+}
+
+}  // namespace
+
+PeSample featurize_pe(ByteView bytes, std::uint64_t collapsed_tail) {
   PeSample s;
   // Section, overlay and resource entropies are measured in the byte pass rather than by parse reading them again.
   auto parsed = pe::parse(bytes, {.entropy = false});
@@ -511,6 +539,7 @@ PeSample featurize_pe(ByteView bytes) {
   for (const auto& r : s.pe.entropy_ranges) ranges.push_back({r.offset, r.size});
   ByteStats stats;
   scan_bytes(bytes, stats, ranges);
+  if (collapsed_tail > 0) restore_collapsed_tail(bytes, collapsed_tail, s, stats, ranges);
   for (std::size_t i = 0; i < ranges.size(); ++i) s.pe.set_entropy(s.pe.entropy_ranges[i], ranges[i].entropy);
   extract_pe(s.pe, stats, s.x);
   return s;

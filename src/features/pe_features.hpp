@@ -43,6 +43,10 @@ struct PeSample {
 };
 
 /// Parses and featurises a PE file. Call only on bytes that detect_type() classified as PE.
-PeSample featurize_pe(ByteView bytes);
+/// `collapsed_tail`: padding bytes that an archive reader dropped from the end of this file (it keeps a run of at
+/// least kPaddingRun, so the tail is still padding here). The vector is then that of the file as it was, padding
+/// and all, so that a padded loader zipped up scores as it does on disk: the model saw the whole file's size,
+/// padding share and overlay entropy when it was trained.
+PeSample featurize_pe(ByteView bytes, std::uint64_t collapsed_tail = 0);
 
 }  // namespace mamori::features

@@ -42,7 +42,7 @@ void archive(ByteView bytes, ScanResult& r, ScanContext& ctx) {
       ++stopped_by_engine;
       return false;
     }
-    if (!ctx.scan_member(r, e.name, data)) {
+    if (!ctx.scan_member(r, e.name, data, e.collapsed_bytes)) {
       ++stopped_by_engine;
       return false;
     }

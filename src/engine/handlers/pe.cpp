@@ -8,7 +8,7 @@ namespace mamori::engine::handlers {
 void pe(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   const Scanner& s = ctx.scanner();
   const Options& opt = s.options();
-  auto sample = features::featurize_pe(bytes);
+  auto sample = features::featurize_pe(bytes, ctx.collapsed_padding());
   if (sample.header_error) r.anomalies.push_back("headers_unreadable: " + sample.header_error->message);
   for (const auto& a : sample.pe.anomalies) r.anomalies.push_back(pe::anomaly_name(a.code));
   const model::Model* m = s.pe_model();

@@ -114,9 +114,11 @@ void PaddingSink::flush_pending() {
   if (!collapse_ || out_.size() + pending_ <= exact_cap_) {
     out_.insert(out_.end(), static_cast<std::size_t>(pending_), c);
   } else {
-    const std::uint64_t keep = std::min(keep_, pending_);
+    // Drop whole KiB only: offsets after the run then move by a multiple of the byte pass's block.
+    const std::uint64_t drop = (pending_ - std::min(keep_, pending_)) / 1024 * 1024;
+    const std::uint64_t keep = pending_ - drop;
     out_.insert(out_.end(), static_cast<std::size_t>(keep), c);
-    collapsed_ += pending_ - keep;
+    collapsed_ += drop;
   }
   pending_ = 0;
 }

@@ -141,7 +141,10 @@ struct ReadOptions {
   bool collapse_padding = true;
   /// Padding stays byte-exact while the entry's materialised size stays under this.
   std::uint64_t exact_padding_cap = 64ull << 20;
-  std::uint64_t collapsed_run_keep = 4096;
+  /// What is kept of a collapsed run: more than features::kPaddingRun (64 KiB) plus a block, so that the member's
+  /// own scan still sees the kept part as padding, and the bytes dropped are a multiple of 1 KiB, so that the
+  /// 1 KiB blocks of the byte pass keep their alignment after the run.
+  std::uint64_t collapsed_run_keep = 128 * 1024;
   /// Also open bytes that are a bare gzip/bzip2/xz/... stream as one entry named "data".
   bool raw_streams = true;
 };
