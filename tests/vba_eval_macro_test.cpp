@@ -3,6 +3,8 @@
 // strings, document variables and encoded PowerShell built at test time. Each test asserts the exact IOCs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "analysis/iocs.hpp"
 #include "support/iocs_helpers.hpp"
 
@@ -301,6 +303,11 @@ TEST(VbaEvalMacro, OperatorPrecedenceAndAssociativity) {
       "  k = \"ab\" & \"c\" = \"abc\"",           // & before =
       "  r22 = \"prec22=\" & k",
       "  r23 = \"prec23=\" & 2 + 3 Mod 2",        // Mod before +
+      "  r24 = \"prec24=\" & 2 ^ 3 ^ 2",          // ^ to the left: (2 ^ 3) ^ 2, not 2 ^ 9
+      "  r25 = \"prec25=\" & 2 ^ -1 ^ 2",         // a signed exponent still leaves the next ^ to the left
+      "  r26 = \"prec26=\" & -2 ^ 2 ^ 3",         // the sign applies to (2 ^ 2) ^ 3
+      "  r27 = \"prec27=\" & 4 ^ 0.5 * 3 ^ 2",    // ^ before *, on both sides
+      "  r28 = \"prec28=\" & 2 ^ (3 ^ 2)",
       "End Sub",
   });
   const auto ev = analysis::evaluate_vba(src, "M");
@@ -310,28 +317,82 @@ TEST(VbaEvalMacro, OperatorPrecedenceAndAssociativity) {
       {"prec07", "-4"}, {"prec08", "0.5"}, {"prec09", "6"},  {"prec10", "18"},  {"prec11", "-1"}, {"prec12", "1"},
       {"prec13", "0"},  {"prec14", "-1"},  {"prec15", "0"},  {"prec16", "a3b"}, {"prec17", "-1"}, {"prec18", "9"},
       {"prec19", "0"},  {"prec20", "-1"},  {"prec21", "5"},  {"prec22", "-1"},  {"prec23", "3"},
+      {"prec24", "64"}, {"prec25", "0.25"}, {"prec26", "-64"}, {"prec27", "18"}, {"prec28", "512"},
   };
   for (const auto& [tag, value] : want) EXPECT_EQ(computed(ev, tag), value) << tag;
 }
 
 // Every nesting (parentheses, a call's arguments) enters all fourteen precedence levels again, and each level entered
-// counts against limits::max_expr_depth (96): five nested parentheses inside an assignment fit, six do not. The
-// evaluator must keep this accounting when its parser changes, or documents near the cap evaluate differently.
+// counts against limits::max_vba_expr_levels (1,024): inside an assignment's `&` the innermost primary of n nested
+// parentheses sits 14 + 14 n levels deep, so 72 fit and 73 do not. The evaluator must keep this accounting when its
+// parser changes, or documents near the cap evaluate differently.
 TEST(VbaEvalMacro, ExpressionDepthCapCountsPrecedenceLevels) {
   auto nested = [](int n) {
     const auto k = static_cast<std::size_t>(n);
     const std::string e = std::string(k, '(') + "1" + std::string(k, ')');
     return analysis::evaluate_vba(vb({"Sub T()", ("  r = \"depth=\" & " + e).c_str(), "End Sub"}), "M");
   };
-  const auto fits = nested(5);
-  EXPECT_EQ(fits.limits_hit, 0u);
-  EXPECT_EQ(computed(fits, "depth"), "1");
-  const auto cut = nested(6);
+  static_assert(14 + 14 * 72 <= analysis::limits::max_vba_expr_levels &&
+                14 + 14 * 73 > analysis::limits::max_vba_expr_levels);
+  for (int n : {7, 64, 72}) {
+    const auto fits = nested(n);
+    EXPECT_EQ(fits.limits_hit, 0u) << n;
+    EXPECT_EQ(computed(fits, "depth"), "1") << n;
+  }
+  const auto cut = nested(73);
   EXPECT_EQ(cut.limits_hit, 1u);
   EXPECT_EQ(computed(cut, "depth"), "");  // the cut operand is unknown, left out of the string
   // Work: three pairs of parentheses add six characters to read, six tokens to run and 3 x 14 levels entered, each
   // charged as one unit plus the charge's own.
   EXPECT_EQ(nested(3).work - nested(0).work, 6u + 6u + 2u * 14u * 3u);
+}
+
+// Hostile depth is cut, not followed: 10,000 nested parentheses, call arguments, signs and Nots each return with
+// the cap counted once, and the statement after them still runs.
+TEST(VbaEvalMacro, HostileNestingIsCutAndTheMacroGoesOn) {
+  const std::size_t n = 10000;
+  const std::vector<std::string> deep = {
+      std::string(n, '(') + "1" + std::string(n, ')'),
+      [&] {
+        std::string s;
+        for (std::size_t i = 0; i < n; ++i) s += "Len(";
+        return s + "\"x\"" + std::string(n, ')');
+      }(),
+      [&] {
+        std::string s;
+        for (std::size_t i = 0; i < n; ++i) s += "- ";
+        return s + "1";
+      }(),
+      [&] {
+        std::string s = "(";  // Not is read where level 4 is entered, not in the operand of &
+        for (std::size_t i = 0; i < n; ++i) s += "Not ";
+        return s + "0)";
+      }(),
+  };
+  for (const auto& e : deep) {
+    const auto ev = analysis::evaluate_vba(
+        vb({"Sub T()", ("  r = \"nested=\" & " + e).c_str(), "  s = \"after=\" & Chr(111) & \"k\"", "End Sub"}), "M");
+    EXPECT_EQ(ev.limits_hit, 1u) << e.substr(0, 12);
+    EXPECT_EQ(computed(ev, "nested"), "") << e.substr(0, 12);
+    EXPECT_EQ(computed(ev, "after"), "ok") << e.substr(0, 12);
+  }
+}
+
+// A called Function's body counts its depth from zero again, so the stack holds max_call_depth chained Functions
+// each nested close to the cap: twelve of them, 70 parentheses each, compute their value.
+TEST(VbaEvalMacro, DeepNestingAcrossChainedFunctions) {
+  std::string src;
+  const std::string open(70, '('), close(70, ')');
+  for (int k = 1; k <= 11; ++k)
+    src += "Function F" + std::to_string(k) + "()\r\n  F" + std::to_string(k) + " = " + open + "F" +
+           std::to_string(k + 1) + "() & \"" + std::to_string(k % 10) + "\"" + close + "\r\nEnd Function\r\n";
+  src += "Function F12()\r\n  F12 = " + open + "\"chain=\"" + close + "\r\nEnd Function\r\n";
+  src += "Sub T()\r\n  r = F1()\r\nEnd Sub\r\n";
+  const auto ev = analysis::evaluate_vba(src, "M");
+  EXPECT_EQ(ev.limits_hit, 0u);
+  // F11 appends 1, F10 0, F9 9 ... F1 1 to F12's "chain=".
+  EXPECT_TRUE(std::any_of(ev.strings.begin(), ev.strings.end(),
+                          [](const auto& s) { return s.value == "chain=10987654321"; }));
 }
 
 }  // namespace

@@ -39,6 +39,11 @@ namespace mamori::analysis {
 namespace limits {
 // Nesting of one expression (parentheses, calls, operators). Real macros nest a few tens deep.
 inline constexpr std::uint32_t max_expr_depth = 96;
+// The VBA evaluator's cap on precedence levels entered at once in one expression. Each nesting (parentheses, a
+// call's arguments) enters all fourteen levels again, so this lets 64 nested parentheses through with room for the
+// operators around them (1,024 / 14 = 73), and cuts hostile depth (thousands of parentheses) while the C++ stack
+// holds a few hundred frames. A called Function's body counts from zero again, under max_call_depth.
+inline constexpr std::uint32_t max_vba_expr_levels = 1024;
 // A user Function called from another: droppers chain a handful; recursion is cut here.
 inline constexpr std::uint32_t max_call_depth = 12;
 // Longest string value the evaluator builds. Encoded PowerShell commands run to tens of KiB.

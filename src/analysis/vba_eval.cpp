@@ -9,7 +9,7 @@
 // Expressions are evaluated while they are parsed (the precedence levels over one statement's tokens, see
 // parse_level); nothing is executed but this arithmetic. Every string computed by an assignment, a call argument or a
 // Function's return is a candidate; candidates are scanned for IOCs and PowerShell at the end. Bounds:
-// limits::max_expr_depth, max_call_depth, max_string, max_array, max_statements, max_loop_iterations and the overall
+// limits::max_vba_expr_levels, max_call_depth, max_string, max_array, max_statements, max_loop_iterations and the overall
 // max_work.
 #include <algorithm>
 #include <climits>
@@ -1062,17 +1062,18 @@ class Evaluator {
   }
 
   // Levels, loosest first: 0 Imp/Eqv, 1 Xor, 2 Or, 3 And, 4 Not, 5 comparisons, 6 &, 7 + -, 8 Mod, 9 \, 10 * /,
-  // 11 unary -, 12 ^, 13 postfix. Binary operators of one level associate to the left, except ^, whose right operand
-  // is read from level 11 (so a ^ -b works, and a ^ b ^ c is a ^ (b ^ c)). Not is read only where level 4 is
-  // entered ("a And Not b", not "a = Not b"), a sign only where level 11 is.
+  // 11 unary -, 12 ^, 13 postfix. Binary operators of every level associate to the left, ^ too (a ^ b ^ c is
+  // (a ^ b) ^ c, as VBA computes it). The right operand of ^ is read from level 11 so that a ^ -b works, but that
+  // read leaves the next ^ to the loop on the left (pow_operand). Not is read only where level 4 is entered
+  // ("a And Not b", not "a = Not b"), a sign only where level 11 is.
   //
   // This is the recursive descent over those levels made into one loop. Each level entered costs what a recursive
-  // call cost before: one step of depth_ and one unit of work, checked against limits::max_expr_depth and the work
+  // call cost before: one step of depth_ and one unit of work, checked against limits::max_vba_expr_levels and the work
   // budget level by level, so where an expression is cut, and the work charged, are as they were. Levels are
   // entered in runs up to the next one that looks at the token (4, 11, the primary) and kept on frames_ as runs, so
   // an operand costs a few steps instead of thirteen calls that each looked at the next token. Only an operator's
   // right operand recurses.
-  Value parse_level(Cursor& c, Frame& f, int level) {
+  Value parse_level(Cursor& c, Frame& f, int level, bool pow_operand = false) {
     if (abort_) return Value::unknown();
     const std::size_t base = frames_.size();
     // Plain levels a..b entered: extend the run on top (this call's own, not the caller's) or start one.
@@ -1091,7 +1092,7 @@ class Evaluator {
       if (!enter_levels(static_cast<std::uint32_t>(k))) {
         // A cap is reached in this run: enter one level at a time to stop where the recursion stopped.
         int entered = 0;
-        while (entered < k && ++depth_ <= limits::max_expr_depth && charge(1)) ++entered;
+        while (entered < k && ++depth_ <= limits::max_vba_expr_levels && charge(1)) ++entered;
         if (entered < k) {
           ++limits_hit_;  // abort_ is false on the way down: nothing but this sets it before the primary
           abort_ = true;
@@ -1141,11 +1142,11 @@ class Evaluator {
       // A run of plain levels, innermost (last) first: the operator's own level takes it; the levels above it are
       // left as their returns left them. After a right operand the next operator is never of a level above.
       int top = fr.last;
-      while (!abort_ && ol >= fr.first && ol <= top) {
+      while (!abort_ && ol >= fr.first && ol <= top && !(pow_operand && ol == 12)) {
         depth_ -= static_cast<std::uint32_t>(top - ol);
         top = ol;
         c.i++;
-        Value rhs = parse_level(c, f, ol == 12 ? 11 : ol + 1);
+        Value rhs = ol == 12 ? parse_level(c, f, 11, true) : parse_level(c, f, ol + 1);
         v = binary(o, std::move(v), rhs);
         o = c.peek().bop;
         ol = binary_level(o);
@@ -1159,7 +1160,7 @@ class Evaluator {
   // Enters k levels at once when neither the depth cap nor the work budget can be reached on the way: the same
   // depth and work as k level entries of one unit each (charge adds the unit and one).
   bool enter_levels(std::uint32_t k) {
-    if (depth_ + k > limits::max_expr_depth || work_ > limits::max_work || (limits::max_work - work_) / 2 < k)
+    if (depth_ + k > limits::max_vba_expr_levels || work_ > limits::max_work || (limits::max_work - work_) / 2 < k)
       return false;
     depth_ += k;
     work_ += 2 * static_cast<std::uint64_t>(k);
@@ -1847,7 +1848,7 @@ class Evaluator {
   std::uint32_t depth_ = 0;
   bool abort_ = false;
   bool budget_reported_ = false;
-  std::vector<LevelFrame> frames_;  // parse_level's levels entered, at most limits::max_expr_depth
+  std::vector<LevelFrame> frames_;  // parse_level's levels entered, at most limits::max_vba_expr_levels
 };
 
 bool find_same(const std::vector<engine::Ioc>& iocs, const engine::Ioc& i) {
