@@ -1,5 +1,7 @@
 #include "features/pe_features.hpp"
 
+#include "features/pe_internal.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
@@ -455,6 +457,19 @@ void anomaly_group(Emitter& e, const pe::PeFile& pe) {
   e.add("count", static_cast<double>(counted));
 }
 
+}  // namespace
+
+std::uint32_t detail::fnv_lower(std::string_view s, std::uint32_t h) { return fnv(s, h); }
+std::size_t detail::api_group_count() { return api_groups().size(); }
+const char* detail::api_group_name(std::size_t g) { return api_groups()[g].name; }
+bool detail::api_group_matches(std::size_t g, std::string_view function) {
+  for (const char* p : api_groups()[g].prefixes)
+    if (has_prefix(function, p)) return true;
+  return false;
+}
+
+namespace {
+
 void emit_all(Emitter& e, const pe::PeFile& pe, const ByteStats& b) {
   byte_groups(e, b);
   general_and_header(e, pe);
@@ -466,6 +481,7 @@ void emit_all(Emitter& e, const pe::PeFile& pe, const ByteStats& b) {
   resource_group(e, pe);
   misc_group(e, pe);
   anomaly_group(e, pe);
+  detail::emit_dotnet(e, pe);
 }
 
 Schema build_schema() {

@@ -15,7 +15,7 @@
 
 namespace mamori::features {
 
-inline constexpr int kPeSchemaVersion = 1;
+inline constexpr int kPeSchemaVersion = 2;  // 2: the "dotnet" group (CLI metadata)
 /// Bump when a parser or extractor fix changes the values (not the layout) of vectors, so that cached training
 /// vectors are recomputed. Models need no retraining check for this; the layout is what they depend on.
 inline constexpr int kExtractorRevision = 2;
