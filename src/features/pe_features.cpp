@@ -558,7 +558,13 @@ PeSample featurize_pe(ByteView bytes, std::uint64_t collapsed_tail) {
   if (collapsed_tail > 0) restore_collapsed_tail(bytes, collapsed_tail, s, stats, ranges);
   for (std::size_t i = 0; i < ranges.size(); ++i) s.pe.set_entropy(s.pe.entropy_ranges[i], ranges[i].entropy);
   extract_pe(s.pe, stats, s.x);
+  s.file_size = stats.file_size;
+  s.padding_bytes = stats.padding_bytes;
   return s;
+}
+
+bool binary_padding(const PeSample& s) {
+  return s.padding_bytes >= kBinaryPaddingMinBytes && s.padding_bytes * 2 >= s.file_size;
 }
 
 }  // namespace mamori::features

@@ -40,7 +40,18 @@ struct PeSample {
   /// Set when pe::parse could not read the headers (e.g. cut off inside the COFF header); the vector is then built
   /// from the byte groups alone, and the header groups describe an empty image.
   std::optional<Error> header_error;
+  /// The whole file's size and how much of it is runs of one byte value (ByteStats), archive-collapsed padding
+  /// included: what binary_padding() judges.
+  std::uint64_t file_size = 0;
+  std::uint64_t padding_bytes = 0;
 };
+
+/// Binary padding (ATT&CK T1027.001): at least kBinaryPaddingMinBytes of the file, and at least half of it, are runs of
+/// one byte value. Loaders are inflated this way to pass scanners' and sandboxes' size caps; benign executables pad
+/// sections and alignment, but in the corpus none is mostly padding past a megabyte (docs/MEASUREMENTS.md, "Binary
+/// padding rule"). The model has seen only a handful of such files, so the engine backs its score with this rule.
+inline constexpr std::uint64_t kBinaryPaddingMinBytes = std::uint64_t{1} << 20;
+bool binary_padding(const PeSample& s);
 
 /// Parses and featurises a PE file. Call only on bytes that detect_type() classified as PE.
 /// `collapsed_tail`: padding bytes that an archive reader dropped from the end of this file (it keeps a run of at

@@ -33,6 +33,15 @@ void pe(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   } else {
     r.verdict = Verdict::clean;
   }
+  // A file that is mostly padding was inflated on purpose (features::binary_padding). That raises a score the model
+  // already finds suspicious to malicious, and stands on its own as suspicious.
+  if (features::binary_padding(sample)) {
+    r.context.emplace_back("rule", "binary-padding");
+    if (*score >= m->suspicious_threshold())
+      raise_verdict(r, Verdict::malicious, "Mamori.PE.Malicious");
+    else if (opt.alert_suspicious)
+      raise_verdict(r, Verdict::suspicious, "Mamori.PE.Padded");
+  }
   if (opt.explain) {
     auto c = m->explain(sample.x, opt.max_reasons);
     if (c.ok()) {
