@@ -478,6 +478,11 @@ TEST(Ole2Codepage, Conversions) {
   EXPECT_EQ(codepage_to_utf8("\xC3\xA9\xC3", 65001), "\xC3\xA9\xEF\xBF\xBD");
   EXPECT_EQ(codepage_to_utf8("\xED\xA0\x80", 65001), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
   EXPECT_EQ(codepage_to_utf8("\x82\xA0", 932), "\x82\xA0");  // unsupported: bytes kept
+  // ASCII runs (copied whole) before, between and after converted bytes, and a text without any.
+  EXPECT_EQ(codepage_to_utf8("Sub A()\x80 x = 1\xE9\xE9 End", 1252), "Sub A()\xE2\x82\xAC x = 1\xC3\xA9\xC3\xA9 End");
+  EXPECT_EQ(codepage_to_utf8("plain ascii", 1251), "plain ascii");
+  EXPECT_EQ(codepage_to_utf8("", 1252), "");
+  EXPECT_EQ(codepage_to_utf8(std::string_view("a\0b\xFF", 4), 28591), std::string("a\0b\xC3\xBF", 5));
 }
 
 }  // namespace

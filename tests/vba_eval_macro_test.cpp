@@ -322,6 +322,30 @@ TEST(VbaEvalMacro, OperatorPrecedenceAndAssociativity) {
   for (const auto& [tag, value] : want) EXPECT_EQ(computed(ev, tag), value) << tag;
 }
 
+// The tokenizer: doubled quotes inside a literal, a literal left open at the end of the line, the two-character
+// operators (<> <= >= =< => :=), type suffixes, and statements split at ':' and joined at " _".
+TEST(VbaEvalMacro, TokensOfOneStatement) {
+  const std::string src = vb({
+      "Function G(Optional n = 1)",
+      "  G = n * 10",
+      "End Function",
+      "Sub T()",
+      "  r1 = \"lex1=\" & \"a\"\"b\" & \"\"\"\"",
+      "  r2 = \"lex2=\" & (3 <> 2) & (2 <= 2) & (3 >= 4) & (2 =< 3) & (3 => 4)",
+      "  r3 = \"lex3=\" & G(n:=4) & Chr$(65) & &H41& & 1.5E+1",
+      "  a = \"lex4=\" : b = a & \"x\" & _",
+      "      \"y\" : r4 = b",
+      "  r5 = \"lex5=\" & \"open",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "M");
+  EXPECT_EQ(computed(ev, "lex1"), "a\"b\"");
+  EXPECT_EQ(computed(ev, "lex2"), "-1-10-10");
+  EXPECT_EQ(computed(ev, "lex3"), "40A6515");
+  EXPECT_EQ(computed(ev, "lex4"), "xy");
+  EXPECT_EQ(computed(ev, "lex5"), "open");
+}
+
 // Every nesting (parentheses, a call's arguments) enters all fourteen precedence levels again, and each level entered
 // counts against limits::max_vba_expr_levels (1,024): inside an assignment's `&` the innermost primary of n nested
 // parentheses sits 14 + 14 n levels deep, so 72 fit and 73 do not. The evaluator must keep this accounting when its

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -177,23 +178,36 @@ BinOp classify_operator(const Tk& t) {
     return BinOp::none;
   }
   if (t.k != Tk::id || o.size() < 2 || o.size() > 4) return BinOp::none;
-  if (iequals(o, "imp")) return BinOp::imp;
-  if (iequals(o, "eqv")) return BinOp::eqv;
-  if (iequals(o, "xor")) return BinOp::xor_;
-  if (iequals(o, "or")) return BinOp::or_;
-  if (iequals(o, "and")) return BinOp::and_;
-  if (iequals(o, "like")) return BinOp::like;
-  if (iequals(o, "is")) return BinOp::is;
-  if (iequals(o, "mod")) return BinOp::mod;
+  // Every identifier of two to four letters comes here: lower-cased once, then compared by length.
+  char b[4];
+  for (std::size_t i = 0; i < o.size(); ++i) b[i] = lower(o[i]);
+  const std::string_view w(b, o.size());
+  switch (w.size()) {
+    case 2:
+      if (w == "or") return BinOp::or_;
+      if (w == "is") return BinOp::is;
+      break;
+    case 3:
+      if (w == "imp") return BinOp::imp;
+      if (w == "eqv") return BinOp::eqv;
+      if (w == "xor") return BinOp::xor_;
+      if (w == "and") return BinOp::and_;
+      if (w == "mod") return BinOp::mod;
+      break;
+    default:
+      if (w == "like") return BinOp::like;
+      break;
+  }
   return BinOp::none;
 }
 
 bool id_start(char c) { return is_alpha(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
 bool id_char(char c) { return is_alnum(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
 
-// Tokenizes one statement (comments already removed). Returns the tokens followed by one eol.
-std::vector<Tk> lex(std::string_view s) {
-  std::vector<Tk> out;
+// Tokenizes one statement (comments already removed) into `out` (cleared first): the tokens followed by one eol.
+// The caller keeps `out` from statement to statement, so its storage is reused instead of grown token by token.
+void lex(std::string_view s, std::vector<Tk>& out) {
+  out.clear();
   std::size_t i = 0;
   while (i < s.size()) {
     const char c = s[i];
@@ -202,20 +216,23 @@ std::vector<Tk> lex(std::string_view s) {
       continue;
     }
     if (c == '"') {
+      // Runs between quotes are appended whole; "" inside is one quote.
       std::string v;
       std::size_t j = i + 1;
       while (j < s.size()) {
-        if (s[j] == '"') {
-          if (j + 1 < s.size() && s[j + 1] == '"') {
-            v.push_back('"');
-            j += 2;
-            continue;
-          }
-          break;
+        const std::size_t q = s.find('"', j);
+        const std::size_t end = q == std::string_view::npos ? s.size() : q;
+        v.append(s.data() + j, end - j);
+        j = end;
+        if (q == std::string_view::npos) break;
+        if (j + 1 < s.size() && s[j + 1] == '"') {
+          v.push_back('"');
+          j += 2;
+          continue;
         }
-        v.push_back(s[j++]);
+        break;
       }
-      out.push_back({Tk::str, std::move(v), 0});
+      out.emplace_back(Tk::str, std::move(v), 0);
       i = j + 1;
       continue;
     }
@@ -237,7 +254,7 @@ std::vector<Tk> lex(std::string_view s) {
         // &HFFFF is the Integer -1 unless it carries the Long suffix; &HFFFFFFFF is the Long -1.
         if (hex && !is_long && j - i <= 6 && v >= 32768 && v <= 65535) v -= 65536;
         else if (hex && v >= 2147483648.0 && v <= 4294967295.0) v -= 4294967296.0;
-        out.push_back({Tk::num, std::string(s.substr(i, j - i)), v});
+        out.emplace_back(Tk::num, std::string(s.substr(i, j - i)), v);
         i = j;
         continue;
       }
@@ -254,9 +271,10 @@ std::vector<Tk> lex(std::string_view s) {
         j += 2;
         while (j < s.size() && is_digit(s[j])) ++j;
       }
-      const std::string lit(s.substr(i, j - i));
+      std::string lit(s.substr(i, j - i));
       if (j < s.size() && (s[j] == '#' || s[j] == '!' || s[j] == '@' || s[j] == '%' || s[j] == '&' || s[j] == '^')) ++j;
-      out.push_back({Tk::num, lit, std::strtod(lit.c_str(), nullptr)});
+      const double value = std::strtod(lit.c_str(), nullptr);
+      out.emplace_back(Tk::num, std::move(lit), value);
       i = j;
       continue;
     }
@@ -264,29 +282,30 @@ std::vector<Tk> lex(std::string_view s) {
       std::size_t j = i;
       while (j < s.size() && id_char(s[j])) ++j;
       if (j < s.size() && (s[j] == '$' || s[j] == '%')) ++j;
-      out.push_back({Tk::id, std::string(s.substr(i, j - i)), 0});
+      out.emplace_back(Tk::id, std::string(s.substr(i, j - i)), 0);
       i = j;
       continue;
     }
     if (c == '[') {  // [bracketed identifier]
       const std::size_t j = s.find(']', i + 1);
       if (j != std::string_view::npos && j - i < 256) {
-        out.push_back({Tk::id, std::string(s.substr(i + 1, j - i - 1)), 0});
+        out.emplace_back(Tk::id, std::string(s.substr(i + 1, j - i - 1)), 0);
         i = j + 1;
         continue;
       }
     }
-    std::string op(1, c);
+    std::size_t len = 1;  // <> <= >= := =< => are one operator
     if (i + 1 < s.size()) {
-      const std::string two(s.substr(i, 2));
-      if (two == "<>" || two == "<=" || two == ">=" || two == ":=" || two == "=<" || two == "=>") op = two;
+      const char d = s[i + 1];
+      if ((c == '<' && (d == '>' || d == '=')) || (c == '>' && d == '=') || (c == ':' && d == '=') ||
+          (c == '=' && (d == '<' || d == '>')))
+        len = 2;
     }
-    out.push_back({Tk::op, op, 0});
-    i += op.size();
+    out.emplace_back(Tk::op, std::string(s.substr(i, len)), 0);
+    i += len;
   }
-  out.push_back({Tk::eol, {}, 0});
+  out.emplace_back(Tk::eol, std::string(), 0);
   for (auto& t : out) t.bop = classify_operator(t);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -362,13 +381,15 @@ void for_each_statement(std::string_view src, F&& fn) {
       cont = true;
       trimmed = {};
     }
-    logical.append(trimmed);
+    // A line that neither continues nor is continued is read where it lies, without a copy.
+    const bool whole = logical.empty() && !cont;
+    if (!whole) logical.append(trimmed);
     if (cont && logical.size() < limits::max_string) {
       logical.push_back(' ');
       continue;
     }
     // Remove the comment and split at ':' outside strings.
-    std::string_view l = logical;
+    std::string_view l = whole ? trimmed : std::string_view(logical);
     std::size_t start = 0;
     bool in_str = false;
     std::size_t k = 0;
@@ -428,8 +449,10 @@ class Evaluator {
     std::size_t cur = npos;
     for_each_statement(source, [&](std::string_view text, std::uint32_t line) {
       if (!charge(text.size())) return;
-      Stmt st{lex(text), line};
-      if (st.toks.size() <= 1) return;
+      lex(text, scratch_);
+      if (scratch_.size() <= 1) return;
+      // The statement keeps exactly its tokens: one allocation, each token moved once.
+      Stmt st{std::vector<Tk>(std::make_move_iterator(scratch_.begin()), std::make_move_iterator(scratch_.end())), line};
       // Literals are candidates wherever they appear (a statement the evaluator cannot follow still shows them).
       for (const auto& t : st.toks)
         if (t.k == Tk::str && t.t.size() >= 8 && literal_set_.size() < kMaxCandidates && literal_set_.insert(t.t).second)
@@ -1838,6 +1861,7 @@ class Evaluator {
   std::unordered_map<std::string, std::size_t> proc_index_;
   std::unordered_map<std::string, Value> globals_;
   std::vector<Candidate> cands_, literals_;
+  std::vector<Tk> scratch_;  // add_module's statement tokens before they are moved into the statement
   std::unordered_map<std::string, std::size_t> slot_cand_;
   std::unordered_set<std::string> seen_, literal_set_;
   std::set<std::pair<std::string, std::string>> replaces_;

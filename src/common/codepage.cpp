@@ -90,12 +90,14 @@ std::string codepage_to_utf8(std::string_view bytes, std::uint32_t code_page) {
   if (code_page == 65001) return sanitize_utf8(bytes);
   std::string out;
   out.reserve(bytes.size() + bytes.size() / 8);
-  for (char ch : bytes) {
-    const auto b = static_cast<unsigned char>(ch);
-    if (b < 0x80) {
-      out.push_back(ch);
-      continue;
-    }
+  // Runs of ASCII (nearly all of a macro's source) are copied whole; only the bytes above 0x7F are converted.
+  for (std::size_t i = 0; i < bytes.size();) {
+    std::size_t j = i;
+    while (j < bytes.size() && static_cast<unsigned char>(bytes[j]) < 0x80) ++j;
+    out.append(bytes.data() + i, j - i);
+    if (j == bytes.size()) break;
+    const auto b = static_cast<unsigned char>(bytes[j]);
+    i = j + 1;
     std::uint32_t cp = b;
     switch (code_page) {
       case 20127: cp = 0xFFFD; break;
