@@ -38,8 +38,13 @@ inline bool iequals(std::string_view a, std::string_view b) {
 }
 inline std::size_t ifind(std::string_view hay, std::string_view needle, std::size_t from = 0) {
   if (needle.empty()) return from <= hay.size() ? from : std::string_view::npos;
-  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i)
+  // Candidates are strings of up to a MiB searched for several words each: the whole comparison is made only where
+  // the first character stands, in either case.
+  const char first = lower(needle[0]), first_up = upper(first);
+  for (std::size_t i = from; i + needle.size() <= hay.size(); ++i) {
+    if (hay[i] != first && hay[i] != first_up) continue;
     if (iequals(hay.substr(i, needle.size()), needle)) return i;
+  }
   return std::string_view::npos;
 }
 

@@ -943,13 +943,20 @@ class Evaluator {
     for (std::size_t k = c.i; k < t.size(); ++k)
       if (kw(t[k], "Else")) { else_at = k; break; }
     const auto n = cond.known() ? as_number(cond) : std::nullopt;
+    // A part is made a statement of its own the first time it runs and kept (keyed by its first token, which lies
+    // in a statement that outlives the run): an If inside a loop or a called Function runs again and again.
     auto run_part = [&](std::size_t a, std::size_t b) {
       if (a >= b) return;
-      Stmt part;
-      part.line = f.line;
-      part.toks.assign(t.begin() + static_cast<std::ptrdiff_t>(a), t.begin() + static_cast<std::ptrdiff_t>(b));
-      part.toks.push_back({Tk::eol, {}, 0});
-      exec_simple(part, f);
+      auto it = inline_parts_.find(&t[a]);
+      if (it == inline_parts_.end()) {
+        Stmt part;
+        part.line = f.line;
+        part.toks.reserve(b - a + 1);
+        part.toks.assign(t.begin() + static_cast<std::ptrdiff_t>(a), t.begin() + static_cast<std::ptrdiff_t>(b));
+        part.toks.emplace_back(Tk::eol, std::string(), 0);
+        it = inline_parts_.emplace(&t[a], std::move(part)).first;
+      }
+      exec_simple(it->second, f);
     };
     if (!n || *n != 0) run_part(c.i, else_at);
     if (else_at + 1 < t.size() && (!n || *n == 0)) run_part(else_at + 1, t.size() - 1);
@@ -1862,6 +1869,9 @@ class Evaluator {
   std::unordered_map<std::string, Value> globals_;
   std::vector<Candidate> cands_, literals_;
   std::vector<Tk> scratch_;  // add_module's statement tokens before they are moved into the statement
+  // exec_inline_if's parts by their first token. Nodes do not move when the table grows, so a part running (and
+  // adding parts of an If nested in it) stays where it is.
+  std::unordered_map<const Tk*, Stmt> inline_parts_;
   std::unordered_map<std::string, std::size_t> slot_cand_;
   std::unordered_set<std::string> seen_, literal_set_;
   std::set<std::pair<std::string, std::string>> replaces_;

@@ -643,13 +643,19 @@ class Parser {
   std::uint64_t total_text_ = 0;
 };
 
+// `needle` is lower-case ASCII. Every string of a workbook is searched for a dozen needles: a position is compared
+// only where the needle's first character stands, in either case, and case is folded for ASCII only (no bytes above
+// 0x7F ever equal an ASCII needle character, whatever the locale).
 bool icontains(std::string_view hay, std::string_view needle) {
   if (needle.size() > hay.size()) return false;
+  if (needle.empty()) return true;
+  auto fold = [](char ch) { return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch; };
+  const char first = needle[0];
+  const char first_up = first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
   for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    std::size_t k = 0;
-    while (k < needle.size() &&
-           std::tolower(static_cast<unsigned char>(hay[i + k])) == static_cast<unsigned char>(needle[k]))
-      ++k;
+    if (hay[i] != first && hay[i] != first_up) continue;
+    std::size_t k = 1;
+    while (k < needle.size() && fold(hay[i + k]) == needle[k]) ++k;
     if (k == needle.size()) return true;
   }
   return false;
