@@ -61,6 +61,37 @@ TEST(OfficeRules, LocalShareAndMicrosoftTemplatesAreNotTheRule) {
   EXPECT_EQ(features::office_rule(lookalike.x), "remote-template");
 }
 
+// A docx whose `rels_part` holds one external relationship of `type` (oleObject, frame, subDocument) to `target`.
+std::vector<std::uint8_t> docx_with_external(const std::string& rels_part, const std::string& type,
+                                             const std::string& target) {
+  const std::string rels =
+      "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+      "<Relationship Id=\"rId9\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/" + type +
+      "\" Target=\"" + target + "\" TargetMode=\"External\"/></Relationships>";
+  return make_zip({{"[Content_Types].xml", blob(kWordContentTypes)},
+                   {"word/document.xml", blob("<w:document xmlns:w=\"w\"><w:body><w:p/></w:body></w:document>")},
+                   {rels_part, blob(rels)}});
+}
+
+TEST(OfficeRules, ObjectOrFrameLinkedToAWebHost) {
+  const auto ole = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "http://198.51.100.9/jsp/order.doc"));
+  EXPECT_EQ(feature(ole, "active.external_object_untrusted"), 1.0f);
+  EXPECT_EQ(features::office_rule(ole.x), "remote-object-link");
+  const auto frame = featurize(docx_with_external("word/_rels/webSettings.xml.rels", "frame", "https://cdn.example.test/nd.dot"));
+  EXPECT_EQ(features::office_rule(frame.x), "remote-object-link");
+}
+
+// A chart or workbook linked from a file server, a Microsoft host, or a plain hyperlink: not the rule.
+TEST(OfficeRules, ObjectLinkedFromAShareOrMicrosoftIsNotTheRule) {
+  const auto share = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "file://fileserver/finance/q3.xlsx"));
+  EXPECT_EQ(feature(share, "active.external_object_untrusted"), 1.0f);  // counted for the model
+  EXPECT_EQ(features::office_rule(share.x), "");
+  const auto ms = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "https://templates.office.com/a.xlsx"));
+  EXPECT_EQ(features::office_rule(ms.x), "");
+  const auto link = featurize(docx_with_external("word/_rels/document.xml.rels", "hyperlink", "http://198.51.100.9/a.doc"));
+  EXPECT_EQ(features::office_rule(link.x), "");
+}
+
 // An XLSM whose macro sheet decodes its formulas from CHAR() at run time: no EXEC in the file, only FORMULA()
 // writing text built from characters and a GOTO to it.
 std::vector<std::uint8_t> xlsm_decoder(bool auto_open) {

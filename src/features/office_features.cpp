@@ -484,6 +484,8 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t go_to = index_of("xlm.goto"), run = index_of("xlm.run");
   static const std::size_t xlm_url = index_of("xlm.url_strings");
   static const std::size_t template_web = index_of("active.remote_template_web");
+  static const std::size_t object_untrusted = index_of("active.external_object_untrusted");
+  static const std::size_t ext_unc = index_of("ooxml.external_unc_or_file");
   static const std::size_t equation = index_of("active.rtf_equation_autoload");
   static const std::size_t moniker = index_of("active.rtf_link_moniker");
   static const std::size_t update_bad = index_of("active.rtf_update_malformed");
@@ -513,6 +515,11 @@ std::string office_rule(const std::vector<float>& x) {
     return "xlm-auto-exec";
   // Template injection: the document fetches its attachedTemplate from a web host that is not Microsoft's.
   if (x[template_web] > 0) return "remote-template";
+  // The same fetch on open through an OLE object, a frame (webSettings) or a subdocument linked to such a host:
+  // external OLE links to an RTF or .doc (the CVE-2017-0199 family) and frameset template injection. Links to a
+  // share are ordinary in offices (a chart linked from a file server), so a share or file target anywhere in the
+  // package keeps the rule off; the untrusted link is then a web one.
+  if (x[object_untrusted] > 0 && !(x[ext_unc] > 0)) return "remote-object-link";
   // RTF objects built to exploit: Equation Editor loaded without a click, an OLE2Link / URL moniker that is
   // updated on open, or an auto-updated object whose data is not even OLE1.
   if (x[equation] > 0 || (x[moniker] > 0 && x[objupdate] + x[autolink] > 0) || x[update_bad] > 0)

@@ -103,7 +103,9 @@ bool office_baseline_rule(const std::vector<float>& x);
 /// The deterministic rules combined with the model (a document a rule names is malicious whatever its score):
 /// "macro-replication" (macros that copy themselves and disable macro-virus protection or write into
 /// XLSTART/Normal.dot), "xlm-auto-exec" (an auto-open Excel 4 macro sheet calling EXEC/CALL/REGISTER or decoding
-/// formulas from CHAR()), "remote-template" (attachedTemplate on a non-Microsoft web host), "rtf-exploit-object"
+/// formulas from CHAR()), "remote-template" (attachedTemplate on a non-Microsoft web host), "remote-object-link"
+/// (an OLE object, frame or subdocument linked to such a host, and no share or file link in the package),
+/// "rtf-exploit-object"
 /// (Equation Editor / OLE2Link / malformed objects loaded on open) and "packaged-executable" (a PE inside an RTF
 /// object or a PDF embedded file) and "pdf-auto-launch" (/OpenAction or /AA with /Launch). Empty when none applies.
 std::string office_rule(const std::vector<float>& x);
