@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "analysis/iocs.hpp"
 #include "engine/scanner.hpp"
 #include "features/office_features.hpp"
+#include "features/office_internal.hpp"
 #include "formats/ole2/ole2.hpp"
 #include "support/cfb_builder.hpp"
 #include "support/office_sample.hpp"
@@ -496,7 +498,45 @@ TEST(OfficeFeatures, AgilePackagesOpenWithEveryHash) {
     s = featurize(doc);
     EXPECT_FALSE(s.decrypted);
     EXPECT_TRUE(s.decrypted_package.empty());
+    // The password that opens it in the second batch of eight, after fourteen that do not.
+    opt.passwords.clear();
+    for (int i = 0; i < 14; ++i) opt.passwords.push_back("no" + std::to_string(i));
+    opt.passwords.push_back("s3cret");
+    s = features::featurize_office(ByteView(doc.data(), doc.size()), opt);
+    ASSERT_TRUE(s.decrypted);
+    EXPECT_EQ(s.password, "s3cret");
+    EXPECT_EQ(s.decrypted_package, inner);
   }
+}
+
+// The SHA-512 spin loops of several passwords at once (eight per AVX-512 register where the processor has it, one
+// after another where not) against the derivation written out with plain EVP: spin counts 0 to 1,000, one to
+// seventeen passwords (a second and third batch), passwords of different lengths and a non-ASCII one.
+TEST(OfficeFeatures, Sha512SpinsOfSeveralPasswordsAtOnceMatchOneByOne) {
+  namespace office = mamori::features::office;
+  std::vector<std::string> pool;
+  for (int i = 0; i < 17; ++i) pool.push_back(std::string(static_cast<std::size_t>(i % 5 + 1), static_cast<char>('a' + i)) + std::to_string(i));
+  pkgcrypt::Bytes salt;
+  for (int i = 0; i < 16; ++i) salt.push_back(static_cast<std::uint8_t>(i * 29 + 7));
+  for (std::uint32_t spins : {0u, 1u, 2u, 77u, 1000u}) {
+    for (std::size_t n : {1u, 2u, 7u, 8u, 9u, 17u}) {
+      std::vector<std::string_view> pws(pool.begin(), pool.begin() + static_cast<std::ptrdiff_t>(n));
+      for (bool lanes : {true, false}) {
+        const auto got = office::spun_sha512_hashes(salt, spins, pws, lanes);
+        ASSERT_EQ(got.size(), n);
+        for (std::size_t k = 0; k < n; ++k)
+          EXPECT_EQ(got[k], pkgcrypt::spun(EVP_sha512(), salt, pws[k], spins)) << spins << " " << n << " " << k << " " << lanes;
+      }
+    }
+  }
+  // UTF-16LE of a non-ASCII password (as the package's own derivation encodes it).
+  const std::vector<std::string_view> pws = {"caf\xC3\xA9", "x"};
+  const auto got = office::spun_sha512_hashes(salt, 50, pws, true);
+  pkgcrypt::Bytes pw = {'c', 0, 'a', 0, 'f', 0, 0xE9, 0};
+  pkgcrypt::Bytes h = pkgcrypt::md_of(EVP_sha512(), pkgcrypt::cat(salt, pw));
+  for (std::uint32_t i = 0; i < 50; ++i) h = pkgcrypt::md_of(EVP_sha512(), pkgcrypt::cat(pkgcrypt::le32(i), h));
+  EXPECT_EQ(got[0], h);
+  if (!office::spin_lanes_available()) std::cout << "[ NOTE ] no AVX-512 here: only the one-by-one path ran\n";
 }
 
 TEST(OfficeFeatures, StandardPackageOpensWithTheDefaultOrAGivenPassword) {

@@ -182,6 +182,12 @@ void analyze_pdf(ByteView bytes, Acc& a);
 const std::vector<const char*>& pdf_keywords();
 /// Encrypted OOXML inside OLE2 ([MS-OFFCRYPTO]): classifies EncryptionInfo and, for Standard AES encryption, tries the
 /// default password. Returns the decrypted package when that works.
+// SHA-512 spun hashes ([MS-OFFCRYPTO] 2.3.4.11: H0 = H(salt + password), `spins` rounds of H(iterator + H)) of
+// several passwords over one salt, in order; `allow_lanes` lets eight run at once where the processor can.
+bool spin_lanes_available();  // eight SHA-512 spin loops at once (AVX-512 on this processor)
+std::vector<std::vector<std::uint8_t>> spun_sha512_hashes(const std::vector<std::uint8_t>& salt, std::uint32_t spins,
+                                                          const std::vector<std::string_view>& passwords,
+                                                          bool allow_lanes);
 bool decrypt_encrypted_package(ByteView encryption_info, ByteView encrypted_package, Acc& a,
                                std::vector<std::uint8_t>& package);
 
