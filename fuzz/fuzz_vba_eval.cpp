@@ -1,14 +1,16 @@
-// libFuzzer target for the analysis layer over arbitrary text: the VBA evaluator (as a module source), the XLM
-// evaluator (each line a formula of one macro sheet column), the PowerShell decoder and the IOC recognisers.
+// libFuzzer target for the analysis layer over arbitrary text: the VBA evaluator (as a module source), the chain
+// analysis of the document features (the same text read as a procedure graph, with the evaluator's strings), the
+// XLM evaluator (each line a formula of one macro sheet column), the PowerShell decoder and the IOC recognisers.
 //
 // Checks: IOC lists stay within limits::max_iocs with a type and a value each, the evaluator's work stays within
 // its budget (plus one string's worth of slack), decoding stops at limits::max_ps_layers, and no layer exceeds the
-// string and inflate caps.
+// string and inflate caps; the chain flags stay 0/1 and the triggers within features::office::chain_limits.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "analysis/iocs.hpp"
+#include "features/office_internal.hpp"
 #include "formats/xls/xls.hpp"
 #include "check.hpp"
 
@@ -34,6 +36,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_iocs(ev.iocs);
   check(ev.work <= analysis::limits::max_work + analysis::limits::max_string + 1024);
   check(ev.strings.size() <= analysis::limits::max_decoded_strings + analysis::limits::max_ps_layers);
+
+  namespace office = mamori::features::office;
+  office::ChainStats cs;
+  office::analyze_chain({office::ChainModule{"Module1", text}}, &ev, cs);
+  check(cs.triggers <= static_cast<double>(office::chain_limits::max_triggers));
+  check(cs.max_depth <= static_cast<double>(office::chain_limits::max_call_depth));
+  for (double flag : {cs.trigger_download, cs.trigger_execute, cs.trigger_download_execute, cs.trigger_write_execute,
+                      cs.trigger_executable_string, cs.trigger_object_by_expression, cs.trigger_remote_executable})
+    check(flag == 0 || flag == 1);
+  check(cs.trigger_download_execute <= cs.trigger_download && cs.trigger_download_execute <= cs.trigger_execute);
 
   const auto layers = analysis::decode_powershell(text);
   check(layers.size() <= analysis::limits::max_ps_layers);

@@ -48,7 +48,9 @@ TEST(OfficeBehaviour, EvaluatorSeesThroughConcatenation) {
   EXPECT_GE(feature(s, "behaviour.decoded_strings"), 1.0f);
   EXPECT_EQ(feature(s, "behaviour.autoexec_download_execute"), 1.0f);
   EXPECT_EQ(feature(s, "behaviour.replication"), 0.0f);
-  EXPECT_EQ(features::office_rule(s.x), "");  // droppers are the model's job, not a rule's
+  // AutoOpen builds a URL naming an executable and runs a command through WScript.Shell: a loader (schema v5).
+  EXPECT_EQ(feature(s, "chain.trigger_download_execute"), 1.0f);
+  EXPECT_EQ(features::office_rule(s.x), "macro-loader");
 }
 
 TEST(OfficeBehaviour, MacroVirusReplicationAndStealth) {

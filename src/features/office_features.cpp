@@ -390,6 +390,27 @@ void emit_all(Emitter& e, const Acc& a) {
   double kinds = 0;
   for (double n_lines : spread) kinds += n_lines > 0 ? 1 : 0;
   e.add("kinds", kinds);
+
+  e.group("chain", "The auto-exec -> download/execute chain read as the VBA project's procedure graph (schema v5): "
+                   "triggers are entry points Office runs with no click (AutoOpen, Document_Open, Workbook_Open, "
+                   "Auto_Close, Document_Close, ActiveX *_Layout / *_Painted / WebBrowser events; not *_Click), "
+                   "calls are procedure names in code or in strings (Run \"Foo\", OnTime), followed to a bounded "
+                   "depth; a download is URLDownloadToFile (or a Declare aliased to it), XMLHTTP/WinHttp .Send "
+                   "in a project with a web URL, or a download command; an execute is Shell, ShellExecute, "
+                   "WinExec, CreateProcess, WScript.Shell .Run/.Exec, Win32_Process Create, CallByName to them; "
+                   "a write is Open For Output/Binary/Append, Put #, Print #, SaveToFile, CreateTextFile. Also: "
+                   "an executable name or loader tool (rundll32, mshta...) in a reached string, CreateObject / "
+                   "GetObject of a computed class, a URL naming an executable; and procedures holding a download "
+                   "and an execute, reached or not. Strings the evaluator recovers count in the procedure that "
+                   "builds them.");
+  const auto& ch = a.chain;
+  e.add("trigger_execute", ch.trigger_execute);
+  e.add("trigger_download_execute", ch.trigger_download_execute);
+  e.add("trigger_write_execute", ch.trigger_write_execute);
+  e.add("trigger_executable_string", ch.trigger_executable_string);
+  e.add("trigger_object_by_expression", ch.trigger_object_by_expression);
+  e.add("trigger_remote_executable", ch.trigger_remote_executable);
+  e.add("download_execute_procedures", ch.download_execute_procedures);
 }
 
 Schema build_schema() {
@@ -483,6 +504,10 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t chr = index_of("xlm.char"), formula = index_of("xlm.command_functions");
   static const std::size_t go_to = index_of("xlm.goto"), run = index_of("xlm.run");
   static const std::size_t xlm_url = index_of("xlm.url_strings");
+  static const std::size_t chain_dl_ex = index_of("chain.trigger_download_execute");
+  static const std::size_t chain_ex = index_of("chain.trigger_execute");
+  static const std::size_t chain_computed_class = index_of("chain.trigger_object_by_expression");
+  static const std::size_t chain_remote_exe = index_of("chain.trigger_remote_executable");
   static const std::size_t template_web = index_of("active.remote_template_web");
   static const std::size_t object_untrusted = index_of("active.external_object_untrusted");
   static const std::size_t ext_unc = index_of("ooxml.external_unc_or_file");
@@ -513,6 +538,12 @@ std::string office_rule(const std::vector<float>& x) {
   const bool xlm_drops = x[exec] > 0 || x[xlm_url] > 0 || xlm_decodes;
   if (x[sheets] > 0 && ((x[auto_open] > 0 && (xlm_runs || xlm_decodes)) || (x[vba_autoexec] > 0 && xlm_drops)))
     return "xlm-auto-exec";
+  // A loader: a macro Office starts by itself (an open/close trigger or an ActiveX draw event, not a click) that,
+  // through its own calls, downloads and runs something, or runs something through a COM class whose name it
+  // computes or from a URL that names an executable (group `chain`). No benign document with macros of the corpus
+  // does either; a self-updating template that fetches and runs its installer on Windows would.
+  if (x[chain_dl_ex] > 0 || (x[chain_ex] > 0 && (x[chain_computed_class] > 0 || x[chain_remote_exe] > 0)))
+    return "macro-loader";
   // Template injection: the document fetches its attachedTemplate from a web host that is not Microsoft's.
   if (x[template_web] > 0) return "remote-template";
   // The same fetch on open through an OLE object, a frame (webSettings) or a subdocument linked to such a host:

@@ -3,7 +3,8 @@
 // OLE2 structure and SummaryInformation, VBA project structure, macro code (auto-exec / write / execute / download
 // keywords, obfuscation measures, hashed token bigrams), Excel 4 (XLM) macros, OOXML relationships and parts, RTF
 // objects, PDF keyword counts, encryption, (schema v3) what runs or is fetched on open (`active`) and (schema v4)
-// how a macro copies itself into other documents (`spread`).
+// how a macro copies itself into other documents (`spread`) and (schema v5) whether a true open/close trigger
+// reaches a download or an execute through the project's calls (`chain`).
 //
 // featurize_office() also returns what the engine handler reports besides the score: anomalies, the macro lines
 // that matched auto-exec/write/execute/download keywords, and embedded objects to scan as members.
@@ -21,7 +22,7 @@
 
 namespace mamori::features {
 
-inline constexpr int kOfficeSchemaVersion = 4;  // 3: the `active` group; 4: the `spread` group
+inline constexpr int kOfficeSchemaVersion = 5;  // 3: the `active` group; 4: the `spread` group; 5: the `chain` group
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
 inline constexpr int kOfficeExtractorRevision = 3;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
                                                     // 3: Word 6/95 WordBasic macros read (vba::wordbasic)
@@ -103,9 +104,10 @@ bool office_baseline_rule(const std::vector<float>& x);
 /// The deterministic rules combined with the model (a document a rule names is malicious whatever its score):
 /// "macro-replication" (macros that copy themselves and disable macro-virus protection or write into
 /// XLSTART/Normal.dot), "xlm-auto-exec" (an auto-open Excel 4 macro sheet calling EXEC/CALL/REGISTER or decoding
-/// formulas from CHAR()), "remote-template" (attachedTemplate on a non-Microsoft web host), "remote-object-link"
-/// (an OLE object, frame or subdocument linked to such a host, and no share or file link in the package),
-/// "rtf-exploit-object"
+/// formulas from CHAR()), "macro-loader" (an open/close trigger whose calls reach a download and an execute, or an
+/// execute through a computed COM class or an executable's URL), "remote-template" (attachedTemplate on a
+/// non-Microsoft web host), "remote-object-link" (an OLE object, frame or subdocument linked to such a host, and no
+/// share or file link in the package), "rtf-exploit-object"
 /// (Equation Editor / OLE2Link / malformed objects loaded on open) and "packaged-executable" (a PE inside an RTF
 /// object or a PDF embedded file) and "pdf-auto-launch" (/OpenAction or /AA with /Launch). Empty when none applies.
 std::string office_rule(const std::vector<float>& x);

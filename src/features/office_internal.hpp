@@ -15,6 +15,9 @@
 namespace mamori::xls {
 struct Workbook;
 }
+namespace mamori::analysis {
+struct Evaluation;
+}
 
 namespace mamori::features::office {
 
@@ -128,6 +131,53 @@ struct LinkTarget {
 };
 LinkTarget classify_link(std::string_view target);
 
+namespace chain_limits {
+// Procedures read per project (a generated macro may hold thousands; the rest are left out and flagged).
+inline constexpr std::size_t max_procedures = 4096;
+// Distinct identifiers kept per procedure (the call edges are looked up among them).
+inline constexpr std::size_t max_ids_per_procedure = 4096;
+// Bytes of string literals and evaluated strings kept per procedure, and for the whole project.
+inline constexpr std::size_t max_text_per_procedure = 256u << 10;
+inline constexpr std::size_t max_project_text = 4u << 20;
+// Evaluator strings and IOCs placed onto procedures.
+inline constexpr std::size_t max_evaluated_strings = 8192;
+// Call edges for the whole project, trigger procedures followed, and levels of calls followed from each.
+inline constexpr std::size_t max_edges = 1u << 18;
+inline constexpr std::size_t max_triggers = 64;
+inline constexpr std::uint32_t max_call_depth = 12;
+// One statement: bytes after joining continuation lines, and tokens read.
+inline constexpr std::size_t max_statement_bytes = 1u << 20;
+inline constexpr std::size_t max_tokens_per_statement = 1u << 16;
+}  // namespace chain_limits
+
+/// One module's source for the chain analysis, named as analysis::evaluate_vba names it.
+struct ChainModule {
+  std::string_view name;
+  std::string_view source;
+};
+
+/// The auto-exec -> download/execute chain (schema v5, group `chain`; office_chain.cpp): what the procedures
+/// reachable from a true open/close trigger (not a *_Click handler) do. Flags are 0/1; counts are summed over the
+/// projects of a document. triggers, trigger_download, trigger_command, reached_procedures and max_depth are
+/// measured but not in the vector: they fire as often on benign macros (docs/MEASUREMENTS.md, "Session 6").
+struct ChainStats {
+  double triggers = 0;                     // trigger procedures (AutoOpen, Document_Open, Frame1_Layout...)
+  double trigger_download = 0, trigger_execute = 0, trigger_download_execute = 0;
+  double trigger_write_execute = 0;        // a file written and something run, both reached from one trigger
+  double trigger_executable_string = 0;    // a reached procedure names an .exe/.dll/... or rundll32, mshta...
+  double trigger_object_by_expression = 0; // a reached CreateObject/GetObject whose class is computed
+  double trigger_remote_executable = 0;    // a reached procedure builds a URL naming an executable
+  double trigger_command = 0;              // a reached procedure builds a command line (evaluator)
+  double reached_procedures = 0, max_depth = 0;
+  double download_execute_procedures = 0;  // procedures holding both, reached or not
+  double truncated = 0;                    // more procedures than chain_limits::max_procedures
+};
+
+/// Reads the procedures of one project's modules into a call graph and fills `out` (see ChainStats). `ev` is the
+/// evaluator's result for the same modules (its "vba:Module:line" places put recovered strings on procedures), or
+/// null. Bounded by chain_limits; any text is accepted.
+void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Evaluation* ev, ChainStats& out);
+
 struct VbaStats {
   double projects = 0, modules = 0, procedural = 0, doc_class = 0, missing_streams = 0, stomp_suspects = 0;
   double pcode_bytes = 0, source_bytes = 0, no_source_modules = 0, references = 0, hidden_modules = 0;
@@ -160,6 +210,7 @@ struct Acc {
   EncStats enc;
   EvalStats eval;
   ActiveStats active;
+  ChainStats chain;
 
   Acc();
   void anomaly(std::string s);

@@ -168,8 +168,13 @@ void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) 
     const std::string parent = storage.find('/') == std::string::npos ? "" : storage.substr(0, storage.rfind('/'));
     for (const auto& e : f.entries)
       if (e.reachable && e.is_stream() && e.name == "\x03VBFrame" && e.path.rfind(parent, 0) == 0) v.forms += 1;
-    add_evaluation(analysis::evaluate_vba(*p, analysis::document_strings(f, storage)), a,
-                   a.report_iocs || (a.depth == 0 && prefix.empty()));
+    const auto ev = analysis::evaluate_vba(*p, analysis::document_strings(f, storage));
+    std::vector<ChainModule> chain_modules;
+    for (const auto& m : p->modules)
+      if (m.code_lines > 0) chain_modules.push_back({m.name.empty() ? m.stream_name : m.name, m.source});
+    analyze_chain(chain_modules, &ev, a.chain);
+    if (a.chain.truncated > 0) a.anomaly("chain_procedures_truncated_by_limit");
+    add_evaluation(ev, a, a.report_iocs || (a.depth == 0 && prefix.empty()));
   }
 }
 
