@@ -1,10 +1,11 @@
-// Writes seed inputs for fuzz_ole2 and fuzz_vba, synthesized by tests/support/cfb_builder (never taken from
-// samples): make_ole2_seeds <ole2 dir> <vba dir>
+// Writes seed inputs for fuzz_ole2, fuzz_vba and fuzz_vba_excel5, synthesized by tests/support/cfb_builder and
+// excel5_builder (never taken from samples): make_ole2_seeds <ole2 dir> <vba dir> [<vba_excel5 dir>]
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "support/cfb_builder.hpp"
+#include "support/excel5_builder.hpp"
 
 namespace {
 
@@ -27,11 +28,33 @@ VbaSpec project(const std::string& storage) {
   return v;
 }
 
+// An Excel 5/95 project: a hook, a save into the start-up folder, a comment, literals and a blank line.
+excel5::Spec excel5_project() {
+  namespace x5 = excel5;
+  x5::Spec s;
+  s.names = {"VBA", "Excel", "Module1", "Application", "OnSheetActivate", "StartupPath", "SaveAs", "n"};
+  x5::Module m;
+  m.stream_name = "24bb04edb";
+  m.lines.push_back(x5::Line{}.comment("recorded"));
+  m.lines.push_back(x5::Line{}.str("p").name(x5::op_ld, 3).name(x5::op_mem_st, 4));
+  m.lines.push_back(x5::Line{});
+  m.lines.push_back(x5::Line{}.name(x5::op_ld, 3).name(x5::op_mem_ld, 5).str("\\b.xls").op(x5::op_concat)
+                        .name(x5::op_ld, 7).call(x5::op_args_mem_call, 6, 1).num(3).name(x5::op_st, 7));
+  s.modules.push_back(m);
+  return s;
+}
+
+void put_len(std::vector<std::uint8_t>& out, const std::vector<std::uint8_t>& part) {
+  out.push_back(static_cast<std::uint8_t>(part.size()));
+  out.push_back(static_cast<std::uint8_t>(part.size() >> 8));
+  out.insert(out.end(), part.begin(), part.end());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s <ole2 seed dir> <vba seed dir>\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: %s <ole2 seed dir> <vba seed dir> [<vba_excel5 seed dir>]\n", argv[0]);
     return 2;
   }
   const std::string ole2_dir = argv[1], vba_dir = argv[2];
@@ -59,5 +82,20 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 200; ++i) text += "s = s & Chr(" + std::to_string(i) + ")\r\n";
   write(vba_dir + "/container_text", ovba_compress(text));
   write(vba_dir + "/container_dir", ovba_compress(build_dir_stream(project("VBA"))));
+  // Excel 5/95: a whole workbook for fuzz_vba; u16-length-prefixed dir + modules for fuzz_vba_excel5.
+  const auto x5 = excel5_project();
+  write(vba_dir + "/excel5_workbook", excel5::build_workbook(x5));
+  if (argc == 4) {
+    std::vector<std::uint8_t> raw;
+    put_len(raw, excel5::build_dir(x5));
+    for (const auto& m : x5.modules) put_len(raw, excel5::build_module(m));
+    write(std::string(argv[3]) + "/project", raw);
+    auto no_records = x5;
+    no_records.write_record_table = false;
+    raw.clear();
+    put_len(raw, excel5::build_dir(no_records));
+    put_len(raw, excel5::build_module(no_records.modules[0]));
+    write(std::string(argv[3]) + "/project_no_records", raw);
+  }
   return 0;
 }

@@ -79,6 +79,18 @@ class Extractor {
         em.pcode_without_source = m.stomp_suspect;
         x_.modules.push_back(std::move(em));
       }
+      if (p->excel5) {
+        // The names the p-code refers to, for the analyst; not a module, so the macro features never count them.
+        ExtractedModule ids;
+        ids.project = prefix + storage;
+        ids.name = "(identifier table)";
+        ids.source = "' mamori: Excel 5/95 VBA: the names in _VBA_PROJECT/dir, one per line (not source)\n";
+        for (const auto& n : p->identifiers) ids.source += "' " + n + "\n";
+        x_.modules.push_back(std::move(ids));
+        for (const auto& a : p->excel5_anomalies)
+          note(prefix + storage + ": Excel 5/95 VBA " + vba::excel5_anomaly_name(a.code) + " (" +
+               std::to_string(a.detail) + ")");
+      }
       DocumentStrings ds = document_strings(file, storage);
       Evaluation ev = evaluate_vba(*p, ds);
       if (ev.limits_hit) note(prefix + storage + ": the evaluator reached a limit " + std::to_string(ev.limits_hit) + " times");

@@ -324,7 +324,9 @@ std::vector<std::string> find_projects(const ole2::File& file) {
     const auto& storage = file.entries[e.parent];
     const std::string& path = storage.path;
     const ole2::DirEntry* vp = file.find(join(path, "_VBA_PROJECT"));
-    if ((vp != nullptr && vp->is_stream()) || iequal(storage.name, "VBA")) out.push_back(path);
+    // Excel 5/95 keeps the whole project in a storage named _VBA_PROJECT (extract() tells the layouts apart).
+    if ((vp != nullptr && vp->is_stream()) || iequal(storage.name, "VBA") || iequal(storage.name, "_VBA_PROJECT"))
+      out.push_back(path);
   }
   return out;
 }
@@ -335,11 +337,13 @@ Result<VbaProject> extract(const ole2::File& file, std::string_view storage) {
   const ole2::DirEntry* dir = file.find(join(storage, "dir"));
   if (dir == nullptr || !dir->is_stream())
     return make_error(ErrorCode::not_this_format, "no VBA dir stream in storage '" + std::string(storage) + "'");
+  const ole2::StreamData raw = file.read_stream(*dir);
+  if (is_excel5_dir(ByteView(raw.bytes.data(), raw.bytes.size())))
+    return read_excel5(file, storage, ByteView(raw.bytes.data(), raw.bytes.size()));
   VbaProject p;
   p.storage = std::string(storage);
   Extractor x(file, p);
   x.storage_ = p.storage;
-  const ole2::StreamData raw = file.read_stream(*dir);
   Decompressed d = decompress(ByteView(raw.bytes.data(), raw.bytes.size()));
   if (d.status != DecompressStatus::ok) flag(p, Anomaly::dir_decompress_failed, static_cast<std::uint64_t>(d.status));
   p.dir_size = d.bytes.size();

@@ -33,6 +33,13 @@ inline constexpr std::uint32_t max_project_lines = 10000;
 // A module whose performance cache (p-code) is at least this big but whose source has no code line is reported
 // as a stomping suspect. An empty module's cache is a few hundred bytes (see the corpus figures in the tests).
 inline constexpr std::uint32_t stomp_min_pcode = 2048;
+// Excel 5/95: names kept from the dir's identifier table (real projects: tens to a few hundred).
+inline constexpr std::uint32_t max_identifiers = 65536;
+// Excel 5/95: lines read from one module's line table (a 64 KiB module has a few thousand).
+inline constexpr std::uint32_t max_excel5_lines = 65535;
+// Excel 5/95: string literals kept per module, and bytes of one module's recovered listing.
+inline constexpr std::uint32_t max_excel5_literals = 100000;
+inline constexpr std::uint64_t max_excel5_listing = 4ull << 20;
 }  // namespace limits
 
 /// Why a decompression stopped. Everything but `ok` still returns the bytes produced so far.
@@ -112,12 +119,40 @@ struct Module {
   std::uint32_t lines = 0, code_lines = 0, attribute_lines = 0;
   bool in_project_stream = false;
   bool stomp_suspect = false;        // pcode_without_source
+  // Excel 5/95 projects store no source: `source` is then a listing recovered from the p-code (excel5.cpp), not
+  // VBA, and says so in its first lines.
+  bool recovered = false;
+  std::uint32_t pcode_lines = 0;     // Excel 5/95: source lines that have p-code
+  std::uint32_t literals = 0;        // Excel 5/95: string literals recovered from the p-code
 };
 
 struct Reference {
   std::string name;     // REFERENCENAME
   std::string libid;    // from REFERENCEREGISTERED / REFERENCEPROJECT / REFERENCECONTROL, when present
   std::uint16_t kind = 0;  // record id: 0x000D registered, 0x000E project, 0x002F control, 0x0033 original
+};
+
+// Excel 5/95 projects (a "_VBA_PROJECT" storage whose `dir` is not compressed). Stable numeric values.
+enum class Excel5Anomaly : std::uint8_t {
+  identifier_table_missing = 0,   // no name table found in dir
+  identifiers_truncated_by_limit,
+  identifier_unreadable,          // a name with control characters (dropped)
+  line_table_missing,             // a module stream without a line table (0xCAFE) that fits it
+  lines_truncated_by_limit,
+  line_outside_pcode,             // a line's p-code range runs past the p-code block; detail = module index
+  literal_truncated,              // a string literal or comment runs past its line
+  literals_truncated_by_limit,
+  modules_truncated_by_limit,
+  record_table_missing,           // no record table before the identifier table: p-code names stay unresolved
+  listing_truncated_by_limit,     // the recovered listing reached limits::max_excel5_listing
+  kCount
+};
+inline constexpr std::size_t excel5_anomaly_count = static_cast<std::size_t>(Excel5Anomaly::kCount);
+const char* excel5_anomaly_name(Excel5Anomaly a) noexcept;
+
+struct Excel5AnomalyRecord {
+  Excel5Anomaly code;
+  std::uint64_t detail;
 };
 
 struct VbaProject {
@@ -146,14 +181,39 @@ struct VbaProject {
   std::vector<AnomalyRecord> anomalies;
   std::uint64_t anomaly_bits = 0;
   bool has(Anomaly a) const noexcept { return (anomaly_bits >> static_cast<unsigned>(a)) & 1u; }
+
+  // Excel 5/95 layout: dir is an uncompressed 0x61CC structure, every other stream of the storage a module of
+  // p-code. Module names are the stream names (the dir links them to identifiers we do not decode).
+  bool excel5 = false;
+  std::uint16_t excel5_version = 0;            // the u16 after 0x61CC
+  std::vector<std::string> identifiers;        // the dir's name table: every name the project's code uses
+  std::vector<Excel5AnomalyRecord> excel5_anomalies;
+  std::uint64_t excel5_anomaly_bits = 0;
+  bool has(Excel5Anomaly a) const noexcept { return (excel5_anomaly_bits >> static_cast<unsigned>(a)) & 1u; }
 };
 
 /// Storages in `file` that hold a VBA project: reachable storages with a `dir` stream and a `_VBA_PROJECT` stream
 /// or the name "VBA". Paths as File::find takes them ("Macros/VBA").
 std::vector<std::string> find_projects(const ole2::File& file);
 
-/// Reads the VBA project in `storage`. Errors: not_this_format when `storage` has no `dir` stream.
+/// Reads the VBA project in `storage`. Errors: not_this_format when `storage` has no `dir` stream. An Excel 5/95
+/// project (its dir starts with 0x61CC instead of a compressed container) is read by read_excel5().
 Result<VbaProject> extract(const ole2::File& file, std::string_view storage);
+
+/// True when `dir` is the uncompressed Excel 5/95 dir (starts with 0x61CC; an [MS-OVBA] dir starts with 0x01).
+bool is_excel5_dir(ByteView dir) noexcept;
+
+/// Reads an Excel 5/95 project from `storage` whose dir bytes are `dir`: the identifier table, and for every module
+/// stream its line table and a listing of the names and literals of each line's p-code (Module::recovered). Never fails; damage is recorded
+/// in VbaProject::excel5_anomalies.
+VbaProject read_excel5(const ole2::File& file, std::string_view storage, ByteView dir);
+
+/// The same over bytes already in hand (the fuzz target's entry): `modules` are the storage's streams but `dir`.
+struct Excel5Stream {
+  std::string_view name;
+  ByteView bytes;
+};
+VbaProject read_excel5_streams(std::string_view storage, ByteView dir, const std::vector<Excel5Stream>& modules);
 
 /// Splits `source` into lines and counts code lines (not blank, not "Attribute ..."). Exposed for tests.
 void count_lines(std::string_view source, std::uint32_t& lines, std::uint32_t& code_lines, std::uint32_t& attribute_lines);
