@@ -179,9 +179,11 @@ BinOp classify_operator(const Tk& t) {
   }
   if (t.k != Tk::id || o.size() < 2 || o.size() > 4) return BinOp::none;
   // Every identifier of two to four letters comes here: lower-cased once, then compared by length.
-  char b[4];
-  for (std::size_t i = 0; i < o.size(); ++i) b[i] = lower(o[i]);
-  const std::string_view w(b, o.size());
+  // o.size() <= 4 above; GCC 12 cannot see that through the inlined lexer and warns of an overflow, hence the slack
+  char b[8];
+  const std::size_t n = std::min(o.size(), sizeof b);
+  for (std::size_t i = 0; i < n; ++i) b[i] = lower(o[i]);
+  const std::string_view w(b, n);
   switch (w.size()) {
     case 2:
       if (w == "or") return BinOp::or_;
