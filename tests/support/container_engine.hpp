@@ -3,6 +3,8 @@
 // depth, the top-level file must come out Mamori.PE.Malicious unless a limit stopped the walk first.
 #pragma once
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -15,17 +17,31 @@ namespace mamori::test {
 
 inline std::filesystem::path always_malicious_model_dir() {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("mamori-always-malicious-" + std::to_string(::getpid()));
-  if (fs::exists(dir / "pe" / "meta.json")) return dir;
-  fs::create_directories(dir / "pe");
-  const fs::path src = fs::path(MAMORI_SOURCE_DIR) / "models" / "pe";
-  fs::copy_file(src / "model.json", dir / "pe" / "model.json", fs::copy_options::overwrite_existing);
-  std::ifstream in(src / "meta.json");
-  nlohmann::json meta = nlohmann::json::parse(in);
-  meta["threshold"] = 0.0;
-  meta["suspicious_threshold"] = 0.0;
-  std::ofstream(dir / "pe" / "meta.json") << meta.dump();
-  return dir;
+  // A fresh folder per test process, removed at exit. A folder named after the PID alone outlived its process, and a
+  // later process that got the same PID loaded the model left there by another build (a refused schema, or other
+  // thresholds): the source of tests that failed once in a while under ctest.
+  struct Folder {
+    fs::path path;
+    Folder() {
+      std::string tmpl = (fs::temp_directory_path() / "mamori-always-malicious-XXXXXX").string();
+      if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed for " + tmpl);
+      path = tmpl;
+      fs::create_directories(path / "pe");
+      const fs::path src = fs::path(MAMORI_SOURCE_DIR) / "models" / "pe";
+      fs::copy_file(src / "model.json", path / "pe" / "model.json", fs::copy_options::overwrite_existing);
+      std::ifstream in(src / "meta.json");
+      nlohmann::json meta = nlohmann::json::parse(in);
+      meta["threshold"] = 0.0;
+      meta["suspicious_threshold"] = 0.0;
+      std::ofstream(path / "pe" / "meta.json") << meta.dump();
+    }
+    ~Folder() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static const Folder folder;
+  return folder.path;
 }
 
 inline engine::Scanner container_scanner(engine::Options opt = {}) {
