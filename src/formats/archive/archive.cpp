@@ -152,11 +152,12 @@ struct PasswordFeed {
   const std::vector<std::string>* list = nullptr;
   std::size_t next = 0;
   std::size_t last = SIZE_MAX;
+  std::size_t end = SIZE_MAX;  // offer no password from this index on
 };
 
 const char* feed_password(struct archive*, void* data) {
   auto* f = static_cast<PasswordFeed*>(data);
-  if (f->list == nullptr || f->next >= f->list->size()) return nullptr;
+  if (f->list == nullptr || f->next >= std::min(f->end, f->list->size())) return nullptr;
   f->last = f->next++;
   return (*f->list)[f->last].c_str();
 }
@@ -308,6 +309,8 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
   // not, unless an encrypted entry came first (its checksum tells a wrong password). Each swap happens at most once.
   bool crc_checked = true, crc_dropped = false, crc_pinned = false;
   int crc_swaps = 0;  // at most one drop and one return
+  constexpr int kMaxLoneRetries = 64;  // fresh-handle tries of the archive's known password, per walk
+  int lone_retries = 0;
   OpenMode mode = OpenMode::formats;
   struct archive_entry* e = nullptr;
   int rc = a ? archive_read_next_header(a.get(), &e) : ARCHIVE_FATAL;
@@ -425,6 +428,30 @@ Result<Summary> for_each_entry(ByteView bytes, const ReadOptions& opt, const Vis
       drc = read_into(b.get(), sink, opt, caps, cut);
       feed.next = again.next;
       feed.last = again.last;
+    }
+    // libarchive also tries the passwords it holds from earlier entries without asking the callback, so a false
+    // match among those leaves no trace in the feed and the loop above cannot skip it. The password that opened an
+    // earlier entry is then tried alone on a fresh handle (archives are mostly one password); bounded per walk, as
+    // each try re-walks the headers up to this entry.
+    if (failed(drc) && en.encrypted && !s.password.empty() && lone_retries < kMaxLoneRetries) {
+      ++lone_retries;
+      const auto it = std::find(opt.passwords.begin(), opt.passwords.end(), s.password);
+      if (it != opt.passwords.end()) {
+        const auto k = static_cast<std::size_t>(it - opt.passwords.begin());
+        PasswordFeed one{&opt.passwords, k, SIZE_MAX, k + 1};
+        Handle b = open_handle(bytes, mode, &one);
+        if (b && seek_entry(b.get(), index)) {
+          sink.clear();
+          cut = Cut::none;
+          const int again = read_into(b.get(), sink, opt, caps, cut);
+          if (!failed(again)) {
+            drc = again;
+            feed.last = k;
+          } else {
+            sink.clear();
+          }
+        }
+      }
     }
     sink.finish();
     // A padding run held back until the end of the entry is flushed by finish(), after the last cap check: the kept
