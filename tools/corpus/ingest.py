@@ -11,7 +11,7 @@ Walks every ROOT (files or folders; symlinks are not followed).  Archives met on
 "infected" always tried) are opened in memory or with `7z x` into a scratch folder, never run.
 Files are classified by content:
   pe      : MZ + PE\\0\\0  -> subkind  PE32-exe / PE32+-dll [,dotnet][,installer:X][,driver][,efi][,signed][,arch]
-  office/rtf/pdf/lnk/onenote (only when 'doc' is in --kinds)
+  office/rtf/pdf/lnk/onenote (only when 'doc' is in --kinds); with --kinds pdf only PDF files are kept
 Every kept file is copied to DIR/<label>/<kind>/<sha256> (mode 0444), one row is appended to
 DIR/manifest.tsv (sha256 label kind subkind family size group archive name path).  Everything
 not kept gets a row in DIR/skipped.tsv (group archive name size reason).
@@ -245,7 +245,8 @@ class Ingest:
         self.skip = open(self.skip_path, "a")
         self.passwords = list(dict.fromkeys((a.password or []) + ["infected", "Infected", "INFECTED", "malware", "virus", "infect3d"]))
         self.kinds = set(a.kinds.split(","))
-        self.excl = re.compile(a.exclude) if a.exclude else None
+        self.excl = re.compile("|".join(("(?i:%s)" % x[4:]) if x.startswith("(?i)") else "(?:%s)" % x
+                                        for x in a.exclude)) if a.exclude else None
         self.incl = re.compile(a.include) if a.include else None
         self.new = 0
         self.tmp = tempfile.mkdtemp(prefix="ingest.", dir=a.tmp)
@@ -288,6 +289,13 @@ class Ingest:
                 self.skipped(archive, name, size, "third-party-component")
                 return
             self.keep(data, "pe", sub, archive, name)
+            return
+        if "pdf" in self.kinds and "doc" not in self.kinds:
+            # PDF-only pass: viewers accept the header anywhere in the first KiB, so the corpus does too
+            if b"%PDF-" in data[:1024]:
+                self.keep(data, "pdf", "pdf", archive, name)
+            else:
+                self.skipped(archive, name, size, "not-pdf" if at is None else "archive-too-deep")
             return
         if "doc" in self.kinds:
             dk, why = doc_kind(data, name)
@@ -495,7 +503,7 @@ def main():
     ap.add_argument("--kinds", default="pe")
     ap.add_argument("--max-per-group", type=int, default=0)
     ap.add_argument("--max-size", type=int, default=64 * 1024 * 1024)
-    ap.add_argument("--exclude")
+    ap.add_argument("--exclude", action="append", help="skip paths matching this regex (repeatable: any of them)")
     ap.add_argument("--include", help="keep only top-level paths matching this regex")
     ap.add_argument("--seen", action="append",
                     default=["/tmp/mamori-corpus/manifest.tsv",
