@@ -420,3 +420,40 @@ TEST(VbaEvalMacro, DeepNestingAcrossChainedFunctions) {
 }
 
 }  // namespace
+
+// Which variable a name reads and writes (the evaluator resolves each name once to a slot): a module-level
+// variable set by one procedure and read by another, an undeclared name that acts as a global, a local Const and a
+// parameter that hide the global of the same name, a Function's name as its return value, and a Dim without a
+// value of a name that is already global, which keeps writing the global.
+TEST(VbaEvalMacro, VariableScopes) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"Module1\"",
+      "Dim g, h",
+      "Function Host(x)",
+      "  Host = x & \".example.com\"",
+      "End Function",
+      "Sub SetUp()",
+      "  g = \"http://\"",
+      "  u = \"seven\"",
+      "End Sub",
+      "Sub Shadow()",
+      "  Const g = \"ftp://\"",
+      "  g = \"ftp://\"",
+      "End Sub",
+      "Sub Use(g)",
+      "  g = \"https://\"",
+      "End Sub",
+      "Sub Reuse()",
+      "  Dim h",
+      "  h = \"/p\"",
+      "End Sub",
+      "Sub AutoOpen()",
+      "  Use \"q\"",
+      "  r = g & Host(u) & h",
+      "  CreateObject(\"MSXML2.XMLHTTP\").Open \"GET\", r",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Module1");
+  EXPECT_EQ(values_of(ev.iocs, "url"), (Set{"http://seven.example.com/p"})) << dump(ev.iocs);
+  EXPECT_EQ(ev.limits_hit, 0u);
+}

@@ -27,6 +27,7 @@
 #include "analysis/candidates.hpp"
 #include "analysis/iocs.hpp"
 #include "analysis/text_util.hpp"
+#include "analysis/vba_lines.hpp"
 #include "common/codepage.hpp"
 
 namespace mamori::analysis {
@@ -152,6 +153,12 @@ struct Tk {
   // object members are read over and over, and each time were compared with a hundred names.
   mutable bool not_builtin = false;
   mutable std::string key;
+  // The identifier's symbol (its key interned, see Evaluator::sym_of) and its local variable slot in the procedure
+  // slot_proc, both resolved on first use: a name is looked up once per token, not at every read and write.
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+  mutable std::uint32_t sym = kNone;
+  mutable std::uint32_t slot_proc = kNone;
+  mutable std::uint32_t slot = 0;
 };
 
 BinOp classify_operator(const Tk& t) {
@@ -320,6 +327,7 @@ struct Stmt {
 
 struct Param {
   std::string name;  // lower case
+  std::uint32_t sym = 0, slot = 0;
   bool optional = false;
   bool param_array = false;
   std::vector<Tk> default_value;
@@ -328,6 +336,7 @@ struct Param {
 struct Proc {
   std::string name;   // as written
   std::string key;    // lower case
+  std::uint32_t key_sym = 0, key_slot = 0;  // the return value's variable
   bool is_function = false;
   std::vector<Param> params;
   std::vector<Stmt> body;
@@ -356,77 +365,6 @@ inline bool is_op(const Tk& t, const char (&o)[N]) {
   return t.k == Tk::op && t.t.size() == N - 1 && std::memcmp(t.t.data(), o, N - 1) == 0;
 }
 
-// Splits the source into statements: physical lines joined at " _" continuations, comments removed, split at ':'
-// outside strings. Calls `fn(text, line)` for each.
-template <class F>
-void for_each_statement(std::string_view src, F&& fn) {
-  std::uint32_t line_no = 0;
-  std::string logical;
-  std::uint32_t logical_start = 0;
-  std::size_t i = 0;
-  while (i < src.size()) {
-    std::size_t j = i;
-    while (j < src.size() && src[j] != '\r' && src[j] != '\n') ++j;
-    std::string_view phys = src.substr(i, j - i);
-    ++line_no;
-    if (j < src.size() && src[j] == '\r' && j + 1 < src.size() && src[j + 1] == '\n') ++j;
-    i = j + 1;
-    if (logical.empty()) logical_start = line_no;
-    // A continuation is " _" at the end of the line (outside a string and a comment).
-    std::string_view trimmed = phys;
-    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t')) trimmed.remove_suffix(1);
-    bool cont = false;
-    if (trimmed.size() >= 2 && trimmed.back() == '_' && (trimmed[trimmed.size() - 2] == ' ' || trimmed[trimmed.size() - 2] == '\t')) {
-      cont = true;
-      trimmed.remove_suffix(1);
-    } else if (trimmed == "_") {
-      cont = true;
-      trimmed = {};
-    }
-    // A line that neither continues nor is continued is read where it lies, without a copy.
-    const bool whole = logical.empty() && !cont;
-    if (!whole) logical.append(trimmed);
-    if (cont && logical.size() < limits::max_string) {
-      logical.push_back(' ');
-      continue;
-    }
-    // Remove the comment and split at ':' outside strings.
-    std::string_view l = whole ? trimmed : std::string_view(logical);
-    std::size_t start = 0;
-    bool in_str = false;
-    std::size_t k = 0;
-    auto emit = [&](std::size_t a, std::size_t b) {
-      std::string_view part = l.substr(a, b - a);
-      while (!part.empty() && is_space(part.front())) part.remove_prefix(1);
-      if (part.size() >= 3 && iequals(part.substr(0, 3), "Rem") && (part.size() == 3 || is_space(part[3]))) return false;
-      if (!part.empty()) fn(part, logical_start);
-      return true;
-    };
-    bool done = false;
-    for (; k < l.size() && !done; ++k) {
-      const char c = l[k];
-      if (c == '"') in_str = !in_str;
-      if (in_str) continue;
-      if (c == '\'') {
-        emit(start, k);
-        done = true;
-        start = l.size();
-        break;
-      }
-      if (c == ':' && !(k + 1 < l.size() && l[k + 1] == '=')) {
-        if (!emit(start, k)) {  // "Rem" swallows the rest of the line
-          done = true;
-          start = l.size();
-          break;
-        }
-        start = k + 1;
-      }
-    }
-    if (!done && start < l.size()) emit(start, l.size());
-    logical.clear();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The evaluator
 
@@ -443,13 +381,13 @@ struct Cursor {
 
 class Evaluator {
  public:
-  explicit Evaluator(const DocumentStrings& extra) : extra_(extra) {}
+  explicit Evaluator(const DocumentStrings& extra) : extra_(extra) { empty_sym_ = intern(std::string()); }
 
   void add_module(std::string name, std::string_view source) {
     const std::size_t mi = modules_.size();
     modules_.push_back({std::move(name), {}, {}});
     std::size_t cur = npos;
-    for_each_statement(source, [&](std::string_view text, std::uint32_t line) {
+    for_each_vba_statement(source, StatementBlanks::any_space, limits::max_string, [&](std::string_view text, std::uint32_t line) {
       if (!charge(text.size())) return;
       lex(text, scratch_);
       if (scratch_.size() <= 1) return;
@@ -475,6 +413,10 @@ class Evaluator {
         pr.module = mi;
         parse_params(st.toks, q + 1, pr.params);
         cur = procs_.size();
+        // Parameters take the first slots, then the procedure's own name (a Function's return value).
+        slots_.emplace_back();
+        for (auto& prm : pr.params) prm.slot = slot_in(cur, prm.sym = intern(prm.name));
+        pr.key_slot = slot_in(cur, pr.key_sym = intern(pr.key));
         procs_.push_back(std::move(pr));
         modules_[mi].procs.push_back(cur);
         return;
@@ -492,7 +434,9 @@ class Evaluator {
   }
 
   void run() {
-    for (const auto& p : procs_) proc_index_.emplace(p.key, &p - procs_.data());
+    proc_of_sym_.assign(sym_names_.size(), kNoProc);
+    for (const auto& p : procs_)
+      if (proc_of_sym_[p.key_sym] == kNoProc) proc_of_sym_[p.key_sym] = static_cast<std::uint32_t>(&p - procs_.data());
     // Module-level declarations first (Const, Dim arrays), every module, so cross-module constants resolve.
     for (std::size_t m = 0; m < modules_.size(); ++m) {
       Frame f;
@@ -505,7 +449,7 @@ class Evaluator {
       Frame f;
       f.module = procs_[pi].module;
       f.proc = &procs_[pi];
-      for (const auto& prm : procs_[pi].params) f.locals[prm.name] = Value::unknown();
+      for (const auto& prm : procs_[pi].params) set_local(f, prm.slot, Value::unknown());
       exec_range(procs_[pi], 0, procs_[pi].body.size(), f);
     }
     collect_form_fallbacks();
@@ -534,7 +478,9 @@ class Evaluator {
     std::size_t module = 0;
     const Proc* proc = nullptr;
     bool global_scope = false;
-    std::unordered_map<std::string, Value> locals;
+    // Local variables by slot (see slot_in); a slot at or past the end, or not set, holds no variable.
+    std::vector<Value> vals;
+    std::vector<std::uint8_t> set;
     std::vector<std::vector<std::string>> with;  // With target paths
     std::uint32_t line = 0;
     mutable std::string slot_prefix;  // "module:procedure:", the start of this frame's candidate slot keys
@@ -570,6 +516,74 @@ class Evaluator {
       t.keyed = true;
     }
     return t.key;
+  }
+
+  // ---- names ----
+  //
+  // Every variable and procedure name (a key: lower case, suffix dropped) is interned once as a symbol. Globals are
+  // indexed by symbol; each procedure numbers the symbols its code uses as local slots, and a frame holds its locals
+  // by slot. Tokens remember both, so a read or a write costs an index instead of hashing the name in two maps.
+  // What is visible is unchanged: a local shadows a global, and which names exist where is as with the maps.
+  static constexpr std::uint32_t kNoProc = UINT32_MAX;
+  struct Var {
+    std::uint32_t sym;
+    std::uint32_t slot;  // Tk::kNone in a frame without locals (module level)
+  };
+
+  std::uint32_t intern(const std::string& key) {
+    const auto [it, added] = sym_ids_.try_emplace(key, static_cast<std::uint32_t>(sym_names_.size()));
+    if (added) {
+      sym_names_.push_back(key);
+      gvals_.emplace_back();
+      gset_.push_back(0);
+    }
+    return it->second;
+  }
+  std::uint32_t sym_of(const Tk& t) {
+    if (t.sym == Tk::kNone) t.sym = intern(key_of(t));
+    return t.sym;
+  }
+  std::uint32_t slot_in(std::size_t proc, std::uint32_t sym) {
+    auto& table = slots_[proc];
+    return table.try_emplace(sym, static_cast<std::uint32_t>(table.size())).first->second;
+  }
+  static std::uint32_t proc_index(const Frame& f, const std::vector<Proc>& procs) {
+    return static_cast<std::uint32_t>(f.proc - procs.data());
+  }
+  // An identifier's variable as frame f sees it. A token lies in one procedure's code (or a copy of it: the parts
+  // of an inline If, a parameter's default), and is read only in that procedure's frames; the slot is kept with
+  // the procedure it was made for all the same.
+  Var var_of(const Tk& t, const Frame& f) {
+    const std::uint32_t sym = sym_of(t);
+    if (f.proc == nullptr) return {sym, Tk::kNone};
+    const std::uint32_t pi = proc_index(f, procs_);
+    if (t.slot_proc != pi) {
+      t.slot = slot_in(pi, sym);
+      t.slot_proc = pi;
+    }
+    return {sym, t.slot};
+  }
+  std::uint32_t proc_of(std::uint32_t sym) const { return sym < proc_of_sym_.size() ? proc_of_sym_[sym] : kNoProc; }
+
+  static Value* local(Frame& f, std::uint32_t slot) {
+    return slot < f.set.size() && f.set[slot] ? &f.vals[slot] : nullptr;
+  }
+  void set_local(Frame& f, std::uint32_t slot, Value v) {
+    if (f.proc == nullptr) return;  // module level: declare and assign write globals there
+    if (slot >= f.vals.size()) {
+      const std::size_t n = std::max<std::size_t>(slot + 1, slots_[proc_index(f, procs_)].size());
+      f.vals.resize(n);
+      f.set.resize(n, 0);
+    }
+    f.vals[slot] = std::move(v);
+    f.set[slot] = 1;
+  }
+  void set_global(std::uint32_t sym, Value v) {
+    if (!gset_[sym]) {
+      gset_[sym] = 1;
+      ++gcount_;
+    }
+    gvals_[sym] = std::move(v);
   }
 
   // A string worth scanning. Per (frame, variable) the latest value replaces an earlier one it extends, so a
@@ -747,7 +761,7 @@ class Evaluator {
     const auto& t = p.body[pc].toks;
     if (t.size() > 2 && kw(t[1], "Each")) {
       // For Each x In arr: run the body for each known element (bounded), else once.
-      std::string var = t[2].k == Tk::id ? key_of(t[2]) : std::string();
+      const Var var = t[2].k == Tk::id ? var_of(t[2], f) : Var{empty_sym_, Tk::kNone};
       std::size_t i = 3;
       while (i < t.size() && !kw(t[i], "In")) ++i;
       Cursor c{t, i + 1};
@@ -774,7 +788,7 @@ class Evaluator {
       exec_range(p, pc + 1, next, f);
       return;
     }
-    const std::string& var = key_of(t[1]);
+    const Var var = var_of(t[1], f);
     Cursor c{t, 2};
     if (!is_op(c.peek(), "=")) {
       exec_range(p, pc + 1, next, f);
@@ -802,9 +816,8 @@ class Evaluator {
           exec_range(p, pc + 1, next, f);
           if (exhausted()) return;
           // The body may have changed the counter; read it back as VBA does.
-          auto cur = f.locals.find(var);
-          if (cur != f.locals.end()) {
-            if (auto v = as_number(cur->second)) x = *v;
+          if (const Value* cur = local(f, var.slot)) {
+            if (auto v = as_number(*cur)) x = *v;
             else break;
           }
         }
@@ -884,6 +897,7 @@ class Evaluator {
   void exec_decl(const std::vector<Tk>& t, std::size_t i, Frame& f, bool is_const, bool preserve = false) {
     while (i < t.size() && t[i].k == Tk::id) {
       const std::string& name = key_of(t[i]);
+      const Var var = var_of(t[i], f);
       ++i;
       Value v;  // Empty
       if (is_op(t[i], "(")) {
@@ -905,7 +919,7 @@ class Evaluator {
         if (upper && *upper >= 0 && static_cast<std::size_t>(*upper) < limits::max_array) {
           std::vector<Value> e(static_cast<std::size_t>(*upper) + 1);
           if (preserve) {
-            auto old = lookup(name, f);
+            const Value* old = lookup_mut(var, f);
             if (old && old->k == Value::K::arr && old->a)
               for (std::size_t k = 0; k < e.size() && k < old->a->size(); ++k) e[k] = (*old->a)[k];
           }
@@ -929,7 +943,7 @@ class Evaluator {
         i = std::min(c.i, t.size() - 1);
         candidate(v, f, name);
       }
-      if (is_const || v.k != Value::K::empty || !lookup(name, f)) declare(name, v, f);
+      if (is_const || v.k != Value::K::empty || !lookup_mut(var, f)) declare(var, std::move(v), f);
       if (!is_op(t[i], ",")) break;
       ++i;
     }
@@ -983,15 +997,16 @@ class Evaluator {
       const Value v = eval_expr(c, f);
       if (t[i].k == Tk::id && (is_op(t[i + 1], "=") || (is_op(t[i + 1], "(") && !is_op(t[i + 2], ")")))) {
         const std::string& name = key_of(t[i]);
+        const Var var = var_of(t[i], f);
         if (is_op(t[i + 1], "=")) {
           candidate(v, f, name);
-          assign(name, v, f);
+          assign(var, v, f);
         } else {
           // Element assignment x(i) = v.
           Cursor ic{t, i + 2};
           const Value idx = eval_expr(ic, f);
           candidate(v, f, name + "(" + (as_string(idx) ? *as_string(idx) : "?") + ")");
-          auto* arr = lookup_mut(name, f);
+          auto* arr = lookup_mut(var, f);
           const auto n = as_int(idx);
           if (arr && arr->k == Value::K::arr && arr->a && n && *n >= 0 && static_cast<std::size_t>(*n) < arr->a->size()) {
             if (arr->a.use_count() > 1) arr->a = std::make_shared<std::vector<Value>>(*arr->a);
@@ -1035,52 +1050,43 @@ class Evaluator {
     // A call of our own procedure without parentheses: run it with the arguments.
     const auto& t = *c.t;
     if (t[start].k == Tk::id && (t[start + 1].k != Tk::op || !is_op(t[start + 1], "."))) {
-      auto it = proc_index_.find(key_of(t[start]));
-      if (it != proc_index_.end() && !args.empty()) call_proc(procs_[it->second], args, f);
+      const std::uint32_t pi = proc_of(sym_of(t[start]));
+      if (pi != kNoProc && !args.empty()) call_proc(procs_[pi], args, f);
     }
     abort_ = false;
   }
 
   // ---- variables ----
 
-  Value* lookup_mut(const std::string& name, Frame& f) {
-    auto it = f.locals.find(name);
-    if (it != f.locals.end()) return &it->second;
-    auto g = globals_.find(name);
-    if (g != globals_.end()) return &g->second;
-    return nullptr;
+  Value* lookup_mut(Var v, Frame& f) {
+    if (Value* l = local(f, v.slot)) return l;
+    return gset_[v.sym] ? &gvals_[v.sym] : nullptr;
   }
-  std::optional<Value> lookup(const std::string& name, Frame& f) {
-    if (auto* v = lookup_mut(name, f)) return *v;
-    return std::nullopt;
+  void declare(Var v, Value x, Frame& f) {
+    if (f.global_scope) set_global(v.sym, std::move(x));
+    else set_local(f, v.slot, std::move(x));
   }
-  void declare(const std::string& name, Value v, Frame& f) {
-    if (f.global_scope) globals_[name] = std::move(v);
-    else f.locals[name] = std::move(v);
-  }
-  void assign(const std::string& name, Value v, Frame& f) {
-    if (name.empty()) return;
+  void assign(Var v, Value x, Frame& f) {
+    if (v.sym == empty_sym_) return;
     if (f.global_scope) {
-      globals_[name] = std::move(v);
+      set_global(v.sym, std::move(x));
       return;
     }
-    auto it = f.locals.find(name);
-    if (it != f.locals.end()) {
-      it->second = std::move(v);
+    if (Value* l = local(f, v.slot)) {
+      *l = std::move(x);
       return;
     }
     // The function's own name is its return value; a module-level variable stays global.
-    if (f.proc && f.proc->key == name) {
-      f.locals[name] = std::move(v);
+    if (f.proc && f.proc->key_sym == v.sym) {
+      set_local(f, v.slot, std::move(x));
       return;
     }
-    auto g = globals_.find(name);
-    if (g != globals_.end()) {
-      g->second = std::move(v);
+    if (gset_[v.sym]) {
+      gvals_[v.sym] = std::move(x);
       return;
     }
     // Undeclared: implicitly global in effect for droppers that set a name in one procedure and read it in another.
-    if (globals_.size() < 65536) globals_[name] = std::move(v);
+    if (gcount_ < 65536) set_global(v.sym, std::move(x));
   }
 
   // ---- expressions ----
@@ -1358,19 +1364,21 @@ class Evaluator {
     }
     c.i++;
     const std::string& key = key_of(t);
+    const Var var = var_of(t, f);
     bool has_args = is_op(c.peek(), "(");
     // In a call statement "f (a), b" the parentheses belong to the first argument; treat "f(" as a call anyway.
     std::vector<Value> args;
     if (has_args) args = parse_args(c, f);
     if (abort_) return Value::unknown();
-    if (auto* var = lookup_mut(key, f); var != nullptr && !(f.proc && f.proc->key == key && has_args)) {
-      v = has_args ? index(*var, args) : *var;
-    } else if (auto it = proc_index_.find(key); it != proc_index_.end()) {
+    const std::uint32_t pi = proc_of(var.sym);
+    if (auto* x = lookup_mut(var, f); x != nullptr && !(f.proc && f.proc->key_sym == var.sym && has_args)) {
+      v = has_args ? index(*x, args) : *x;
+    } else if (pi != kNoProc) {
       if (statement && !has_args) {
         // "Foo" on its own line: the call statement passes the arguments that follow.
         v = Value::unknown();
       } else {
-        v = call_proc(procs_[it->second], args, f);
+        v = call_proc(procs_[pi], args, f);
       }
     } else if (auto b = t.not_builtin ? std::nullopt : builtin(key, args, has_args, f)) {
       v = std::move(*b);
@@ -1488,23 +1496,24 @@ class Evaluator {
       if (prm.param_array) {
         std::vector<Value> rest;
         for (std::size_t r = k; r < args.size(); ++r) rest.push_back(args[r]);
-        f.locals[prm.name] = Value::array(std::move(rest));
+        set_local(f, prm.slot, Value::array(std::move(rest)));
         break;
       }
       if (k < args.size()) {
-        f.locals[prm.name] = args[k];
+        set_local(f, prm.slot, args[k]);
       } else if (!prm.default_value.empty()) {
         std::vector<Tk> toks = prm.default_value;
         toks.push_back({Tk::eol, {}, 0});
         Cursor c{toks, 0};
         const std::uint32_t saved_depth = depth_;
-        f.locals[prm.name] = eval_expr(c, f);
+        Value d = eval_expr(c, f);
+        set_local(f, prm.slot, std::move(d));
         depth_ = saved_depth;
       } else {
-        f.locals[prm.name] = Value{};
+        set_local(f, prm.slot, Value{});
       }
     }
-    f.locals[p.key] = Value{};
+    set_local(f, p.key_slot, Value{});
     ++call_depth_;
     const std::uint32_t saved_depth = depth_;
     const bool saved_abort = abort_;
@@ -1513,7 +1522,7 @@ class Evaluator {
     depth_ = saved_depth;
     abort_ = saved_abort;
     --call_depth_;
-    Value r = f.locals[p.key];
+    Value r = std::move(f.vals[p.key_slot]);  // set above; the frame ends here
     if (p.is_function) {
       Frame& w = caller;
       candidate(r, w);
@@ -1867,8 +1876,14 @@ class Evaluator {
   const DocumentStrings& extra_;
   std::vector<Module> modules_;
   std::vector<Proc> procs_;
-  std::unordered_map<std::string, std::size_t> proc_index_;
-  std::unordered_map<std::string, Value> globals_;
+  std::unordered_map<std::string, std::uint32_t> sym_ids_;
+  std::vector<std::string> sym_names_;
+  std::uint32_t empty_sym_ = 0;  // "" (a "[]" identifier): declared by Dim, never assigned
+  std::vector<std::unordered_map<std::uint32_t, std::uint32_t>> slots_;  // per procedure: symbol -> local slot
+  std::vector<std::uint32_t> proc_of_sym_;  // the first procedure of each name, kNoProc for none
+  std::vector<Value> gvals_;                // globals by symbol
+  std::vector<std::uint8_t> gset_;
+  std::size_t gcount_ = 0;
   std::vector<Candidate> cands_, literals_;
   std::vector<Tk> scratch_;  // add_module's statement tokens before they are moved into the statement
   // exec_inline_if's parts by their first token. Nodes do not move when the table grows, so a part running (and

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "analysis/iocs.hpp"
+#include "analysis/vba_lines.hpp"
 #include "features/office_internal.hpp"
 
 namespace mamori::features::office {
@@ -140,56 +141,6 @@ std::vector<Tok> tokenize(std::string_view s) {
   return out;
 }
 
-// Calls fn(statement, first_physical_line) for each statement of `src`: lines joined at " _" continuations,
-// comments removed, split at ':' outside strings (not ":="). Lines are numbered as analysis::evaluate_vba numbers
-// them (\r\n, \r and \n each end one), so the evaluator's "vba:Module:12" places map onto procedures.
-template <class F>
-void for_each_statement(std::string_view src, F&& fn) {
-  std::uint32_t line_no = 0, start = 0;
-  std::string logical;
-  for (std::size_t i = 0; i < src.size();) {
-    std::size_t j = i;
-    while (j < src.size() && src[j] != '\r' && src[j] != '\n') ++j;
-    std::string_view phys = src.substr(i, j - i);
-    ++line_no;
-    if (j < src.size() && src[j] == '\r' && j + 1 < src.size() && src[j + 1] == '\n') ++j;
-    i = j + 1;
-    if (logical.empty()) start = line_no;
-    while (!phys.empty() && (phys.back() == ' ' || phys.back() == '\t')) phys.remove_suffix(1);
-    const bool cont = phys == "_" || (phys.size() >= 2 && phys.back() == '_' && (phys[phys.size() - 2] == ' ' || phys[phys.size() - 2] == '\t'));
-    if (cont) phys.remove_suffix(1);
-    logical.append(phys);
-    if (cont && logical.size() < chain_limits::max_statement_bytes) {
-      logical.push_back(' ');
-      continue;
-    }
-    std::string_view l = logical;
-    bool in_str = false;
-    std::size_t from = 0;
-    auto emit = [&](std::size_t a, std::size_t b) {
-      std::string_view part = l.substr(a, b - a);
-      while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
-      if (part.size() >= 3 && lower_ascii(part.substr(0, 3)) == "rem" && (part.size() == 3 || part[3] == ' ' || part[3] == '\t'))
-        return false;
-      if (!part.empty()) fn(part, start);
-      return true;
-    };
-    std::size_t k = 0;
-    for (; k < l.size(); ++k) {
-      const char c = l[k];
-      if (c == '"') in_str = !in_str;
-      if (in_str) continue;
-      if (c == '\'') break;
-      if (c == ':' && (k + 1 >= l.size() || l[k + 1] != '=')) {
-        if (!emit(from, k)) { from = l.size(); k = l.size(); break; }
-        from = k + 1;
-      }
-    }
-    if (from < l.size()) emit(from, std::min(k, l.size()));
-    logical.clear();
-  }
-}
-
 bool id_is(const std::vector<Tok>& t, std::size_t i, std::string_view w) {
   return i < t.size() && t[i].kind == Tok::id && t[i].text == w;
 }
@@ -270,7 +221,10 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
 
   for (std::size_t mi = 0; mi < modules.size(); ++mi) {
     Proc* cur = nullptr;
-    for_each_statement(modules[mi].source, [&](std::string_view st, std::uint32_t line) {
+    // Lines are numbered as analysis::evaluate_vba numbers them, so the evaluator's "vba:Module:12" places map onto
+    // procedures; blanks are what tokenize() skips.
+    analysis::for_each_vba_statement(modules[mi].source, analysis::StatementBlanks::space_tab,
+                                     chain_limits::max_statement_bytes, [&](std::string_view st, std::uint32_t line) {
       const auto t = tokenize(st);
       if (t.empty()) return;
       std::size_t i = 0;
