@@ -710,7 +710,11 @@ class Evaluator {
       const auto& t = st.toks;
       f.line = st.line;
       const std::size_t m = p.match[pc];
-      if (kw(t[0], "For") && m > pc) {
+      // Only the block openers finish() matched have m > pc; every other statement skips the keyword tests.
+      if (m <= pc) {
+        exec_simple(st, f);
+        ++pc;
+      } else if (kw(t[0], "For") && m > pc) {
         exec_for(p, pc, m, f);
         pc = m + 1;
       } else if (kw(t[0], "If") && m > pc) {
@@ -1371,8 +1375,12 @@ class Evaluator {
     if (has_args) args = parse_args(c, f);
     if (abort_) return Value::unknown();
     const std::uint32_t pi = proc_of(var.sym);
+    // Nothing after the primary (most variable reads): member_chain would hand the value back as it is.
+    auto chained = [&] { return is_op(c.peek(), ".") || is_op(c.peek(), "!") || is_op(c.peek(), "("); };
     if (auto* x = lookup_mut(var, f); x != nullptr && !(f.proc && f.proc->key_sym == var.sym && has_args)) {
-      v = has_args ? index(*x, args) : *x;
+      if (!has_args && !chained()) return *x;  // one copy, straight into the result
+      if (has_args) v = index(*x, args);
+      else v = *x;
     } else if (pi != kNoProc) {
       if (statement && !has_args) {
         // "Foo" on its own line: the call statement passes the arguments that follow.
@@ -1387,12 +1395,12 @@ class Evaluator {
       v = Value::unknown();
       for (const auto& a : args) candidate(a, f);  // arguments of CreateObject, Shell, Run...
     }
+    if (!chained()) return v;
     if (is_op(c.peek(), ".") || is_op(c.peek(), "!")) path.push_back(t.t);  // only a member chain reads the path
     return member_chain(c, f, std::move(v), std::move(path), statement);
   }
 
   Value member_chain(Cursor& c, Frame& f, Value v, std::vector<std::string> path, bool statement) {
-    std::vector<Value> last_args;
     while (!abort_ && (is_op(c.peek(), ".") || is_op(c.peek(), "!")) && c.peek(1).k == Tk::id) {
       c.i++;
       const std::string m = c.peek().t;

@@ -87,6 +87,14 @@ std::string lower_ascii(std::string_view s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return o;
 }
+// dst += lower_ascii(s) + "\n", without the two temporaries.
+void append_line_lower(std::string& dst, std::string_view s) {
+  const std::size_t at = dst.size();
+  dst.append(s);
+  for (std::size_t i = at; i < dst.size(); ++i)
+    if (dst[i] >= 'A' && dst[i] <= 'Z') dst[i] = static_cast<char>(dst[i] - 'A' + 'a');
+  dst.push_back('\n');
+}
 
 struct Tok {
   enum Kind : std::uint8_t { id, str, op } kind;
@@ -94,9 +102,10 @@ struct Tok {
   bool after_dot = false;
 };
 
-// One statement's tokens (comments already removed by the caller).
-std::vector<Tok> tokenize(std::string_view s) {
-  std::vector<Tok> out;
+// One statement's tokens (comments already removed by the caller) into `out`, cleared first: the caller keeps it
+// from statement to statement so that its storage is reused.
+void tokenize(std::string_view s, std::vector<Tok>& out) {
+  out.clear();
   char prev_sig = 0;  // last non-space character outside tokens
   for (std::size_t i = 0; i < s.size() && out.size() < chain_limits::max_tokens_per_statement;) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
@@ -105,11 +114,12 @@ std::vector<Tok> tokenize(std::string_view s) {
       std::string lit;
       std::size_t j = i + 1;
       while (j < s.size()) {
-        if (s[j] == '"') {
-          if (j + 1 < s.size() && s[j + 1] == '"') { lit.push_back('"'); j += 2; continue; }
-          break;
-        }
-        lit.push_back(s[j++]);
+        // The run up to the next quote is appended whole; "" is one quote.
+        const std::size_t q = std::min(s.find('"', j), s.size());
+        lit.append(s.data() + j, q - j);
+        j = q;
+        if (j < s.size() && j + 1 < s.size() && s[j + 1] == '"') { lit.push_back('"'); j += 2; continue; }
+        break;
       }
       out.push_back({Tok::str, std::move(lit), false});
       prev_sig = '"';
@@ -138,7 +148,6 @@ std::vector<Tok> tokenize(std::string_view s) {
     prev_sig = static_cast<char>(c);
     ++i;
   }
-  return out;
 }
 
 bool id_is(const std::vector<Tok>& t, std::size_t i, std::string_view w) {
@@ -219,13 +228,15 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
   std::string project_text;                       // every literal, lower case (bounded)
   bool truncated = false;
 
+  std::vector<Tok> toks;  // one statement's, reused
   for (std::size_t mi = 0; mi < modules.size(); ++mi) {
     Proc* cur = nullptr;
     // Lines are numbered as analysis::evaluate_vba numbers them, so the evaluator's "vba:Module:12" places map onto
     // procedures; blanks are what tokenize() skips.
     analysis::for_each_vba_statement(modules[mi].source, analysis::StatementBlanks::space_tab,
                                      chain_limits::max_statement_bytes, [&](std::string_view st, std::uint32_t line) {
-      const auto t = tokenize(st);
+      tokenize(st, toks);
+      const std::vector<Tok>& t = toks;
       if (t.empty()) return;
       std::size_t i = 0;
       while (id_is(t, i, "public") || id_is(t, i, "private") || id_is(t, i, "friend") || id_is(t, i, "static")) ++i;
@@ -276,25 +287,27 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
       if (cur == nullptr) {
         for (const auto& tk : t)
           if (tk.kind == Tok::str && project_text.size() + tk.text.size() < chain_limits::max_project_text)
-            project_text += lower_ascii(tk.text) + "\n";
+            append_line_lower(project_text, tk.text);
         return;
       }
       cur->last_line = line;
       if (id_is(t, 0, "open"))
         for (const auto& tk : t)
-          if (tk.kind == Tok::id && (tk.text == "output" || tk.text == "binary" || tk.text == "append")) cur->writes = true;
+          if (tk.kind == Tok::id && (std::string_view(tk.text) == "output" || std::string_view(tk.text) == "binary" ||
+                                    std::string_view(tk.text) == "append"))
+            cur->writes = true;
       if ((id_is(t, 0, "put") || id_is(t, 0, "print")) && op_is(t, 1, '#')) cur->writes = true;
       for (std::size_t k = 0; k < t.size(); ++k) {
         const Tok& tk = t[k];
         if (tk.kind == Tok::str) {
           append_text(*cur, tk.text);
           if (project_text.size() + tk.text.size() < chain_limits::max_project_text)
-            project_text += lower_ascii(tk.text) + "\n";
+            append_line_lower(project_text, tk.text);
           continue;
         }
         if (tk.kind != Tok::id) continue;
         if (cur->ids.size() < chain_limits::max_ids_per_procedure) cur->ids.insert(tk.text);
-        const std::string& n = tk.text;
+        const std::string_view n = tk.text;  // compared with many words: lengths first
         const Api a = api_kind(n);
         if (a == Api::download) cur->download_api = true;
         if (a == Api::execute) cur->exec_api = true;  // not MacScript: AppleScript, 0 malicious and 152 benign files
@@ -342,7 +355,7 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
     std::size_t placed = 0;
     auto place = [&](const std::string& value, const std::string& where, std::string_view type) {
       if (++placed > chain_limits::max_evaluated_strings) return;
-      if (project_text.size() + value.size() < chain_limits::max_project_text) project_text += lower_ascii(value) + "\n";
+      if (project_text.size() + value.size() < chain_limits::max_project_text) append_line_lower(project_text, value);
       std::string_view module;
       std::uint32_t line = 0;
       if (!parse_where(where, module, line)) return;
