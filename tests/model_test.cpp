@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -104,4 +105,41 @@ TEST(Model, MissingModelIsAnIoError) {
   auto m = model::Model::load("/nonexistent/model", features::pe_schema());
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.error().code, ErrorCode::io);
+}
+
+// Added data measured on the same rows and folds: train-only groups never get a fold or a score, and the other
+// groups keep exactly the folds they have without them (adding them to the packing would reshuffle every fold).
+TEST(Model, TrainOnlyGroupsKeepTheOtherFoldsAndGetNoScore) {
+  const auto base = synthetic(140, 3);
+  auto more = base;
+  for (std::size_t i = 0; i < 60; ++i) {
+    model::Row r = base.rows[i];
+    r.group = i < 40 ? "extra:big" : "extra:small";
+    more.rows.push_back(r);
+    more.x.insert(more.x.end(), base.x.begin() + static_cast<std::ptrdiff_t>(i * base.n_features),
+                  base.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * base.n_features));
+  }
+  model::TrainOptions o;
+  o.folds = 3;
+  o.rounds = 10;
+  o.eta = 0.3;
+  o.threads = 2;
+  const auto f0 = model::assign_folds(base, o);
+  const auto packed = model::assign_folds(more, o);  // the 40-row group takes a fold of its own first
+  o.train_only_groups = {"extra:*"};
+  const auto f1 = model::assign_folds(more, o);
+  ASSERT_EQ(f1.size(), more.rows.size());
+  bool reshuffled = false;
+  for (std::size_t i = 0; i < base.rows.size(); ++i) {
+    EXPECT_EQ(f1[i], f0[i]) << "row " << i;
+    EXPECT_GE(f0[i], 0);
+    reshuffled |= packed[i] != f0[i];
+  }
+  EXPECT_TRUE(reshuffled);
+  for (std::size_t i = base.rows.size(); i < more.rows.size(); ++i) EXPECT_EQ(f1[i], -1);
+
+  std::ostringstream log;
+  const auto s = model::cross_validate(more, o, log);
+  for (std::size_t i = 0; i < more.rows.size(); ++i)
+    EXPECT_EQ(std::isnan(s[i]), i >= base.rows.size()) << "row " << i;
 }

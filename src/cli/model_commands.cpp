@@ -194,6 +194,10 @@ Runner add_eval_command(CLI::App& app) {
                                "'loso' (leave one source out) or 'loso-malicious' (leave out one source that has "
                                "malicious files at a time; benign sources always train and get no score)")
       ->check(CLI::IsMember({"group", "loso", "loso-malicious"}));
+  cmd->add_option("--cv-train-only", o->train_only_groups,
+                  "With --cv: rows whose source group matches this glob train in every fold and get no score, and "
+                  "the other groups keep the folds they have without them (what added data does to the same rows "
+                  "and folds); repeatable");
   cmd->add_option("--seed", o->seed, "Seed for --cv")->default_val(1);
   cmd->add_option("--rounds", o->rounds, "Boosting rounds for --cv")->default_val(o->rounds);
   cmd->add_option("--max-depth", o->max_depth, "Tree depth for --cv")->default_val(o->max_depth);

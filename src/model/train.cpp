@@ -1,5 +1,6 @@
 #include "model/train.hpp"
 
+#include <fnmatch.h>
 #include <xgboost/c_api.h>
 #include <zlib.h>
 
@@ -116,16 +117,26 @@ std::vector<double> predict(const Booster& b, const Dataset& ds, const std::vect
 }
 
 // Deterministic group -> fold assignment: largest groups first, each to the currently lightest fold; the seed
-// breaks ties between equal-sized groups.
-std::vector<int> assign_folds(const Dataset& ds, int folds, int seed, bool loso, const std::string& loso_label = {}) {
+// breaks ties between equal-sized groups. Train-only groups are set aside before the packing.
+std::vector<int> assign_folds_impl(const Dataset& ds, int folds, int seed, bool loso, const std::string& loso_label,
+                                   const std::vector<std::string>& train_only) {
   std::map<std::string, std::size_t> gsize;
   std::map<std::string, bool> has_label;
+  std::map<std::string, int> fold_of;
+  auto always_trains = [&](const std::string& g) {
+    return std::any_of(train_only.begin(), train_only.end(),
+                       [&](const std::string& glob) { return ::fnmatch(glob.c_str(), g.c_str(), 0) == 0; });
+  };
   for (const auto& r : ds.rows) {
+    if (fold_of.count(r.group)) continue;
+    if (always_trains(r.group)) fold_of[r.group] = -1;
+  }
+  for (const auto& r : ds.rows) {
+    if (fold_of.count(r.group)) continue;
     ++gsize[r.group];
     if (r.label == loso_label) has_label[r.group] = true;
   }
   std::vector<std::pair<std::string, std::size_t>> groups(gsize.begin(), gsize.end());
-  std::map<std::string, int> fold_of;
   if (loso) {
     int f = 0;
     for (const auto& g : groups) fold_of[g.first] = loso_label.empty() || has_label[g.first] ? f++ : -1;
@@ -176,8 +187,12 @@ nlohmann::json op_json(const OperatingPoint& op) {
 
 }  // namespace
 
+std::vector<int> assign_folds(const Dataset& ds, const TrainOptions& opt) {
+  return assign_folds_impl(ds, opt.folds, opt.seed, opt.leave_one_source_out, opt.loso_label, opt.train_only_groups);
+}
+
 std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log) {
-  const auto fold = assign_folds(ds, opt.folds, opt.seed, opt.leave_one_source_out, opt.loso_label);
+  const auto fold = assign_folds(ds, opt);
   const int nfolds = fold.empty() ? 0 : *std::max_element(fold.begin(), fold.end()) + 1;
   std::vector<double> oof(ds.rows.size(), std::nan(""));
   for (int f = 0; f < nfolds; ++f) {

@@ -29,11 +29,19 @@ struct TrainOptions {
   // With leave_one_source_out: hold out only the groups that have a file of this label ("malicious": one fold per
   // malware source, every benign group always trains; their rows get no score). Empty: every group.
   std::string loso_label;
+  // Source groups (globs) that are never held out: they train in every fold and get no out-of-fold score, and the
+  // other groups are packed into exactly the folds they get without them. Measures what added data does to the
+  // same rows and folds; adding groups to the packing instead reshuffles every fold (a different experiment).
+  std::vector<std::string> train_only_groups;
   // Per-feature monotone constraint (1 = the score may only rise with the value, 0 = free); empty = none. Capability
   // counts get 1 so that a source with more of them is never scored lower for it (see docs/office.md).
   std::vector<int> monotone;
   std::string command;             // recorded in meta.json
 };
+
+/// Fold of every row (-1: never held out): whole groups, largest first, each to the lightest fold (one fold per group
+/// with leave_one_source_out); groups matching opt.train_only_groups get -1 and take no part in the packing.
+std::vector<int> assign_folds(const Dataset& ds, const TrainOptions& opt);
 
 /// Per-file out-of-fold scores from group k-fold (or leave-one-source-out) cross-validation.
 std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log);
