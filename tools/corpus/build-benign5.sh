@@ -2,7 +2,7 @@
 # build-benign5.sh - builds corpus v5: benign PE files of the kinds that set the PE model's thresholds or that malware
 # imitates (NSIS toolchains, stubs and plugins, AutoIt, PuTTY, Delphi/C++Builder programs), from GitHub snapshots
 # that no earlier corpus used. Kept apart from corpora v1-v4 so that a model trained with it can be compared with one
-# trained without it (docs/MEASUREMENTS.md, "PE: benign data, seventh session").
+# trained without it (docs/MEASUREMENTS.md, "PE: which benign files set the thresholds, and benign data for them").
 #
 # Usage: tools/corpus/build-benign5.sh [OUT]     (default OUT=/tmp/mamori-corpus5)
 # Env:   MIRROR=/work/.mirror  snapshots brought by the search tool's `fetch` (<owner>+<name>/repo)
