@@ -5,6 +5,7 @@
 
 #include "engine/scanner.hpp"
 #include "features/byte_scan.hpp"
+#include "features/payload_scan.hpp"
 #include "features/pe_features.hpp"
 #include "model/model.hpp"
 
@@ -28,6 +29,18 @@ void BM_ByteScan(benchmark::State& st) {
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * st.range(0));
 }
 BENCHMARK(BM_ByteScan)->Arg(1 << 20)->Arg(16 << 20);
+
+// The document payload pass (shellcode idioms, XORed executables, API hashes) over the same byte mix.
+void BM_PayloadScan(benchmark::State& st) {
+  const auto v = mixed_bytes(static_cast<std::size_t>(st.range(0)));
+  for (auto _ : st) {
+    mamori::features::PayloadStats s;
+    mamori::features::scan_payload(mamori::ByteView(v.data(), v.size()), s);
+    benchmark::DoNotOptimize(s.api_hashes);
+  }
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) * st.range(0));
+}
+BENCHMARK(BM_PayloadScan)->Arg(1 << 20);
 
 void BM_ByteScanPadding(benchmark::State& st) {
   std::vector<std::uint8_t> v(static_cast<std::size_t>(st.range(0)), 0);

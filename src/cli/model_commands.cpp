@@ -86,13 +86,10 @@ void mask_features(model::Dataset& ds, const DataFlags& d) {
   std::cerr << "blanked " << blanked << " of " << ds.n_features << " features\n";
 }
 
-// The office rule that names row i (docs/office.md, "Rules"), or "-".
+// The office rule that names row i (docs/office.md, "Rules"), or "-": computed in load_data before any column is
+// blanked.
 std::string rule_of(const model::Dataset& ds, std::size_t i) {
-  if (ds.kind != "office") return "-";
-  const std::vector<float> x(ds.x.begin() + static_cast<std::ptrdiff_t>(i * ds.n_features),
-                             ds.x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ds.n_features));
-  const auto r = features::office_rule(x);
-  return r.empty() ? "-" : r;
+  return i < ds.rules.size() && !ds.rules[i].empty() ? ds.rules[i] : "-";
 }
 
 Result<model::Dataset> load_data(const DataFlags& d) {
@@ -121,6 +118,13 @@ Result<model::Dataset> load_data(const DataFlags& d) {
   if (ds.ok()) {
     std::cerr << "\n";
     for (const auto& [row, why] : ds->skipped) std::cerr << "skipped " << row.path << ": " << why << "\n";
+    if (ds->kind == "office") {
+      ds->rules.resize(ds->rows.size());
+      for (std::size_t i = 0; i < ds->rows.size(); ++i) {
+        const auto row = ds->x.begin() + static_cast<std::ptrdiff_t>(i * ds->n_features);
+        ds->rules[i] = features::office_rule(std::vector<float>(row, row + static_cast<std::ptrdiff_t>(ds->n_features)));
+      }
+    }
     mask_features(*ds, d);
   }
   return ds;

@@ -42,6 +42,37 @@ void Acc::embed(std::string name, std::vector<std::uint8_t> bytes) {
   out->embedded.push_back({std::move(name), std::move(bytes)});
 }
 
+void Acc::scan_payload(ByteView b, std::string_view where) {
+  const PayloadStats before = payload;
+  features::scan_payload(b, payload);
+  // Decoded executables go to the engine's PE model; 16 MiB holds any loader these documents carry.
+  constexpr std::size_t kMaxDecoded = 16u << 20;
+  char buf[96];
+  for (std::size_t i = before.n_encoded; i < payload.n_encoded; ++i) {
+    const auto& e = payload.encoded[i];
+    if (e.key_len == 1)
+      std::snprintf(buf, sizeof buf, "xor-encoded executable at offset 0x%llx, key 0x%02x",
+                    static_cast<unsigned long long>(e.mz_offset), unsigned{e.key[0]});
+    else
+      std::snprintf(buf, sizeof buf, "xor-encoded executable at offset 0x%llx, key 0x%02x%02x%02x%02x",
+                    static_cast<unsigned long long>(e.mz_offset), unsigned{e.key[0]}, unsigned{e.key[1]},
+                    unsigned{e.key[2]}, unsigned{e.key[3]});
+    hit(std::string(where), "payload", buf);
+    if (depth == 0) {
+      auto exe = decode_executable(b, e, kMaxDecoded);
+      if (!exe.empty()) {
+        std::snprintf(buf, sizeof buf, "/xor-executable@0x%llx", static_cast<unsigned long long>(e.mz_offset));
+        embed(std::string(where) + buf, std::move(exe));
+      }
+    }
+  }
+  if (payload.peb_access > before.peb_access || payload.get_pc > before.get_pc) {
+    std::snprintf(buf, sizeof buf, "shellcode idioms: %u PEB reads, %u GetPC sequences",
+                  payload.peb_access - before.peb_access, payload.get_pc - before.get_pc);
+    hit(std::string(where), "payload", buf);
+  }
+}
+
 }  // namespace office
 
 namespace {
@@ -411,6 +442,22 @@ void emit_all(Emitter& e, const Acc& a) {
   e.add("trigger_object_by_expression", ch.trigger_object_by_expression);
   e.add("trigger_remote_executable", ch.trigger_remote_executable);
   e.add("download_execute_procedures", ch.download_execute_procedures);
+
+  e.group("payload", "Machine code and executables hidden in the document (schema v6; src/features/payload_scan.hpp): "
+                     "read in the file's bytes (OLE2, RTF, PDF), in the inflated embeddings and ActiveX parts of "
+                     "OOXML and in decoded RTF objects. Clear DOS stub sentences and MZ/PE headers after offset 0, "
+                     "the stub sentence XORed with a one- or four-byte key, shellcode idioms (PEB reads through "
+                     "fs:[0x30] / gs:[0x60], GetPC sequences), distinct ROR-13 API-name hashes pushed as immediates, "
+                     "NOP sleds.");
+  const auto& pl = a.payload;
+  e.add("dos_stubs", pl.dos_stubs);
+  e.add("pe_headers", pl.pe_headers);
+  e.add("xor1_executables", pl.xor1_stubs);
+  e.add("xor4_executables", pl.xor4_stubs);
+  e.add("peb_access", pl.peb_access);
+  e.add("get_pc", pl.get_pc);
+  e.add("api_hashes", pl.api_hashes);
+  e.add("nop_sleds", pl.nop_sleds);
 }
 
 Schema build_schema() {
@@ -448,6 +495,8 @@ OfficeSample featurize_office(ByteView bytes, const OfficeOptions& opt) {
   a.opt = &opt;
   a.size = static_cast<double>(bytes.size());
   const auto t = engine::detect_type(bytes);
+  // Compressed containers are read part by part (analyze_ooxml); anything else in its own bytes.
+  if (t.kind != engine::FileKind::ooxml && t.kind != engine::FileKind::zip) a.scan_payload(bytes, "file");
   switch (t.kind) {
     case engine::FileKind::ole2:
       a.type = "ole2";
@@ -518,6 +567,9 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t rtf_exe = index_of("active.rtf_executable_object");
   static const std::size_t pdf_exe = index_of("active.pdf_embedded_executable");
   static const std::size_t pdf_launch = index_of("active.pdf_auto_launch");
+  static const std::size_t xor1 = index_of("payload.xor1_executables"), xor4 = index_of("payload.xor4_executables");
+  static const std::size_t peb = index_of("payload.peb_access"), get_pc = index_of("payload.get_pc");
+  static const std::size_t stubs = index_of("payload.dos_stubs"), pe_headers = index_of("payload.pe_headers");
   if (x.size() != office_schema().features.size()) return {};
   // NaN (a group that does not apply to the file's type) compares false everywhere below.
   // A macro that copies itself (OrganizerCopy, NormalTemplate, StartupPath...) and also turns off the user's
@@ -561,6 +613,11 @@ std::string office_rule(const std::vector<float>& x) {
   // A PDF that runs a program when it opens or a page shows (/OpenAction or /AA next to /Launch). JavaScript on
   // open stays a feature: forms use it.
   if (x[pdf_launch] > 0) return "pdf-auto-launch";
+  // An executable hidden under XOR in a document: nothing but a dropper encodes one there.
+  if (x[xor1] + x[xor4] > 0) return "encoded-executable";
+  // Shellcode idioms in a document that holds no clear executable (a clear one carries the same idioms in about 4%
+  // of benign programs, and benign documents do package programs).
+  if (x[peb] + x[get_pc] > 0 && x[stubs] + x[pe_headers] == 0) return "shellcode";
   return {};
 }
 

@@ -4,7 +4,8 @@
 // keywords, obfuscation measures, hashed token bigrams), Excel 4 (XLM) macros, OOXML relationships and parts, RTF
 // objects, PDF keyword counts, encryption, (schema v3) what runs or is fetched on open (`active`) and (schema v4)
 // how a macro copies itself into other documents (`spread`) and (schema v5) whether a true open/close trigger
-// reaches a download or an execute through the project's calls (`chain`).
+// reaches a download or an execute through the project's calls (`chain`) and (schema v6) shellcode and hidden
+// executables in the document's bytes (`payload`).
 //
 // featurize_office() also returns what the engine handler reports besides the score: anomalies, the macro lines
 // that matched auto-exec/write/execute/download keywords, and embedded objects to scan as members.
@@ -22,7 +23,8 @@
 
 namespace mamori::features {
 
-inline constexpr int kOfficeSchemaVersion = 5;  // 3: the `active` group; 4: the `spread` group; 5: the `chain` group
+inline constexpr int kOfficeSchemaVersion = 6;  // 3: the `active` group; 4: the `spread` group; 5: the `chain` group;
+                                                // 6: the `payload` group
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
 inline constexpr int kOfficeExtractorRevision = 4;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
                                                     // 3: Word 6/95 WordBasic macros read (vba::wordbasic);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "features/office_features.hpp"
+#include "features/payload_scan.hpp"
 #include "formats/ole2/ole2.hpp"
 
 namespace mamori::xls {
@@ -211,12 +212,16 @@ struct Acc {
   EvalStats eval;
   ActiveStats active;
   ChainStats chain;
+  PayloadStats payload;
 
   Acc();
   void anomaly(std::string s);
   void hit(std::string where, std::string category, std::string_view text);
   /// Hands an embedded object to the engine (owned copy), within office_limits.
   void embed(std::string name, std::vector<std::uint8_t> bytes);
+  /// Looks for shellcode and hidden executables in `b` (features::scan_payload); XOR-encoded executables found at
+  /// the top level are decoded and handed to the engine as members named after `where`.
+  void scan_payload(ByteView b, std::string_view where);
 };
 
 // Readers. Each fills `a` from its format and records anomalies; none throws.

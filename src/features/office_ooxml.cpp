@@ -302,6 +302,7 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
       if (data.starts_with("MZ")) z.embedded_exe += 1;
       else if (data.starts_with("\xD0\xCF\x11\xE0")) z.embedded_ole2 += 1;
       else z.embedded_other += 1;
+      a.scan_payload(data, "ooxml:" + name);
       a.embed(name, std::vector<std::uint8_t>(data.data(), data.data() + data.size()));
     }
     return true;

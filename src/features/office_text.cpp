@@ -102,6 +102,8 @@ void analyze_rtf(ByteView b, Acc& a) {
     if (native.starts_with("MZ") || package_pe || (o.package && o.package->executable)) a.active.rtf_executable_package += 1;
     if (o.native_is_ole2 || native.starts_with("\xD0\xCF\x11\xE0")) r.embedded_ole2 += 1;
     const std::string n = std::to_string(i + 1);
+    // The hex is decoded here: the file's own bytes show the payload only as text.
+    a.scan_payload(native, "rtf:object " + n);
     if (!o.class_name.empty()) a.hit("rtf:object " + n, "embedded-object", "class " + o.class_name);
     const std::string member = "rtf-object-" + n + (o.class_name.empty() ? "" : "-" + o.class_name);
     if (o.package && !o.package->payload.empty()) a.embed(member, o.package->payload);

@@ -27,6 +27,9 @@ struct Dataset {
   std::vector<float> x;                  // rows.size() * n_features, row-major
   std::size_t n_features = 0;
   std::vector<std::pair<Row, std::string>> skipped;  // row and why
+  // Per row, the deterministic rule that names it (documents: features::office_rule), read from the full vector
+  // before --drop-features blanks columns: the engine applies rules to the full vector, whatever the model uses.
+  std::vector<std::string> rules;
 };
 
 /// Featurises rows of `kind` ("pe": PE files; "office": OLE2, OOXML, RTF and PDF documents) with `threads`
