@@ -140,11 +140,12 @@ constexpr int binary_level(BinOp o) {
 
 struct Tk {
   enum K : std::uint8_t { id, num, str, op, eol };
+  static constexpr std::uint32_t kNone = UINT32_MAX;
   Tk() = default;
   Tk(K kind, std::string text, double number) : k(kind), t(std::move(text)), n(number) {}
+  // (The small fields first and last: a module of a large add-in is a million tokens, and the layout keeps each
+  // at 88 bytes.)
   K k = eol;
-  std::string t;  // identifier (as written), operator text, or string value
-  double n = 0;
   BinOp bop = BinOp::none;  // the binary operator this token stands for
   // An identifier's lower-case name without its type suffix (the key of variables, procedures and built-ins),
   // made on first use and kept: a statement may run many times (loops, calls) or never (the work budget).
@@ -152,14 +153,16 @@ struct Tk {
   // Set once builtin() has said this identifier, where it stands, is none of the built-ins: undeclared names and
   // object members are read over and over, and each time were compared with a hundred names.
   mutable bool not_builtin = false;
-  mutable std::string key;
   // The identifier's symbol (its key interned, see Evaluator::sym_of) and its local variable slot in the procedure
   // slot_proc, both resolved on first use: a name is looked up once per token, not at every read and write.
-  static constexpr std::uint32_t kNone = UINT32_MAX;
   mutable std::uint32_t sym = kNone;
+  std::string t;  // identifier (as written), operator text, or string value
+  double n = 0;
+  mutable std::string key;
   mutable std::uint32_t slot_proc = kNone;
   mutable std::uint32_t slot = 0;
 };
+static_assert(sizeof(Tk) <= 88, "a token grew: the modules of a large add-in hold a million of them");
 
 BinOp classify_operator(const Tk& t) {
   const std::string_view o = t.t;
