@@ -197,6 +197,27 @@ TEST(OfficeRules, OneWayOfSpreadingIsNotTheRule) {
   EXPECT_EQ(features::office_rule(words.x), "");
 }
 
+// The Laroux move alone: a workbook that saves itself into Excel's start-up folder when it opens. The same save
+// behind a button, or an open handler that saves elsewhere, is not the rule.
+TEST(OfficeRules, OpenHandlerSavingIntoStartupFolder) {
+  const auto virus = featurize(xlsm_with_module({"Private Sub Workbook_Open()",
+                                                 "  ThisWorkbook.SaveAs Filename:=Application.StartupPath & \"\\book1.xls\"",
+                                                 "End Sub"}));
+  EXPECT_EQ(feature(virus, "spread.save_to_startup_lines"), 1.0f);
+  EXPECT_EQ(feature(virus, "spread.kinds"), 1.0f);
+  EXPECT_EQ(features::office_rule(virus.x), "macro-replication");
+  const auto button = featurize(xlsm_with_module({"Sub InstallButton_Click()",
+                                                  "  ThisWorkbook.SaveAs Filename:=Application.StartupPath & \"\\tools.xls\"",
+                                                  "End Sub"}));
+  EXPECT_EQ(feature(button, "spread.save_to_startup_lines"), 1.0f);
+  EXPECT_EQ(features::office_rule(button.x), "");
+  const auto elsewhere = featurize(xlsm_with_module({"Private Sub Workbook_Open()",
+                                                     "  ThisWorkbook.SaveAs Filename:=\"c:\\reports\\book1.xls\"",
+                                                     "End Sub"}));
+  EXPECT_EQ(feature(elsewhere, "spread.save_to_startup_lines"), 0.0f);
+  EXPECT_EQ(features::office_rule(elsewhere.x), "");
+}
+
 std::vector<std::uint8_t> filler(std::size_t n) {
   std::vector<std::uint8_t> v(n);
   for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::uint8_t>(i * 7 + 3);

@@ -546,6 +546,8 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t stealth = index_of("behaviour.stealth"), startup = index_of("behaviour.startup_paths");
   static const std::size_t replication = index_of("behaviour.replication");
   static const std::size_t spread_kinds = index_of("spread.kinds");
+  static const std::size_t save_startup = index_of("spread.save_to_startup_lines");
+  static const std::size_t autoexec_lines = index_of("macro.cat_autoexec"), events = index_of("macro.control_events");
   static const std::size_t code = index_of("macro.code_lines"), sheets = index_of("xlm.macro_sheets");
   static const std::size_t vba_autoexec = index_of("macro.autoexec");
   static const std::size_t auto_open = index_of("xlm.auto_open_names"), exec = index_of("xlm.exec");
@@ -580,6 +582,11 @@ std::string office_rule(const std::vector<float>& x) {
   // OnSheetActivate and saves itself into XLSTART, or exports its module and imports it into the active workbook.
   // One kind alone is what add-in installers and VBA developer tools do (they import modules, save into XLSTART).
   if (x[code] > 0 && x[spread_kinds] >= 2) return "macro-replication";
+  // Or a macro Office starts by itself that saves the workbook into Excel's start-up folders (StartupPath,
+  // XLSTART...), where every later Excel session opens it: the Laroux family's one move. "Starts by itself":
+  // more auto-exec lines (Workbook_Open, Auto_Open...) than control event handlers (*_Click...), which
+  // `macro.cat_autoexec` counts too; an installer behind a button is not named.
+  if (x[code] > 0 && x[autoexec_lines] > x[events] && x[save_startup] > 0) return "macro-replication";
   // An Excel 4 macro sheet that runs on open and calls EXEC, CALL or REGISTER, or writes formulas it builds from
   // CHAR() and jumps to them (the self-decoding dropper): BIFF, XLSM and XLSB alike. Started by an Auto_Open
   // name, or by VBA with an auto-exec trigger; in the second case CALL/REGISTER are not enough, since Microsoft's
