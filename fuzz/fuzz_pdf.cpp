@@ -1,6 +1,8 @@
 // libFuzzer target for pdf::parse (the one-pass lexer, stream bounding, FlateDecode/ASCIIHex decoding, object
-// streams, URI / Launch / JavaScript / embedded file extraction).
-// Checks: anomaly list and bits agree, caps from pdf::limits hold, obfuscated counts never exceed the counts.
+// streams, URI / Launch / JavaScript / embedded file extraction, the shape: link rectangles against the page, actions
+// on open followed through references, content operators, JavaScript traits).
+// Checks: anomaly list and bits agree, caps from pdf::limits hold, obfuscated counts never exceed the counts, the
+// shape's fractions stay in [0, 1] and its resolved counts never exceed what was seen.
 #include <cstddef>
 #include <cstdint>
 
@@ -26,6 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(d->embedded_files.size() <= pdf::limits::max_embedded_files);
   for (const auto& e : d->embedded_files) check(e.bytes.size() <= pdf::limits::max_embedded_size);
   check(d->stats.decoded_bytes <= pdf::limits::max_total_decoded);
+  const pdf::Shape& sh = d->shape;
+  check(sh.max_uri_link_fraction >= 0 && sh.max_uri_link_fraction <= 1);
+  check(sh.uri_links <= sh.link_annots && sh.big_uri_links <= sh.uri_links);
+  check(sh.page_area >= 0 && sh.page_area <= 1e12);
+  check(sh.uri_links <= pdf::limits::max_links && sh.open_uri + sh.open_javascript <= 2 * pdf::limits::max_refs + size);
+  check(d->js.bytes <= pdf::limits::max_js_scan_total);
+  check(d->js.longest_string <= d->js.bytes);
   check(d->header_offset < size);
   check(d->last_eof_offset <= size);
   return 0;

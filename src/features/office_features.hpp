@@ -5,7 +5,8 @@
 // objects, PDF keyword counts, encryption, (schema v3) what runs or is fetched on open (`active`) and (schema v4)
 // how a macro copies itself into other documents (`spread`) and (schema v5) whether a true open/close trigger
 // reaches a download or an execute through the project's calls (`chain`) and (schema v6) shellcode and hidden
-// executables in the document's bytes (`payload`).
+// executables in the document's bytes (`payload`) and (schema v7) the PDF's shape, script traits and link targets
+// (`pdf_shape`).
 //
 // featurize_office() also returns what the engine handler reports besides the score: anomalies, the macro lines
 // that matched auto-exec/write/execute/download keywords, and embedded objects to scan as members.
@@ -23,8 +24,8 @@
 
 namespace mamori::features {
 
-inline constexpr int kOfficeSchemaVersion = 6;  // 3: the `active` group; 4: the `spread` group; 5: the `chain` group;
-                                                // 6: the `payload` group
+inline constexpr int kOfficeSchemaVersion = 7;  // 3: the `active` group; 4: the `spread` group; 5: the `chain` group;
+                                                // 6: the `payload` group; 7: the `pdf_shape` group
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
 inline constexpr int kOfficeExtractorRevision = 4;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
                                                     // 3: Word 6/95 WordBasic macros read (vba::wordbasic);
@@ -112,7 +113,8 @@ bool office_baseline_rule(const std::vector<float>& x);
 /// non-Microsoft web host), "remote-object-link" (an OLE object, frame or subdocument linked to such a host, and no
 /// share or file link in the package), "rtf-exploit-object"
 /// (Equation Editor / OLE2Link / malformed objects loaded on open) and "packaged-executable" (a PE inside an RTF
-/// object or a PDF embedded file) and "pdf-auto-launch" (/OpenAction or /AA with /Launch). Empty when none applies.
+/// object or a PDF embedded file) and "pdf-auto-launch" (a /Launch action that /OpenAction or a
+/// page-open /AA trigger runs, inline or by reference). Empty when none applies.
 std::string office_rule(const std::vector<float>& x);
 /// A short bucket name for reports ("word-vba", "excel-vba", "xlm", "ooxml", "rtf", "pdf", ...) from the vector.
 std::string office_bucket(const float* x);

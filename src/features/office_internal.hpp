@@ -99,6 +99,19 @@ struct PdfStats {
   double obfuscated_names = 0, header_offset = 0, version = 0, after_eof = 0, eofs = 0, urls = 0, js_bytes = 0;
 };
 
+/// The PDF's shape, JavaScript traits and link targets (schema v6, group `pdf_shape`): what a reader shows (text or
+/// only images, a link spread over the page), what runs on open, what the script does, where the links go.
+struct PdfShapeStats {
+  double link_annots = 0, uri_links = 0, max_uri_link_fraction = 0, big_uri_links = 0, widgets = 0, images = 0;
+  double content_streams = 0, text_ops = 0, draw_ops = 0, pages = 0;
+  double open_uri = 0, open_javascript = 0, open_launch = 0, open_submit = 0, open_other = 0, submit_web = 0;
+  double js_bytes = 0, js_eval = 0, js_unescape = 0, js_from_char_code = 0, js_percent_u = 0, js_hex_escapes = 0;
+  double js_hex_runs = 0, js_longest_string = 0, js_timers = 0, js_annots = 0, js_exploit_apis = 0, js_navigation = 0;
+  double uri_distinct = 0, uri_plain_http = 0, uri_mailto = 0, uri_other_scheme = 0, uri_shorteners = 0;
+  double uri_file_hosting = 0, uri_odd_port = 0, uri_userinfo = 0, uri_long = 0, uri_query = 0, uri_percent_encoded = 0;
+  double uri_host_digits = 0, uri_deep_hosts = 0;
+};
+
 struct Ole2Stats {
   double present = 0, entries = 0, streams = 0, storages = 0, orphans = 0, anomalies = 0;
   std::array<double, 64> anomaly_bits{};
@@ -208,6 +221,7 @@ struct Acc {
   OoxmlStats ooxml;
   RtfStats rtf;
   PdfStats pdf;
+  PdfShapeStats pdf_shape;
   EncStats enc;
   EvalStats eval;
   ActiveStats active;

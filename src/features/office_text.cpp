@@ -132,6 +132,87 @@ const std::vector<const char*>& pdf_keywords() {
 }
 
 namespace {
+
+bool host_is(std::string_view host, std::string_view domain) {
+  return host == domain || (host.size() > domain.size() && host.substr(host.size() - domain.size()) == domain &&
+                            host[host.size() - domain.size() - 1] == '.');
+}
+
+// Link shorteners hide where a link goes; lures use them, documents rarely do (LinkedIn's lnkd.in is left out: résumés).
+constexpr std::string_view kShorteners[] = {"bit.ly", "tinyurl.com", "goo.gl", "t.co", "ow.ly", "is.gd", "buff.ly",
+                                            "rebrand.ly", "cutt.ly", "shorturl.at", "rb.gy", "tiny.cc", "bit.do",
+                                            "t.ly", "s.id", "v.gd", "shorte.st", "adf.ly", "qrco.de", "u.to"};
+// File-sharing, free-hosting and cloud-storage hosts: where a lure's "document" or payload is downloaded from.
+constexpr std::string_view kFileHosts[] = {
+    "drive.google.com", "docs.google.com", "sites.google.com", "storage.googleapis.com", "firebasestorage.googleapis.com",
+    "dropbox.com", "dropboxusercontent.com", "onedrive.live.com", "1drv.ms", "sharepoint.com", "mediafire.com",
+    "wetransfer.com", "we.tl", "mega.nz", "sendspace.com", "box.com", "web.app", "firebaseapp.com", "weebly.com",
+    "wixsite.com", "000webhostapp.com", "glitch.me", "ngrok.io", "ngrok-free.app", "r2.dev", "pages.dev",
+    "workers.dev", "herokuapp.com", "azurewebsites.net", "blob.core.windows.net", "amazonaws.com",
+    "cdn.discordapp.com", "discord.gg", "telegra.ph", "blogspot.com", "forms.gle", "anonfiles.com", "zippyshare.com",
+    "4shared.com", "filetransfer.io", "gofile.io", "transfer.sh", "ipfs.io", "dweb.link"};
+
+void pdf_uri_traits(const std::vector<std::string>& uris, PdfShapeStats& s) {
+  std::unordered_set<std::string> distinct;
+  for (const auto& raw : uris) {
+    if (distinct.size() >= 4096 || !distinct.insert(raw).second) continue;
+    const std::string u = lower(std::string_view(raw).substr(0, 4096));
+    std::string_view v(u);
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    if (v.size() > 100) s.uri_long += 1;
+    std::size_t pct = 0;
+    for (std::size_t k = 0; k + 2 < v.size(); ++k)
+      if (v[k] == '%' && std::isxdigit(static_cast<unsigned char>(v[k + 1])) && std::isxdigit(static_cast<unsigned char>(v[k + 2]))) ++pct;
+    if (pct > 3) s.uri_percent_encoded += 1;
+    if (v.substr(0, 7) == "mailto:") {
+      s.uri_mailto += 1;
+      continue;
+    }
+    const bool https = v.substr(0, 8) == "https://", http = v.substr(0, 7) == "http://";
+    if (!https && !http) {
+      // www.example.com without a scheme is a web link too; javascript:, file:, data:, smb: are not
+      if (v.find(':') != std::string_view::npos && v.substr(0, 4) != "www.") s.uri_other_scheme += 1;
+      continue;
+    }
+    if (http) s.uri_plain_http += 1;
+    std::string_view rest = v.substr(https ? 8 : 7);
+    std::string_view auth = rest.substr(0, rest.find_first_of("/?#\\"));
+    if (rest.find('?') != std::string_view::npos) s.uri_query += 1;
+    if (const auto at = auth.rfind('@'); at != std::string_view::npos) {
+      s.uri_userinfo += 1;
+      auth = auth.substr(at + 1);
+    }
+    std::string_view host = auth;
+    if (!host.empty() && host.front() != '[') {
+      const auto colon = host.find(':');
+      if (colon != std::string_view::npos) {
+        const std::string_view port = host.substr(colon + 1);
+        if (port != "80" && port != "443" && !port.empty()) s.uri_odd_port += 1;
+        host = host.substr(0, colon);
+      }
+    }
+    while (!host.empty() && host.back() == '.') host.remove_suffix(1);
+    std::size_t digits = 0, dots = 0;
+    for (char c : host) {
+      digits += (c >= '0' && c <= '9') ? 1 : 0;
+      dots += c == '.' ? 1 : 0;
+    }
+    if (digits >= 4 && !classify_link(raw).ip_host) s.uri_host_digits += 1;
+    if (dots >= 4) s.uri_deep_hosts += 1;
+    for (auto d : kShorteners)
+      if (host_is(host, d)) {
+        s.uri_shorteners += 1;
+        break;
+      }
+    for (auto d : kFileHosts)
+      if (host_is(host, d)) {
+        s.uri_file_hosting += 1;
+        break;
+      }
+  }
+  s.uri_distinct = static_cast<double>(distinct.size());
+}
+
 // Actions that run when the file opens or a page shows (/OpenAction, /AA) next to JavaScript or /Launch. Counted
 // per file, not per object: the scanner does not resolve the object graph.
 void pdf_actions(Acc& a) {
@@ -183,6 +264,42 @@ void analyze_pdf(ByteView b, Acc& a) {
       if (t.executable) a.active.pdf_uri_executables += 1;
     }
     a.active.pdf_uri_hosts = static_cast<double>(hosts.size());
+    PdfShapeStats& sh = a.pdf_shape;
+    const pdf::Shape& ds = d.shape;
+    sh.link_annots = ds.link_annots;
+    sh.uri_links = ds.uri_links;
+    sh.max_uri_link_fraction = ds.max_uri_link_fraction;
+    sh.big_uri_links = ds.big_uri_links;
+    sh.widgets = ds.widgets;
+    sh.images = ds.images;
+    sh.content_streams = ds.content_streams;
+    sh.text_ops = static_cast<double>(ds.text_ops);
+    sh.draw_ops = static_cast<double>(ds.draw_ops);
+    sh.pages = d.count(pdf::Key::page);
+    sh.open_uri = ds.open_uri;
+    sh.open_javascript = ds.open_javascript;
+    sh.open_launch = ds.open_launch;
+    sh.open_submit = ds.open_submit;
+    sh.open_other = ds.open_other;
+    sh.submit_web = ds.submit_web;
+    const pdf::JsTraits& js = d.js;
+    sh.js_bytes = static_cast<double>(js.bytes);
+    sh.js_eval = js.eval;
+    sh.js_unescape = js.unescape;
+    sh.js_from_char_code = js.from_char_code;
+    sh.js_percent_u = js.percent_u;
+    sh.js_hex_escapes = js.hex_escapes;
+    sh.js_hex_runs = js.hex_runs;
+    sh.js_longest_string = js.longest_string;
+    sh.js_timers = js.timers;
+    sh.js_annots = js.annots;
+    sh.js_exploit_apis = js.exploit_apis;
+    sh.js_navigation = js.navigation;
+    pdf_uri_traits(d.uris, sh);
+    if (ds.open_launch > 0 && a.opt->collect_hits) a.hit("pdf:/OpenAction", "execute", "a /Launch action runs on open");
+    if (ds.big_uri_links > 0 && a.opt->collect_hits)
+      a.hit("pdf:/Link", "url", "a link covers " + std::to_string(static_cast<int>(ds.max_uri_link_fraction * 100 + 0.5)) +
+                                    "% of the page");
     pdf_actions(a);
     return;
   }

@@ -4,6 +4,8 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -132,7 +134,13 @@ int hexval(std::uint8_t c) {
   return -1;
 }
 
-enum class Pending : std::uint8_t { none, uri, f, uf, p, js, length, colors, type, subtype, filter, s };
+enum class Pending : std::uint8_t {
+  none, uri, f, uf, p, js, length, colors, type, subtype, filter, s,
+  rect, mediabox, a, first, openaction, aa, aa_value
+};
+
+// Action kinds, as bits of a mask per object.
+enum ActionBit : std::uint8_t { act_uri = 1, act_js = 2, act_launch = 4, act_submit = 8, act_other = 16 };
 
 struct ObjState {
   std::uint32_t num = 0;
@@ -140,9 +148,85 @@ struct ObjState {
   std::string type, subtype;
   std::vector<std::string> filters;
   std::int64_t length = -1;
+  std::int64_t first = -1;          // /First of an object stream
   bool launch = false, filespec = false, ef = false;
+  bool is_link = false;             // /Subtype /Link
+  double rect_area = -1;            // its /Rect
+  std::uint32_t a_ref = 0;          // /A N G R
+  std::uint8_t actions = 0;         // ActionBit mask of the /S values in the object
   std::string launch_f, launch_p, file_f, file_uf;
 };
+
+struct LinkRec {
+  double area;
+  std::uint32_t a_ref;
+  bool uri;
+};
+
+// State shared by the top-level lexer and the lexers of object streams, resolved once the file is read.
+struct Shared {
+  std::uint64_t decoded_total = 0;
+  std::uint64_t js_scanned = 0;
+  std::uint64_t content_scanned = 0;
+  std::vector<std::uint32_t> js_refs;
+  std::vector<std::uint32_t> open_refs;
+  std::vector<std::pair<std::uint32_t, std::uint8_t>> actions;  // object number, ActionBit mask
+  std::vector<LinkRec> links;
+};
+
+bool is_hex(std::uint8_t c) { return hexval(c) >= 0; }
+
+// A number token of a /Rect or /MediaBox array ("612", "-0.5", ".25"); false for anything else.
+bool parse_real(std::string_view w, double& out) {
+  if (w.empty() || w.size() > 32) return false;
+  std::size_t k = 0;
+  bool neg = false;
+  if (w[0] == '+' || w[0] == '-') {
+    neg = w[0] == '-';
+    k = 1;
+  }
+  double v = 0, scale = 1;
+  bool digits = false, dot = false;
+  for (; k < w.size(); ++k) {
+    const char c = w[k];
+    if (c == '.' && !dot) {
+      dot = true;
+    } else if (c >= '0' && c <= '9') {
+      digits = true;
+      if (dot) {
+        scale /= 10;
+        v += (c - '0') * scale;
+      } else {
+        v = v * 10 + (c - '0');
+      }
+    } else {
+      return false;
+    }
+  }
+  if (!digits) return false;
+  out = neg ? -v : v;
+  return true;
+}
+
+std::uint8_t action_bit(std::string_view nm) {
+  if (nm == "URI") return act_uri;
+  if (nm == "JavaScript") return act_js;
+  if (nm == "Launch") return act_launch;
+  if (nm == "SubmitForm") return act_submit;
+  if (nm == "GoToR" || nm == "GoToE" || nm == "ImportData" || nm == "RichMediaExecute" || nm == "Rendition")
+    return act_other;
+  return 0;
+}
+
+bool web_url(std::string_view s) {
+  auto ieq = [&](std::string_view pre) {
+    if (s.size() < pre.size()) return false;
+    for (std::size_t k = 0; k < pre.size(); ++k)
+      if (static_cast<char>(std::tolower(static_cast<unsigned char>(s[k]))) != pre[k]) return false;
+    return true;
+  };
+  return ieq("http://") || ieq("https://");
+}
 
 constexpr std::string_view kJsMarkers[] = {"eval(",          "unescape(",     "String.fromCharCode", "app.",
                                            "this.",          "util.printf",   "getAnnots",           "function",
@@ -151,9 +235,13 @@ constexpr std::string_view kJsMarkers[] = {"eval(",          "unescape(",     "S
 
 class Lexer {
  public:
-  Lexer(ByteView in, Document& doc, std::uint32_t depth, std::uint64_t& decoded_total,
-        std::vector<std::uint32_t>& js_refs)
-      : in_(in), doc_(doc), depth_(depth), decoded_total_(decoded_total), js_refs_(js_refs) {}
+  Lexer(ByteView in, Document& doc, std::uint32_t depth, Shared& shared)
+      : in_(in), doc_(doc), depth_(depth), shared_(shared), decoded_total_(shared.decoded_total),
+        js_refs_(shared.js_refs) {}
+
+  // An object stream's header: "num offset" pairs, offsets counted from /First. Objects found at those offsets take
+  // those numbers, so that references into the stream resolve.
+  void set_objstm_index(std::vector<std::pair<std::uint64_t, std::uint32_t>> index) { objstm_index_ = std::move(index); }
 
   void run() {
     const std::uint8_t* p = in_.data();
@@ -182,20 +270,32 @@ class Lexer {
           continue;
         case '<':
           if (i + 1 < n && p[i + 1] == '<') {
+            open_dict(i);
             i += 2;
             continue;
           }
           i = hex_string(i);
           continue;
         case '>':
-          i += (i + 1 < n && p[i + 1] == '>') ? 2 : 1;
+          if (i + 1 < n && p[i + 1] == '>') {
+            close_dict();
+            i += 2;
+          } else {
+            ++i;
+          }
           pending_ = Pending::none;
           continue;
         case '[':
           if (pending_ == Pending::filter) in_filter_array_ = true;
+          if (pending_ == Pending::rect || pending_ == Pending::mediabox) {
+            in_box_ = true;
+            box_kind_ = pending_;
+            box_n_ = 0;
+          }
           ++i;
           continue;
         case ']':
+          if (in_box_) close_box();
           in_filter_array_ = false;
           pending_ = Pending::none;
           ++i;
@@ -213,6 +313,89 @@ class Lexer {
   }
 
  private:
+  bool in_open_context() const { return open_dict_depth_ != 0 && dict_depth_ >= open_dict_depth_; }
+
+  void open_dict(std::uint64_t at) {
+    if (dict_depth_ < 0xFFFFFFF0u) ++dict_depth_;
+    // Inside an object stream every top-level dictionary is an object of its own.
+    if (depth_ > 0 && dict_depth_ == 1) {
+      finish_object();
+      obj_ = ObjState{};
+      obj_.open = true;
+      obj_.num = objstm_number(at);
+    }
+    if (pending_ == Pending::openaction || (pending_ == Pending::aa_value && aa_key_open_)) {
+      if (open_dict_depth_ == 0) open_dict_depth_ = dict_depth_;
+    } else if (pending_ == Pending::aa) {
+      if (aa_dict_depth_ == 0) aa_dict_depth_ = dict_depth_;
+    }
+    if (pending_ == Pending::openaction || pending_ == Pending::aa || pending_ == Pending::aa_value ||
+        pending_ == Pending::a)
+      pending_ = Pending::none;
+  }
+
+  void close_dict() {
+    if (dict_depth_ == 0) return;
+    if (dict_depth_ == open_dict_depth_) open_dict_depth_ = 0;
+    if (dict_depth_ == aa_dict_depth_) aa_dict_depth_ = 0;
+    --dict_depth_;
+    if (depth_ > 0 && dict_depth_ == 0) finish_object();
+  }
+
+  void reset_dicts() {
+    dict_depth_ = open_dict_depth_ = aa_dict_depth_ = 0;
+    aa_key_open_ = false;
+    in_box_ = false;
+  }
+
+  std::uint32_t objstm_number(std::uint64_t at) const {
+    // The entry with the largest offset at or before `at` (the index is sorted by offset).
+    auto it = std::upper_bound(objstm_index_.begin(), objstm_index_.end(), at,
+                               [](std::uint64_t v, const std::pair<std::uint64_t, std::uint32_t>& e) { return v < e.first; });
+    if (it == objstm_index_.begin()) return 0;
+    return std::prev(it)->second;
+  }
+
+  void close_box() {
+    in_box_ = false;
+    if (box_n_ != 4) return;
+    const double w = std::fabs(box_[2] - box_[0]), h = std::fabs(box_[3] - box_[1]);
+    double area = w * h;
+    if (!std::isfinite(area) || area > 1e12) area = 1e12;
+    if (box_kind_ == Pending::rect) obj_.rect_area = area;
+    else if (box_kind_ == Pending::mediabox) doc_.shape.page_area = std::max(doc_.shape.page_area, area);
+  }
+
+  void scan_js(ByteView code) {
+    if (shared_.js_scanned >= limits::max_js_scan_total) return;
+    const ByteView part = code.clamp(0, std::min(limits::max_js_scan, limits::max_js_scan_total - shared_.js_scanned));
+    shared_.js_scanned += part.size();
+    scan_javascript(part, doc_.js);
+  }
+
+  // Text (Tj, TJ) and drawing (Do) operators of a content stream: how much a reader shows as text versus images.
+  void scan_content(ByteView c) {
+    if (shared_.content_scanned >= limits::max_content_scan_total) return;
+    const ByteView part =
+        c.clamp(0, std::min(limits::max_content_scan, limits::max_content_scan_total - shared_.content_scanned));
+    shared_.content_scanned += part.size();
+    ++doc_.shape.content_streams;
+    const std::uint8_t* b = part.data();
+    const std::uint64_t n = part.size();
+    for (std::uint64_t k = 0; k + 1 < n; ++k) {
+      const std::uint8_t x = b[k], y = b[k + 1];
+      const bool text = x == 'T' && (y == 'j' || y == 'J');
+      const bool draw = x == 'D' && y == 'o';
+      if (!text && !draw) continue;
+      const bool before = k == 0 || is_ws(b[k - 1]) || b[k - 1] == ')' || b[k - 1] == ']' || b[k - 1] == '>';
+      const bool after = k + 2 >= n || is_ws(b[k + 2]) || is_delim(b[k + 2]);
+      if (!before || !after) continue;
+      if (text) ++doc_.shape.text_ops;
+      else ++doc_.shape.draw_ops;
+      ++k;
+    }
+  }
+
   void count(Key k, bool obfuscated) {
     ++doc_.counts[static_cast<std::size_t>(k)];
     if (obfuscated) {
@@ -269,6 +452,15 @@ class Lexer {
         break;
       }
     }
+    // The keys of an /AA dictionary are triggers: /O, /PO and /PV run when a page opens or shows; the others wait for
+    // the reader (form field keystrokes, mouse, closing).
+    if (aa_dict_depth_ != 0 && dict_depth_ == aa_dict_depth_) {
+      aa_key_open_ = nm == "O" || nm == "PO" || nm == "PV";
+      pending_ = Pending::aa_value;
+      in_filter_array_ = false;
+      nums_ = 0;
+      return;
+    }
     // Values.
     switch (pending_) {
       case Pending::type:
@@ -279,15 +471,27 @@ class Lexer {
       case Pending::subtype:
         obj_.subtype = std::string(nm);
         pending_ = Pending::none;
+        if (nm == "Link") {
+          obj_.is_link = true;
+          ++doc_.shape.link_annots;
+        } else if (nm == "Widget") {
+          ++doc_.shape.widgets;
+        } else if (nm == "Image") {
+          ++doc_.shape.images;
+        }
         return;
       case Pending::filter:
         if (obj_.filters.size() < 8) obj_.filters.emplace_back(nm);
         if (!in_filter_array_) pending_ = Pending::none;
         return;
-      case Pending::s:
+      case Pending::s: {
         pending_ = Pending::none;
         if (nm == "Launch") obj_.launch = true;
+        const std::uint8_t bit = action_bit(nm);
+        obj_.actions |= bit;
+        if (bit != 0 && in_open_context()) count_open(bit);
         return;
+      }
       default:
         break;
     }
@@ -304,6 +508,12 @@ class Lexer {
                : nm == "Subtype" ? Pending::subtype
                : nm == "Filter" ? Pending::filter
                : nm == "S" ? Pending::s
+               : nm == "Rect" ? Pending::rect
+               : nm == "MediaBox" ? Pending::mediabox
+               : nm == "A" ? Pending::a
+               : nm == "First" ? Pending::first
+               : nm == "OpenAction" ? Pending::openaction
+               : nm == "AA" ? Pending::aa
                            : Pending::none;
     in_filter_array_ = false;
     nums_ = 0;
@@ -325,6 +535,7 @@ class Lexer {
         if (obj_.launch_p.empty()) obj_.launch_p = s.substr(0, limits::max_string);
         break;
       case Pending::js:
+        scan_js(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
         push_list(doc_.javascript, std::move(s));
         break;
       default:
@@ -418,6 +629,15 @@ class Lexer {
     while (i < n && !is_ws(p[i]) && !is_delim(p[i])) ++i;
     const std::string_view w(reinterpret_cast<const char*>(p + start), static_cast<std::size_t>(i - start));
     if (w.empty()) return i + 1;
+    if (in_box_) {
+      double v = 0;
+      if (parse_real(w, v)) {
+        if (box_n_ < 4) box_[box_n_] = v;
+        ++box_n_;
+        return i;
+      }
+      in_box_ = false;  // not a rectangle after all
+    }
     // Integers feed "N G obj", "N G R", /Length N and /Colors N.
     bool integer = true;
     std::int64_t v = 0;
@@ -435,7 +655,11 @@ class Lexer {
         length_set_at_ = nums_ + 1;
       }
       if (pending_ == Pending::colors && v > (std::int64_t{1} << 24)) count(Key::colors_gt_2_24, false);
-      if (pending_ != Pending::filter) pending_ = Pending::none;
+      if (pending_ == Pending::first) obj_.first = v;
+      // Keys whose value may be a reference "N G R" keep waiting for the R.
+      if (pending_ != Pending::filter && pending_ != Pending::js && pending_ != Pending::a &&
+          pending_ != Pending::openaction && pending_ != Pending::aa_value)
+        pending_ = Pending::none;
       num2_ = num1_;
       num1_ = v;
       ++nums_;
@@ -444,12 +668,14 @@ class Lexer {
     if (w == "obj") {
       count(Key::obj, false);
       finish_object();
+      reset_dicts();
       obj_ = ObjState{};
       obj_.open = true;
       obj_.num = nums_ >= 2 && num2_ >= 0 ? static_cast<std::uint32_t>(std::min<std::int64_t>(num2_, 0xFFFFFFFF)) : 0;
     } else if (w == "endobj") {
       count(Key::endobj, false);
       finish_object();
+      reset_dicts();
     } else if (w == "stream") {
       count(Key::stream, false);
       i = stream(i);
@@ -466,15 +692,39 @@ class Lexer {
       if (nums_ >= 2 && length_set_at_ == nums_ - 1) obj_.length = -1;
       if (pending_ == Pending::js && nums_ >= 2 && num2_ >= 0 && js_refs_.size() < 4096)
         js_refs_.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(num2_, 0xFFFFFFFF)));
+      if (nums_ >= 2 && num2_ > 0) {
+        const auto ref = static_cast<std::uint32_t>(std::min<std::int64_t>(num2_, 0xFFFFFFFF));
+        if (pending_ == Pending::a) obj_.a_ref = ref;
+        if ((pending_ == Pending::openaction || (pending_ == Pending::aa_value && aa_key_open_)) &&
+            shared_.open_refs.size() < limits::max_refs)
+          shared_.open_refs.push_back(ref);
+      }
     }
     pending_ = Pending::none;
     nums_ = 0;
     return i;
   }
 
+  void count_open(std::uint8_t mask) { count_open_into(doc_.shape, mask); }
+
+ public:
+  static void count_open_into(Shape& sh, std::uint8_t mask) {
+    if (mask & act_uri) ++sh.open_uri;
+    if (mask & act_js) ++sh.open_javascript;
+    if (mask & act_launch) ++sh.open_launch;
+    if (mask & act_submit) ++sh.open_submit;
+    if (mask & act_other) ++sh.open_other;
+  }
+
+ private:
   void finish_object() {
     if (!obj_.open) return;
     obj_.open = false;
+    if (obj_.actions != 0 && obj_.num != 0 && shared_.actions.size() < limits::max_actions)
+      shared_.actions.emplace_back(obj_.num, obj_.actions);
+    if (obj_.is_link && shared_.links.size() < limits::max_links)
+      shared_.links.push_back(LinkRec{obj_.rect_area, obj_.a_ref, (obj_.actions & act_uri) != 0});
+    if ((obj_.actions & act_submit) && web_url(obj_.file_f)) ++doc_.shape.submit_web;
     if (obj_.launch && (!obj_.launch_f.empty() || !obj_.launch_p.empty())) {
       std::string cmd = obj_.launch_f;
       if (!obj_.launch_p.empty()) cmd += (cmd.empty() ? "" : " ") + obj_.launch_p;
@@ -600,7 +850,8 @@ class Lexer {
       if (depth_ < limits::max_objstm_depth) {
         ++doc_.stats.objstm_decoded;
         const ObjState saved = obj_;
-        Lexer sub(cur, doc_, depth_ + 1, decoded_total_, js_refs_);
+        Lexer sub(cur, doc_, depth_ + 1, shared_);
+        sub.set_objstm_index(objstm_index(cur, obj_.first));
         sub.run();
         obj_ = saved;
       }
@@ -616,24 +867,140 @@ class Lexer {
     const bool referenced = std::find(js_refs_.begin(), js_refs_.end(), obj_.num) != js_refs_.end();
     if (markers >= 2 || (referenced && !cur.empty())) {
       ++doc_.stats.js_streams;
+      scan_js(cur);
       const ByteView snip = cur.clamp(0, limits::max_string);
       push_list(doc_.javascript, std::string(reinterpret_cast<const char*>(snip.data()), snip.size()));
+      return;
     }
+    if (obj_.type.empty() && obj_.subtype.empty()) scan_content(cur);
+  }
+
+  // "num offset" pairs before /First, as (offset from the start of the decoded stream, number), sorted by offset.
+  static std::vector<std::pair<std::uint64_t, std::uint32_t>> objstm_index(ByteView body, std::int64_t first) {
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> idx;
+    if (first <= 0 || static_cast<std::uint64_t>(first) > body.size()) return idx;
+    const std::uint8_t* b = body.data();
+    const std::uint64_t end = static_cast<std::uint64_t>(first);
+    std::uint64_t k = 0, vals[2] = {0, 0};
+    int have = 0;
+    while (k < end && idx.size() < limits::max_objstm_objects) {
+      while (k < end && is_ws(b[k])) ++k;
+      if (k >= end || b[k] < '0' || b[k] > '9') break;
+      std::uint64_t v = 0;
+      while (k < end && b[k] >= '0' && b[k] <= '9') {
+        if (v < (1ull << 40)) v = v * 10 + (b[k] - '0');
+        ++k;
+      }
+      vals[have++] = v;
+      if (have == 2) {
+        if (vals[0] > 0 && vals[0] <= 0xFFFFFFFFu && vals[1] <= body.size() - end)
+          idx.emplace_back(end + vals[1], static_cast<std::uint32_t>(vals[0]));
+        have = 0;
+      }
+    }
+    std::sort(idx.begin(), idx.end());
+    return idx;
   }
 
   ByteView in_;
   Document& doc_;
   std::uint32_t depth_;
+  Shared& shared_;
   std::uint64_t& decoded_total_;
   std::vector<std::uint32_t>& js_refs_;
   ObjState obj_;
   Pending pending_ = Pending::none;
   bool in_filter_array_ = false;
+  // Dictionary nesting, and where an on-open action dictionary or an /AA dictionary started (0: none).
+  std::uint32_t dict_depth_ = 0, open_dict_depth_ = 0, aa_dict_depth_ = 0;
+  bool aa_key_open_ = false;
+  // A /Rect or /MediaBox array being read.
+  bool in_box_ = false;
+  Pending box_kind_ = Pending::none;
+  double box_[4] = {0, 0, 0, 0};
+  std::uint32_t box_n_ = 0;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> objstm_index_;
   std::int64_t num1_ = -1, num2_ = -1;
   std::uint32_t nums_ = 0, length_set_at_ = 0;
 };
 
 }  // namespace
+
+namespace {
+
+// References are followed once the whole file is read: an /OpenAction or page-open /AA pointing at an action object,
+// and a link annotation whose /A is an action object elsewhere (often in an object stream).
+void resolve(Document& doc, Shared& sh) {
+  std::sort(sh.actions.begin(), sh.actions.end());
+  auto mask_of = [&](std::uint32_t num) {
+    std::uint8_t m = 0;
+    auto it = std::lower_bound(sh.actions.begin(), sh.actions.end(), std::make_pair(num, std::uint8_t{0}));
+    for (; it != sh.actions.end() && it->first == num; ++it) m |= it->second;  // incremental updates redefine objects
+    return m;
+  };
+  for (const std::uint32_t r : sh.open_refs) Lexer::count_open_into(doc.shape, mask_of(r));
+  Shape& s = doc.shape;
+  const double page = s.page_area > 0 ? s.page_area : 612.0 * 792.0;  // US Letter when no /MediaBox was read
+  for (const LinkRec& l : sh.links) {
+    const bool uri = l.uri || (l.a_ref != 0 && (mask_of(l.a_ref) & act_uri));
+    if (!uri) continue;
+    ++s.uri_links;
+    if (l.area < 0) continue;
+    const double f = std::min(1.0, l.area / page);
+    s.max_uri_link_fraction = std::max(s.max_uri_link_fraction, f);
+    if (f >= 0.25) ++s.big_uri_links;
+  }
+}
+
+// Counts non-overlapping occurrences of `needle` in [b, e).
+std::uint32_t occurrences(const std::uint8_t* b, const std::uint8_t* e, std::string_view needle) {
+  std::uint32_t n = 0;
+  for (const std::uint8_t* p = find(b, e, needle); p != nullptr; p = find(p + needle.size(), e, needle)) ++n;
+  return n;
+}
+
+}  // namespace
+
+void scan_javascript(ByteView code, JsTraits& t) noexcept {
+  const ByteView c = code.clamp(0, limits::max_js_scan);
+  const std::uint8_t* b = c.data();
+  const std::uint8_t* e = b + c.size();
+  const std::uint64_t n = c.size();
+  t.bytes += n;
+  t.eval += occurrences(b, e, "eval(") + occurrences(b, e, "eval (");
+  t.unescape += occurrences(b, e, "unescape(");
+  t.from_char_code += occurrences(b, e, "fromCharCode");
+  t.timers += occurrences(b, e, "setTimeOut") + occurrences(b, e, "setInterval");
+  t.annots += occurrences(b, e, "getAnnots") + occurrences(b, e, "syncAnnotScan");
+  for (auto m : {"util.printf", "collectEmailInfo", "getIcon", "newPlayer", "customDictionaryOpen", "Collab.",
+                 "printSeps", "getCosObj"})
+    t.exploit_apis += occurrences(b, e, m);
+  for (auto m : {"launchURL", "getURL", "submitForm", "openDoc", "exportDataObject", "mailDoc", "importDataObject"})
+    t.navigation += occurrences(b, e, m);
+  std::uint64_t run = 0;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint8_t x = b[k];
+    if (x == '%' && k + 5 < n && (b[k + 1] == 'u' || b[k + 1] == 'U') && is_hex(b[k + 2]) && is_hex(b[k + 3]) &&
+        is_hex(b[k + 4]) && is_hex(b[k + 5]))
+      ++t.percent_u;
+    if (x == '\\' && k + 3 < n && b[k + 1] == 'x' && is_hex(b[k + 2]) && is_hex(b[k + 3])) ++t.hex_escapes;
+    if (is_hex(x)) {
+      if (++run == 64) ++t.hex_runs;
+    } else {
+      run = 0;
+    }
+  }
+  // String literals: from a quote to the same quote, backslash escapes skipped; an unclosed one runs to the end.
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint8_t q = b[k];
+    if (q != '"' && q != '\'') continue;
+    std::uint64_t j = k + 1;
+    while (j < n && b[j] != q && b[j] != '\n') j += (b[j] == '\\') ? 2 : 1;
+    const std::uint64_t len = std::min<std::uint64_t>(j, n) - (k + 1);
+    t.longest_string = std::max<std::uint32_t>(t.longest_string, static_cast<std::uint32_t>(std::min<std::uint64_t>(len, 0xFFFFFFFFu)));
+    k = j;
+  }
+}
 
 Result<Document> parse(ByteView bytes) {
   Document doc;
@@ -647,9 +1014,9 @@ Result<Document> parse(ByteView bytes) {
     if (!((c >= '0' && c <= '9') || c == '.')) break;
     doc.version += static_cast<char>(c);
   }
-  std::uint64_t decoded_total = 0;
-  std::vector<std::uint32_t> js_refs;
-  Lexer(bytes, doc, 0, decoded_total, js_refs).run();
+  Shared shared;
+  Lexer(bytes, doc, 0, shared).run();
+  resolve(doc, shared);
   if (doc.eof_markers == 0) {
     doc.add(Anomaly::eof_missing, 0);
   } else {

@@ -9,7 +9,14 @@
 //     and FlateDecode / ASCIIHexDecode streams are decoded (bounded) to look for JavaScript, to read object streams
 //     (/ObjStm: their objects are lexed as well, so names hidden in them are counted) and to return embedded file
 //     payloads (/Type /EmbeddedFile) so the engine can scan them as members;
-//   - /URI strings and /Launch commands (/F, /P, /Win) are returned as strings for IOCs.
+//   - /URI strings and /Launch commands (/F, /P, /Win) are returned as strings for IOCs;
+//   - the shape of the document (Shape): link annotations with their /Rect against the page's /MediaBox and their
+//     action (inline or by reference, resolved once the file is read), actions that run on open (/OpenAction and the
+//     page-open /AA triggers, by reference too), form submissions to web URLs, images, widgets and the text and
+//     drawing operators of the decoded content streams. Objects inside object streams count as objects (their
+//     numbers come from the stream's header), so references into them resolve;
+//   - what the JavaScript does (JsTraits): eval / unescape / fromCharCode, %u and \x escapes, long hex runs and
+//     string literals, timers, annotation access, the APIs of old reader exploits, navigation.
 //
 // parse() fails only when there is no "%PDF-" header anywhere. Everything else becomes an Anomaly.
 //
@@ -42,6 +49,18 @@ inline constexpr std::uint64_t max_embedded_size = 64ull << 20;
 inline constexpr std::uint32_t max_name = 128;
 // Nesting of object streams lexed (an object stream cannot hold streams, so 1 is the spec; this stops loops).
 inline constexpr std::uint32_t max_objstm_depth = 1;
+// Link annotations, action objects and on-open references remembered for the end-of-file resolution.
+inline constexpr std::uint32_t max_links = 4096;
+inline constexpr std::uint32_t max_actions = 16384;
+inline constexpr std::uint32_t max_refs = 4096;
+// Object numbers read from one object stream's header.
+inline constexpr std::uint32_t max_objstm_objects = 65536;
+// JavaScript bytes looked at for traits: per piece and per file.
+inline constexpr std::uint64_t max_js_scan = 1ull << 20;
+inline constexpr std::uint64_t max_js_scan_total = 8ull << 20;
+// Bytes of one content stream tokenised for text and drawing operators, and in total.
+inline constexpr std::uint64_t max_content_scan = 4ull << 20;
+inline constexpr std::uint64_t max_content_scan_total = 64ull << 20;
 }  // namespace limits
 
 /// The keywords counted, pdfid's set. Stable numeric values.
@@ -99,6 +118,40 @@ struct Stats {
   std::uint64_t decoded_bytes = 0;
 };
 
+/// What the JavaScript of a file does, counted over /JS strings and JavaScript streams (limits::max_js_scan).
+struct JsTraits {
+  std::uint64_t bytes = 0;            // code looked at
+  std::uint32_t eval = 0, unescape = 0, from_char_code = 0;
+  std::uint32_t percent_u = 0;        // %uXXXX escapes (shellcode spelled for unescape)
+  std::uint32_t hex_escapes = 0;      // \xXX escapes
+  std::uint32_t hex_runs = 0;         // runs of 64 or more hex digits
+  std::uint32_t longest_string = 0;   // longest quoted string literal, in bytes
+  std::uint32_t timers = 0;           // app.setTimeOut, app.setInterval
+  std::uint32_t annots = 0;           // getAnnots, syncAnnotScan (payloads hidden in annotations)
+  std::uint32_t exploit_apis = 0;     // util.printf, Collab.collectEmailInfo, getIcon, media.newPlayer, spell.customDictionaryOpen
+  std::uint32_t navigation = 0;       // app.launchURL, getURL, submitForm, app.openDoc, exportDataObject, mailDoc
+};
+
+/// Counts JavaScript traits of `code` (at most limits::max_js_scan bytes of it) into `t`.
+void scan_javascript(ByteView code, JsTraits& t) noexcept;
+
+/// The document's shape: what a reader shows and what a click or the opening does.
+struct Shape {
+  std::uint32_t link_annots = 0;      // /Subtype /Link
+  std::uint32_t uri_links = 0;        // link annotations whose action (inline or by reference) is /URI
+  double max_uri_link_fraction = 0;   // largest URI link /Rect over the page area (largest /MediaBox), at most 1
+  std::uint32_t big_uri_links = 0;    // URI links covering a quarter of the page or more
+  double page_area = 0;               // largest /MediaBox area in points^2; 0 when none was read
+  std::uint32_t widgets = 0;          // /Subtype /Widget: form fields
+  std::uint32_t images = 0;           // /Subtype /Image
+  std::uint32_t content_streams = 0;  // decoded streams tokenised for operators
+  std::uint64_t text_ops = 0;         // Tj and TJ
+  std::uint64_t draw_ops = 0;         // Do: an image or a form drawn
+  // Actions run on open: /OpenAction, or a page's /AA /O, /PO, /PV trigger (inline or by reference).
+  std::uint32_t open_uri = 0, open_javascript = 0, open_launch = 0, open_submit = 0, open_other = 0;
+  std::uint32_t submit_web = 0;       // /SubmitForm actions whose /F is an http(s) URL
+};
+
 struct Document {
   std::uint64_t header_offset = 0;
   std::string version;                 // "1.7"
@@ -113,6 +166,8 @@ struct Document {
   std::vector<std::string> file_names; // /F and /UF of file specifications (embedded file names)
   std::vector<EmbeddedFile> embedded_files;
   Stats stats;
+  Shape shape;
+  JsTraits js;
   std::vector<AnomalyRecord> anomalies;
   std::uint64_t anomaly_bits = 0;
 
