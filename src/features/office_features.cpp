@@ -66,6 +66,7 @@ void Acc::scan_payload(ByteView b, std::string_view where) {
       }
     }
   }
+  if (payload.truncated && !before.truncated) anomaly("payload_scan_truncated_by_limit");
   if (payload.peb_access > before.peb_access || payload.get_pc > before.get_pc) {
     std::snprintf(buf, sizeof buf, "shellcode idioms: %u PEB reads, %u GetPC sequences",
                   payload.peb_access - before.peb_access, payload.get_pc - before.get_pc);

@@ -109,7 +109,7 @@ void keep_encoded(const std::uint8_t* base, std::uint64_t stub_off, const std::a
   e.key_len = static_cast<std::uint8_t>(key_len);
   // Re-phase the key so that key[0] applies at the MZ header.
   for (std::size_t j = 0; j < 4; ++j) e.key[j] = key_at_stub[(j + 4 - st.from_mz % 4) % 4 % key_len];
-  if ((base[mz] ^ e.key[0]) != 'M' || (base[mz + 1] ^ e.key[1 % key_len]) != 'Z') return;
+  if ((base[mz] ^ e.key[0]) != 'M' || (base[mz + 1] ^ e.key[1]) != 'Z') return;
   s.encoded[s.n_encoded++] = e;
 }
 

@@ -24,7 +24,8 @@
 namespace mamori::features {
 
 namespace payload_limits {
-// Bytes scanned per buffer: exploit payloads sit within the first megabytes; a bigger buffer is cut (and says so).
+// Bytes scanned per buffer: exploit payloads sit within the first megabytes. A bigger buffer is cut
+// (PayloadStats::truncated; the document features report the anomaly payload_scan_truncated_by_limit).
 inline constexpr std::uint64_t max_scan_bytes = 64ull << 20;
 // Encoded executables whose offset and key are kept for decoding.
 inline constexpr std::size_t max_encoded = 4;
