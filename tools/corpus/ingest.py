@@ -248,6 +248,11 @@ class Ingest:
         self.excl = re.compile("|".join(("(?i:%s)" % x[4:]) if x.startswith("(?i)") else "(?:%s)" % x
                                         for x in a.exclude)) if a.exclude else None
         self.incl = re.compile(a.include) if a.include else None
+        # test suites that keep live samples XOR-encoded (so that scanners leave the checkout alone): KEY:REGEX
+        self.xor = None
+        if a.xor_decode:
+            key, _, rx = a.xor_decode.partition(":")
+            self.xor = (int(key, 0) & 0xFF, re.compile(rx))
         self.new = 0
         self.tmp = tempfile.mkdtemp(prefix="ingest.", dir=a.tmp)
 
@@ -267,6 +272,9 @@ class Ingest:
 
     def handle(self, data, archive, name, depth=0):
         size = len(data)
+        if self.xor and self.xor[1].search(name):
+            k = self.xor[0]
+            data = bytes(b ^ k for b in data)
         if self.incl and depth == 0 and not self.incl.search(name):
             self.skipped(archive, name, size, "not-included-by-pattern")
             return
@@ -505,6 +513,8 @@ def main():
     ap.add_argument("--max-size", type=int, default=64 * 1024 * 1024)
     ap.add_argument("--exclude", action="append", help="skip paths matching this regex (repeatable: any of them)")
     ap.add_argument("--include", help="keep only top-level paths matching this regex")
+    ap.add_argument("--xor-decode", metavar="KEY:REGEX",
+                    help="XOR every byte of files whose path matches REGEX with KEY (e.g. 0x42) before typing them")
     ap.add_argument("--seen", action="append",
                     default=["/tmp/mamori-corpus/manifest.tsv",
                              os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/corpus/manifest.tsv")])
