@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   fo.collect_hits = false;
   std::ofstream dump;
   if (!dump_path.empty()) dump.open(dump_path);
+  dump.precision(9);  // a float's nine significant digits tell it apart from every other float
   for (const auto& r : *rows) {
     auto f = mamori::MappedFile::open(r.path);
     if (!f.ok()) continue;

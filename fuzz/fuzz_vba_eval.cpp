@@ -4,11 +4,14 @@
 //
 // Checks: IOC lists stay within limits::max_iocs with a type and a value each, the evaluator's work stays within
 // its budget (plus one string's worth of slack), decoding stops at limits::max_ps_layers, and no layer exceeds the
-// string and inflate caps; the chain flags stay 0/1 and the triggers within features::office::chain_limits.
+// string and inflate caps; the chain flags stay 0/1 and the triggers within features::office::chain_limits. The
+// evaluator compiles expressions: its result must equal the evaluation that parses every expression each time it
+// runs (detail::evaluate_vba_parsed), IOC for IOC, string for string, and in statements, work and limits hit.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "analysis/candidates.hpp"
 #include "analysis/iocs.hpp"
 #include "features/office_internal.hpp"
 #include "formats/xls/xls.hpp"
@@ -21,6 +24,17 @@ namespace {
 void check_iocs(const std::vector<mamori::engine::Ioc>& iocs) {
   check(iocs.size() <= analysis::limits::max_iocs);
   for (const auto& i : iocs) check(!i.type.empty() && !i.value.empty());
+}
+
+bool same(const analysis::Evaluation& a, const analysis::Evaluation& b) {
+  if (a.statements != b.statements || a.work != b.work || a.limits_hit != b.limits_hit) return false;
+  if (a.iocs.size() != b.iocs.size() || a.strings.size() != b.strings.size()) return false;
+  for (std::size_t i = 0; i < a.iocs.size(); ++i)
+    if (a.iocs[i].type != b.iocs[i].type || a.iocs[i].value != b.iocs[i].value || a.iocs[i].where != b.iocs[i].where)
+      return false;
+  for (std::size_t i = 0; i < a.strings.size(); ++i)
+    if (a.strings[i].value != b.strings[i].value || a.strings[i].where != b.strings[i].where) return false;
+  return true;
 }
 
 }  // namespace
@@ -36,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_iocs(ev.iocs);
   check(ev.work <= analysis::limits::max_work + analysis::limits::max_string + 1024);
   check(ev.strings.size() <= analysis::limits::max_decoded_strings + analysis::limits::max_ps_layers);
+  check(same(ev, analysis::detail::evaluate_vba_parsed(text, "Module1", extra)));
 
   namespace office = mamori::features::office;
   office::ChainStats cs;

@@ -16,9 +16,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -138,31 +140,48 @@ constexpr int binary_level(BinOp o) {
   }
 }
 
+// The words the evaluator's statements and expressions test for, and the operators they look at: a token's word or
+// operator is classified once when the module is read, so each test at run time is one byte compared (a
+// statement's head alone is tested against some thirty words, on every run of the statement).
+enum class Kw : std::uint8_t { None, As, Attribute, ByRef, ByVal, Call, Case, Const, Declare, Dim, Do, Each, Else, ElseIf, End, EndIf, Enum, Erase, Event, Exit, For, Friend, Function, Global, GoTo, If, Implements, In, Let, Loop, New, Next, Not, On, Option, Optional, ParamArray, Preserve, Private, Property, Public, ReDim, Resume, Select, Set, Static, Step, Sub, Then, To, Type, Until, Wend, While, With };
+constexpr std::string_view kKwNames[] = {"", "as", "attribute", "byref", "byval", "call", "case", "const", "declare", "dim", "do", "each", "else", "elseif", "end", "endif", "enum", "erase", "event", "exit", "for", "friend", "function", "global", "goto", "if", "implements", "in", "let", "loop", "new", "next", "not", "on", "option", "optional", "paramarray", "preserve", "private", "property", "public", "redim", "resume", "select", "set", "static", "step", "sub", "then", "to", "type", "until", "wend", "while", "with"};
+enum class Op : std::uint8_t { None, lparen, rparen, comma, dot, bang, eq, assign, star, plus, minus };
+
 struct Tk {
   enum K : std::uint8_t { id, num, str, op, eol };
   static constexpr std::uint32_t kNone = UINT32_MAX;
   Tk() = default;
-  Tk(K kind, std::string text, double number) : k(kind), t(std::move(text)), n(number) {}
-  // (The small fields first and last: a module of a large add-in is a million tokens, and the layout keeps each
-  // at 88 bytes.)
+  Tk(K kind, std::string_view text, double number) : k(kind), t(text), n(number) {}
   K k = eol;
   BinOp bop = BinOp::none;  // the binary operator this token stands for
-  // An identifier's lower-case name without its type suffix (the key of variables, procedures and built-ins),
-  // made on first use and kept: a statement may run many times (loops, calls) or never (the work budget).
-  mutable bool keyed = false;
+  Kw kw = Kw::None;         // an identifier that is one of the words above (any case)
+  Op opc = Op::None;        // an operator that is one of those above
   // Set once builtin() has said this identifier, where it stands, is none of the built-ins: undeclared names and
   // object members are read over and over, and each time were compared with a hundred names.
   mutable bool not_builtin = false;
   // The identifier's symbol (its key interned, see Evaluator::sym_of) and its local variable slot in the procedure
   // slot_proc, both resolved on first use: a name is looked up once per token, not at every read and write.
   mutable std::uint32_t sym = kNone;
-  std::string t;  // identifier (as written), operator text, or string value
-  double n = 0;
-  mutable std::string key;
   mutable std::uint32_t slot_proc = kNone;
   mutable std::uint32_t slot = 0;
+  // The expression compiled from this token on (Evaluator::compile), kNone before the first try, kFail when it
+  // cannot be compiled. Copies of tokens into new statements are reset (see fresh_copy).
+  mutable std::uint32_t expr = kNone;
+  static constexpr std::uint32_t kFail = UINT32_MAX - 1;
+  // Identifier (as written), operator text, or string value. The bytes live in the evaluator's text arena for as
+  // long as the evaluator (a module of a large add-in is a million tokens: no allocation per token).
+  std::string_view t;
+  double n = 0;
 };
-static_assert(sizeof(Tk) <= 88, "a token grew: the modules of a large add-in hold a million of them");
+static_assert(sizeof(Tk) <= 48, "a token grew: the modules of a large add-in hold a million of them");
+
+// A token copied into a statement of its own (an inline If's part, a parameter's default): what was compiled from
+// the original's position does not hold in the copy.
+inline Tk fresh_copy(const Tk& t) {
+  Tk c = t;
+  c.expr = Tk::kNone;
+  return c;
+}
 
 BinOp classify_operator(const Tk& t) {
   const std::string_view o = t.t;
@@ -216,10 +235,66 @@ BinOp classify_operator(const Tk& t) {
 bool id_start(char c) { return is_alpha(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
 bool id_char(char c) { return is_alnum(c) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
 
+// Token text that outlives the statement it was read from: blocks filled one after the other and freed with the
+// evaluator. Text that already lies in the module source is not copied (see lex).
+class TextArena {
+ public:
+  std::string_view keep(std::string_view x) {
+    if (x.empty()) return {};
+    if (x.size() > left_) {
+      const std::size_t n = std::max(x.size(), kBlock);
+      blocks_.emplace_back(new char[n]);
+      cur_ = blocks_.back().get();
+      left_ = n;
+    }
+    std::memcpy(cur_, x.data(), x.size());
+    const std::string_view r(cur_, x.size());
+    cur_ += x.size();
+    left_ -= x.size();
+    return r;
+  }
+
+ private:
+  static constexpr std::size_t kBlock = 64 * 1024;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* cur_ = nullptr;
+  std::size_t left_ = 0;
+};
+
+Kw keyword_of(std::string_view id) {
+  if (id.size() < 2 || id.size() > 10) return Kw::None;
+  char b[10];
+  for (std::size_t i = 0; i < id.size(); ++i) b[i] = lower(id[i]);
+  const std::string_view w(b, id.size());
+  for (std::size_t k = 1; k < std::size(kKwNames); ++k)
+    if (kKwNames[k] == w) return static_cast<Kw>(k);
+  return Kw::None;
+}
+
+Op op_of(std::string_view o) {
+  if (o.size() == 2) return o == ":=" ? Op::assign : Op::None;
+  if (o.size() != 1) return Op::None;
+  switch (o[0]) {
+    case '(': return Op::lparen;
+    case ')': return Op::rparen;
+    case ',': return Op::comma;
+    case '.': return Op::dot;
+    case '!': return Op::bang;
+    case '=': return Op::eq;
+    case '*': return Op::star;
+    case '+': return Op::plus;
+    case '-': return Op::minus;
+    default: return Op::None;
+  }
+}
+
 // Tokenizes one statement (comments already removed) into `out` (cleared first): the tokens followed by one eol.
 // The caller keeps `out` from statement to statement, so its storage is reused instead of grown token by token.
-void lex(std::string_view s, std::vector<Tk>& out) {
+// Token text is a view into `s` when `s` outlives the evaluator (`stable`: it lies in the module source), else a
+// copy kept in `arena`; `buf` is scratch for unquoting and number parsing.
+void lex(std::string_view s, bool stable, TextArena& arena, std::string& buf, std::vector<Tk>& out) {
   out.clear();
+  const auto text = [&](std::string_view x) { return stable ? x : arena.keep(x); };
   std::size_t i = 0;
   while (i < s.size()) {
     const char c = s[i];
@@ -229,22 +304,30 @@ void lex(std::string_view s, std::vector<Tk>& out) {
     }
     if (c == '"') {
       // Runs between quotes are appended whole; "" inside is one quote.
-      std::string v;
+      const std::size_t q0 = s.find('"', i + 1);
+      const std::size_t e0 = q0 == std::string_view::npos ? s.size() : q0;
+      if (q0 == std::string_view::npos || q0 + 1 >= s.size() || s[q0 + 1] != '"') {
+        // No "" inside (almost every literal): the text between the quotes as it is.
+        out.emplace_back(Tk::str, text(s.substr(i + 1, e0 - i - 1)), 0);
+        i = e0 + 1;
+        continue;
+      }
+      buf.clear();
       std::size_t j = i + 1;
       while (j < s.size()) {
         const std::size_t q = s.find('"', j);
         const std::size_t end = q == std::string_view::npos ? s.size() : q;
-        v.append(s.data() + j, end - j);
+        buf.append(s.data() + j, end - j);
         j = end;
         if (q == std::string_view::npos) break;
         if (j + 1 < s.size() && s[j + 1] == '"') {
-          v.push_back('"');
+          buf.push_back('"');
           j += 2;
           continue;
         }
         break;
       }
-      out.emplace_back(Tk::str, std::move(v), 0);
+      out.emplace_back(Tk::str, arena.keep(buf), 0);
       i = j + 1;
       continue;
     }
@@ -266,7 +349,7 @@ void lex(std::string_view s, std::vector<Tk>& out) {
         // &HFFFF is the Integer -1 unless it carries the Long suffix; &HFFFFFFFF is the Long -1.
         if (hex && !is_long && j - i <= 6 && v >= 32768 && v <= 65535) v -= 65536;
         else if (hex && v >= 2147483648.0 && v <= 4294967295.0) v -= 4294967296.0;
-        out.emplace_back(Tk::num, std::string(s.substr(i, j - i)), v);
+        out.emplace_back(Tk::num, text(s.substr(i, j - i)), v);
         i = j;
         continue;
       }
@@ -283,10 +366,11 @@ void lex(std::string_view s, std::vector<Tk>& out) {
         j += 2;
         while (j < s.size() && is_digit(s[j])) ++j;
       }
-      std::string lit(s.substr(i, j - i));
+      const std::string_view lit = s.substr(i, j - i);
+      buf.assign(lit);  // strtod reads up to a NUL
       if (j < s.size() && (s[j] == '#' || s[j] == '!' || s[j] == '@' || s[j] == '%' || s[j] == '&' || s[j] == '^')) ++j;
-      const double value = std::strtod(lit.c_str(), nullptr);
-      out.emplace_back(Tk::num, std::move(lit), value);
+      const double value = std::strtod(buf.c_str(), nullptr);
+      out.emplace_back(Tk::num, text(lit), value);
       i = j;
       continue;
     }
@@ -294,14 +378,14 @@ void lex(std::string_view s, std::vector<Tk>& out) {
       std::size_t j = i;
       while (j < s.size() && id_char(s[j])) ++j;
       if (j < s.size() && (s[j] == '$' || s[j] == '%')) ++j;
-      out.emplace_back(Tk::id, std::string(s.substr(i, j - i)), 0);
+      out.emplace_back(Tk::id, text(s.substr(i, j - i)), 0);
       i = j;
       continue;
     }
     if (c == '[') {  // [bracketed identifier]
       const std::size_t j = s.find(']', i + 1);
       if (j != std::string_view::npos && j - i < 256) {
-        out.emplace_back(Tk::id, std::string(s.substr(i + 1, j - i - 1)), 0);
+        out.emplace_back(Tk::id, text(s.substr(i + 1, j - i - 1)), 0);
         i = j + 1;
         continue;
       }
@@ -313,11 +397,15 @@ void lex(std::string_view s, std::vector<Tk>& out) {
           (c == '=' && (d == '<' || d == '>')))
         len = 2;
     }
-    out.emplace_back(Tk::op, std::string(s.substr(i, len)), 0);
+    out.emplace_back(Tk::op, text(s.substr(i, len)), 0);
     i += len;
   }
-  out.emplace_back(Tk::eol, std::string(), 0);
-  for (auto& t : out) t.bop = classify_operator(t);
+  out.emplace_back(Tk::eol, std::string_view(), 0);
+  for (auto& t : out) {
+    t.bop = classify_operator(t);
+    if (t.k == Tk::id) t.kw = keyword_of(t.t);
+    else if (t.k == Tk::op) t.opc = op_of(t.t);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -333,7 +421,7 @@ struct Param {
   std::uint32_t sym = 0, slot = 0;
   bool optional = false;
   bool param_array = false;
-  std::vector<Tk> default_value;
+  std::vector<Tk> default_value;  // the tokens after '=', then an eol; empty for none
 };
 
 struct Proc {
@@ -348,25 +436,17 @@ struct Proc {
   std::vector<std::uint32_t> match;
 };
 
+// A member path ("UserForm1.Label1.Caption"): views of token text, which lives as long as the evaluator.
+using Path = std::vector<std::string_view>;
+
 struct Module {
   std::string name;
   std::vector<Stmt> decls;  // module-level statements
   std::vector<std::size_t> procs;
 };
 
-// A keyword or an operator given as a literal: its length is known when compiled, and most tokens differ in length,
-// so the test costs a comparison (a statement's head alone is tested against some thirty keywords).
-template <std::size_t N>
-inline bool kw(const Tk& t, const char (&w)[N]) {
-  if (t.k != Tk::id || t.t.size() != N - 1) return false;
-  for (std::size_t i = 0; i + 1 < N; ++i)
-    if (lower(t.t[i]) != lower(w[i])) return false;
-  return true;
-}
-template <std::size_t N>
-inline bool is_op(const Tk& t, const char (&o)[N]) {
-  return t.k == Tk::op && t.t.size() == N - 1 && std::memcmp(t.t.data(), o, N - 1) == 0;
-}
+inline bool kw(const Tk& t, Kw w) { return t.kw == w; }
+inline bool is_op(const Tk& t, Op o) { return t.opc == o; }
 
 // ---------------------------------------------------------------------------------------------------------------
 // The evaluator
@@ -384,7 +464,9 @@ struct Cursor {
 
 class Evaluator {
  public:
-  explicit Evaluator(const DocumentStrings& extra) : extra_(extra) { empty_sym_ = intern(std::string()); }
+  Evaluator(const DocumentStrings& extra, bool compiled) : extra_(extra), compiled_(compiled) {
+    empty_sym_ = intern(std::string());
+  }
 
   void add_module(std::string name, std::string_view source) {
     const std::size_t mi = modules_.size();
@@ -392,27 +474,28 @@ class Evaluator {
     std::size_t cur = npos;
     for_each_vba_statement(source, StatementBlanks::any_space, limits::max_string, [&](std::string_view text, std::uint32_t line) {
       if (!charge(text.size())) return;
-      lex(text, scratch_);
+      const bool stable = text.data() >= source.data() && text.data() + text.size() <= source.data() + source.size();
+      lex(text, stable, arena_, lex_buf_, scratch_);
       if (scratch_.size() <= 1) return;
       // The statement keeps exactly its tokens: one allocation, each token moved once.
       Stmt st{std::vector<Tk>(std::make_move_iterator(scratch_.begin()), std::make_move_iterator(scratch_.end())), line};
       // Literals are candidates wherever they appear (a statement the evaluator cannot follow still shows them).
       for (const auto& t : st.toks)
-        if (t.k == Tk::str && t.t.size() >= 8 && literal_set_.size() < kMaxCandidates && literal_set_.insert(t.t).second)
-          literals_.push_back({t.t, where(mi, line), false});
+        if (t.k == Tk::str && t.t.size() >= 8 && literal_set_.size() < kMaxCandidates && literal_set_.insert(std::string(t.t)).second)
+          literals_.push_back({std::string(t.t), where(mi, line), false});
       std::size_t p = 0;
-      while (p < st.toks.size() && (kw(st.toks[p], "Public") || kw(st.toks[p], "Private") || kw(st.toks[p], "Friend") ||
-                                    kw(st.toks[p], "Static") || kw(st.toks[p], "Global")))
+      while (p < st.toks.size() && (kw(st.toks[p], Kw::Public) || kw(st.toks[p], Kw::Private) || kw(st.toks[p], Kw::Friend) ||
+                                    kw(st.toks[p], Kw::Static) || kw(st.toks[p], Kw::Global)))
         ++p;
       const Tk& head = st.toks[p];
-      if (cur == npos && (kw(head, "Sub") || kw(head, "Function") || kw(head, "Property"))) {
+      if (cur == npos && (kw(head, Kw::Sub) || kw(head, Kw::Function) || kw(head, Kw::Property))) {
         std::size_t q = p + 1;
-        if (kw(head, "Property") && q < st.toks.size() && st.toks[q].k == Tk::id) ++q;  // Get/Let/Set
+        if (kw(head, Kw::Property) && q < st.toks.size() && st.toks[q].k == Tk::id) ++q;  // Get/Let/Set
         if (q >= st.toks.size() || st.toks[q].k != Tk::id) return;
         Proc pr;
-        pr.name = st.toks[q].t;
+        pr.name = std::string(st.toks[q].t);
         pr.key = to_lower(strip_suffix(pr.name));
-        pr.is_function = !kw(head, "Sub");
+        pr.is_function = !kw(head, Kw::Sub);
         pr.module = mi;
         parse_params(st.toks, q + 1, pr.params);
         cur = procs_.size();
@@ -424,8 +507,8 @@ class Evaluator {
         modules_[mi].procs.push_back(cur);
         return;
       }
-      if (cur != npos && kw(st.toks[0], "End") &&
-          (kw(st.toks[1], "Sub") || kw(st.toks[1], "Function") || kw(st.toks[1], "Property"))) {
+      if (cur != npos && kw(st.toks[0], Kw::End) &&
+          (kw(st.toks[1], Kw::Sub) || kw(st.toks[1], Kw::Function) || kw(st.toks[1], Kw::Property))) {
         finish(procs_[cur]);
         cur = npos;
         return;
@@ -473,6 +556,8 @@ class Evaluator {
   std::uint64_t work() const { return work_; }
   std::uint64_t statements() const { return statements_; }
   std::uint32_t limits_hit() const { return limits_hit_; }
+  // The work budget ran out inside a compiled expression: the run is to be redone without them (see compile).
+  bool crossed() const { return crossed_; }
 
  private:
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
@@ -484,7 +569,7 @@ class Evaluator {
     // Local variables by slot (see slot_in); a slot at or past the end, or not set, holds no variable.
     std::vector<Value> vals;
     std::vector<std::uint8_t> set;
-    std::vector<std::vector<std::string>> with;  // With target paths
+    std::vector<Path> with;  // With target paths
     std::uint32_t line = 0;
     mutable std::string slot_prefix;  // "module:procedure:", the start of this frame's candidate slot keys
   };
@@ -513,13 +598,8 @@ class Evaluator {
     return std::string(n);
   }
   static std::string key_of(std::string_view n) { return to_lower(strip_suffix(n)); }
-  static const std::string& key_of(const Tk& t) {
-    if (!t.keyed) {
-      t.key = key_of(t.t);
-      t.keyed = true;
-    }
-    return t.key;
-  }
+  // An identifier's key: its symbol's name (sym_names_ is a deque, so the reference stays valid as symbols are added).
+  const std::string& key_of(const Tk& t) { return sym_names_[sym_of(t)]; }
 
   // ---- names ----
   //
@@ -543,7 +623,7 @@ class Evaluator {
     return it->second;
   }
   std::uint32_t sym_of(const Tk& t) {
-    if (t.sym == Tk::kNone) t.sym = intern(key_of(t));
+    if (t.sym == Tk::kNone) t.sym = intern(key_of(t.t));
     return t.sym;
   }
   std::uint32_t slot_in(std::size_t proc, std::uint32_t sym) {
@@ -625,37 +705,39 @@ class Evaluator {
   // ---- procedure structure ----
 
   void parse_params(const std::vector<Tk>& t, std::size_t i, std::vector<Param>& out) {
-    if (i >= t.size() || !is_op(t[i], "(")) return;
+    if (i >= t.size() || !is_op(t[i], Op::lparen)) return;
     ++i;
     int depth = 0;
     Param cur;
     bool have = false, in_default = false;
     for (; i < t.size() && t[i].k != Tk::eol; ++i) {
       const Tk& x = t[i];
-      if (is_op(x, "(")) { ++depth; if (in_default) cur.default_value.push_back(x); continue; }
-      if (is_op(x, ")")) {
+      if (is_op(x, Op::lparen)) { ++depth; if (in_default) cur.default_value.push_back(fresh_copy(x)); continue; }
+      if (is_op(x, Op::rparen)) {
         if (depth == 0) break;
         --depth;
-        if (in_default) cur.default_value.push_back(x);
+        if (in_default) cur.default_value.push_back(fresh_copy(x));
         continue;
       }
-      if (depth == 0 && is_op(x, ",")) {
+      if (depth == 0 && is_op(x, Op::comma)) {
         if (have) out.push_back(cur);
         cur = {};
         have = in_default = false;
         continue;
       }
-      if (in_default) { cur.default_value.push_back(x); continue; }
-      if (depth == 0 && is_op(x, "=")) { in_default = true; continue; }
+      if (in_default) { cur.default_value.push_back(fresh_copy(x)); continue; }
+      if (depth == 0 && is_op(x, Op::eq)) { in_default = true; continue; }
       if (x.k != Tk::id || depth > 0) continue;
-      if (kw(x, "Optional")) { cur.optional = true; continue; }
-      if (kw(x, "ParamArray")) { cur.param_array = true; continue; }
-      if (kw(x, "ByVal") || kw(x, "ByRef")) continue;
-      if (kw(x, "As")) { ++i; continue; }  // skip the type name
+      if (kw(x, Kw::Optional)) { cur.optional = true; continue; }
+      if (kw(x, Kw::ParamArray)) { cur.param_array = true; continue; }
+      if (kw(x, Kw::ByVal) || kw(x, Kw::ByRef)) continue;
+      if (kw(x, Kw::As)) { ++i; continue; }  // skip the type name
       if (!have) { cur.name = key_of(x); have = true; }
     }
     if (have) out.push_back(cur);
     if (out.size() > 64) out.resize(64);
+    for (auto& prm : out)
+      if (!prm.default_value.empty()) prm.default_value.emplace_back(Tk::eol, std::string_view(), 0);
   }
 
   // Matches block openers with their closers so that loops and branches can be run as ranges.
@@ -667,19 +749,19 @@ class Evaluator {
       const auto& t = p.body[i].toks;
       p.match[i] = i;
       int open = 0, close = 0;
-      if (kw(t[0], "For")) open = kFor;
-      else if (kw(t[0], "Next")) close = kFor;
-      else if (kw(t[0], "If") && is_block_if(t)) open = kIf;
-      else if (kw(t[0], "End") && t.size() > 1 && kw(t[1], "If")) close = kIf;
-      else if (kw(t[0], "EndIf")) close = kIf;
-      else if (kw(t[0], "Do")) open = kDo;
-      else if (kw(t[0], "Loop")) close = kDo;
-      else if (kw(t[0], "While")) open = kWhile;
-      else if (kw(t[0], "Wend")) close = kWhile;
-      else if (kw(t[0], "Select")) open = kSelect;
-      else if (kw(t[0], "End") && t.size() > 1 && kw(t[1], "Select")) close = kSelect;
-      else if (kw(t[0], "With")) open = kWith;
-      else if (kw(t[0], "End") && t.size() > 1 && kw(t[1], "With")) close = kWith;
+      if (kw(t[0], Kw::For)) open = kFor;
+      else if (kw(t[0], Kw::Next)) close = kFor;
+      else if (kw(t[0], Kw::If) && is_block_if(t)) open = kIf;
+      else if (kw(t[0], Kw::End) && t.size() > 1 && kw(t[1], Kw::If)) close = kIf;
+      else if (kw(t[0], Kw::EndIf)) close = kIf;
+      else if (kw(t[0], Kw::Do)) open = kDo;
+      else if (kw(t[0], Kw::Loop)) close = kDo;
+      else if (kw(t[0], Kw::While)) open = kWhile;
+      else if (kw(t[0], Kw::Wend)) close = kWhile;
+      else if (kw(t[0], Kw::Select)) open = kSelect;
+      else if (kw(t[0], Kw::End) && t.size() > 1 && kw(t[1], Kw::Select)) close = kSelect;
+      else if (kw(t[0], Kw::With)) open = kWith;
+      else if (kw(t[0], Kw::End) && t.size() > 1 && kw(t[1], Kw::With)) close = kWith;
       if (open) {
         if (stack.size() < 4096) stack.emplace_back(open, i);
       } else if (close) {
@@ -698,7 +780,7 @@ class Evaluator {
   static bool is_block_if(const std::vector<Tk>& t) {
     // "If c Then" with nothing after Then.
     for (std::size_t i = 1; i < t.size(); ++i)
-      if (kw(t[i], "Then")) return t[i + 1].k == Tk::eol;
+      if (kw(t[i], Kw::Then)) return t[i + 1].k == Tk::eol;
     return false;
   }
 
@@ -717,28 +799,28 @@ class Evaluator {
       if (m <= pc) {
         exec_simple(st, f);
         ++pc;
-      } else if (kw(t[0], "For") && m > pc) {
+      } else if (kw(t[0], Kw::For) && m > pc) {
         exec_for(p, pc, m, f);
         pc = m + 1;
-      } else if (kw(t[0], "If") && m > pc) {
+      } else if (kw(t[0], Kw::If) && m > pc) {
         exec_if(p, pc, m, f);
         pc = m + 1;
-      } else if ((kw(t[0], "Do") || kw(t[0], "While")) && m > pc) {
+      } else if ((kw(t[0], Kw::Do) || kw(t[0], Kw::While)) && m > pc) {
         // Loops with a condition run once: enough to fold what the body builds from constants.
-        if (kw(t[0], "While") || (t.size() > 2 && (kw(t[1], "While") || kw(t[1], "Until")))) {
-          Cursor c{t, kw(t[0], "While") ? 1u : 2u};
+        if (kw(t[0], Kw::While) || (t.size() > 2 && (kw(t[1], Kw::While) || kw(t[1], Kw::Until)))) {
+          Cursor c{t, kw(t[0], Kw::While) ? 1u : 2u};
           eval_expr(c, f);
         }
         exec_range(p, pc + 1, m, f);
         pc = m + 1;
-      } else if (kw(t[0], "Select") && m > pc) {
+      } else if (kw(t[0], Kw::Select) && m > pc) {
         if (t.size() > 2) {
           Cursor c{t, 2};
           candidate(eval_expr(c, f), f);
         }
         exec_range(p, pc + 1, m, f);  // every Case in turn: the junk in them assigns junk
         pc = m + 1;
-      } else if (kw(t[0], "With") && m > pc) {
+      } else if (kw(t[0], Kw::With) && m > pc) {
         f.with.push_back(path_of(t, 1, f));
         exec_range(p, pc + 1, m, f);
         if (!f.with.empty()) f.with.pop_back();
@@ -751,26 +833,26 @@ class Evaluator {
   }
 
   // A dotted path of identifiers starting at i ("UserForm1.Label1"), with a With prefix for a leading '.'.
-  std::vector<std::string> path_of(const std::vector<Tk>& t, std::size_t i, const Frame& f) {
-    std::vector<std::string> path;
-    if (i < t.size() && is_op(t[i], ".") && !f.with.empty()) path = f.with.back();
+  Path path_of(const std::vector<Tk>& t, std::size_t i, const Frame& f) {
+    Path path;
+    if (i < t.size() && is_op(t[i], Op::dot) && !f.with.empty()) path = f.with.back();
     while (i < t.size()) {
-      if (is_op(t[i], ".")) { ++i; continue; }
+      if (is_op(t[i], Op::dot)) { ++i; continue; }
       if (t[i].k != Tk::id) break;
       path.push_back(t[i].t);
       ++i;
-      if (i < t.size() && !is_op(t[i], ".")) break;
+      if (i < t.size() && !is_op(t[i], Op::dot)) break;
     }
     return path;
   }
 
   void exec_for(const Proc& p, std::size_t pc, std::size_t next, Frame& f) {
     const auto& t = p.body[pc].toks;
-    if (t.size() > 2 && kw(t[1], "Each")) {
+    if (t.size() > 2 && kw(t[1], Kw::Each)) {
       // For Each x In arr: run the body for each known element (bounded), else once.
       const Var var = t[2].k == Tk::id ? var_of(t[2], f) : Var{empty_sym_, Tk::kNone};
       std::size_t i = 3;
-      while (i < t.size() && !kw(t[i], "In")) ++i;
+      while (i < t.size() && !kw(t[i], Kw::In)) ++i;
       Cursor c{t, i + 1};
       Value coll = eval_expr(c, f);
       if (coll.k == Value::K::arr && coll.a) {
@@ -797,18 +879,18 @@ class Evaluator {
     }
     const Var var = var_of(t[1], f);
     Cursor c{t, 2};
-    if (!is_op(c.peek(), "=")) {
+    if (!is_op(c.peek(), Op::eq)) {
       exec_range(p, pc + 1, next, f);
       return;
     }
     c.i++;
     const Value from = eval_expr(c, f);
     Value to = Value::unknown(), step = Value::number(1);
-    if (kw(c.peek(), "To")) {
+    if (kw(c.peek(), Kw::To)) {
       c.i++;
       to = eval_expr(c, f);
     }
-    if (kw(c.peek(), "Step")) {
+    if (kw(c.peek(), Kw::Step)) {
       c.i++;
       step = eval_expr(c, f);
     }
@@ -842,7 +924,7 @@ class Evaluator {
     std::vector<std::size_t> heads{pc};
     for (std::size_t i = pc + 1; i < end; ++i) {
       const auto& t = p.body[i].toks;
-      if (kw(t[0], "ElseIf") || (kw(t[0], "Else") && t[1].k == Tk::eol)) heads.push_back(i);
+      if (kw(t[0], Kw::ElseIf) || (kw(t[0], Kw::Else) && t[1].k == Tk::eol)) heads.push_back(i);
       // Skip nested blocks.
       if (p.match[i] > i) i = p.match[i];
     }
@@ -852,7 +934,7 @@ class Evaluator {
       const auto& t = p.body[heads[h]].toks;
       f.line = p.body[heads[h]].line;
       bool run = true;
-      if (!kw(t[0], "Else")) {
+      if (!kw(t[0], Kw::Else)) {
         Cursor c{t, 1};
         const Value cond = eval_expr(c, f);
         const auto n = cond.known() ? as_number(cond) : std::nullopt;
@@ -869,30 +951,30 @@ class Evaluator {
     f.line = st.line;
     if (!charge(t.size())) return;
     std::size_t i = 0;
-    while (kw(t[i], "Public") || kw(t[i], "Private") || kw(t[i], "Global") || kw(t[i], "Static") || kw(t[i], "Friend")) ++i;
+    while (kw(t[i], Kw::Public) || kw(t[i], Kw::Private) || kw(t[i], Kw::Global) || kw(t[i], Kw::Static) || kw(t[i], Kw::Friend)) ++i;
     const Tk& h = t[i];
     if (h.k == Tk::eol || h.k != Tk::id) return;
-    if (kw(h, "Attribute") || kw(h, "Option") || kw(h, "On") || kw(h, "GoTo") || kw(h, "Exit") || kw(h, "Resume") ||
-        kw(h, "Declare") || kw(h, "Type") || kw(h, "Enum") || kw(h, "End") || kw(h, "Else") || kw(h, "Case") ||
-        kw(h, "Next") || kw(h, "Loop") || kw(h, "Wend") || kw(h, "Implements") || kw(h, "Event") || kw(h, "Erase"))
+    if (kw(h, Kw::Attribute) || kw(h, Kw::Option) || kw(h, Kw::On) || kw(h, Kw::GoTo) || kw(h, Kw::Exit) || kw(h, Kw::Resume) ||
+        kw(h, Kw::Declare) || kw(h, Kw::Type) || kw(h, Kw::Enum) || kw(h, Kw::End) || kw(h, Kw::Else) || kw(h, Kw::Case) ||
+        kw(h, Kw::Next) || kw(h, Kw::Loop) || kw(h, Kw::Wend) || kw(h, Kw::Implements) || kw(h, Kw::Event) || kw(h, Kw::Erase))
       return;
-    if (kw(h, "ElseIf")) return;
-    if (kw(h, "Const")) {
+    if (kw(h, Kw::ElseIf)) return;
+    if (kw(h, Kw::Const)) {
       exec_decl(t, i + 1, f, true);
       return;
     }
-    if (kw(h, "Dim") || kw(h, "ReDim") || (i > 0 && h.k == Tk::id && !is_op(t[i + 1], "="))) {
-      std::size_t j = kw(h, "Dim") || kw(h, "ReDim") ? i + 1 : i;
-      if (kw(t[j], "Preserve")) ++j;
-      exec_decl(t, j, f, false, kw(h, "ReDim") && kw(t[i + 1], "Preserve"));
+    if (kw(h, Kw::Dim) || kw(h, Kw::ReDim) || (i > 0 && h.k == Tk::id && !is_op(t[i + 1], Op::eq))) {
+      std::size_t j = kw(h, Kw::Dim) || kw(h, Kw::ReDim) ? i + 1 : i;
+      if (kw(t[j], Kw::Preserve)) ++j;
+      exec_decl(t, j, f, false, kw(h, Kw::ReDim) && kw(t[i + 1], Kw::Preserve));
       return;
     }
-    if (kw(h, "If")) {  // single-line If c Then a [Else b]
+    if (kw(h, Kw::If)) {  // single-line If c Then a [Else b]
       exec_inline_if(t, i, f);
       return;
     }
-    if (kw(h, "Set") || kw(h, "Let")) ++i;
-    if (kw(t[i], "Call")) {
+    if (kw(h, Kw::Set) || kw(h, Kw::Let)) ++i;
+    if (kw(t[i], Kw::Call)) {
       Cursor c{t, i + 1};
       exec_call_statement(c, f);
       return;
@@ -907,22 +989,22 @@ class Evaluator {
       const Var var = var_of(t[i], f);
       ++i;
       Value v;  // Empty
-      if (is_op(t[i], "(")) {
+      if (is_op(t[i], Op::lparen)) {
         // Array bounds: "x(3)", "x(1 To 5)", "x()" (dynamic).
         Cursor c{t, i + 1};
         std::optional<long long> upper;
-        if (!is_op(c.peek(), ")")) {
+        if (!is_op(c.peek(), Op::rparen)) {
           Value a = eval_expr(c, f);
-          if (kw(c.peek(), "To")) {
+          if (kw(c.peek(), Kw::To)) {
             c.i++;
             a = eval_expr(c, f);
           }
           upper = as_int(a);
-          while (c.peek().k != Tk::eol && !is_op(c.peek(), ")")) c.i++;  // further dimensions: ignored
+          while (c.peek().k != Tk::eol && !is_op(c.peek(), Op::rparen)) c.i++;  // further dimensions: ignored
         }
         // Past the ')' when there is one; an unclosed "Dim x(3" ends at the eol (fuzz_vba_eval: read past the tokens).
         i = std::min(c.i, t.size() - 1);
-        if (is_op(t[i], ")")) ++i;
+        if (is_op(t[i], Op::rparen)) ++i;
         if (upper && *upper >= 0 && static_cast<std::size_t>(*upper) < limits::max_array) {
           std::vector<Value> e(static_cast<std::size_t>(*upper) + 1);
           if (preserve) {
@@ -935,23 +1017,23 @@ class Evaluator {
           v = Value::array({});
         }
       }
-      if (kw(t[i], "As")) {
+      if (kw(t[i], Kw::As)) {
         ++i;
-        if (kw(t[i], "New")) ++i;
-        while (t[i].k == Tk::id || is_op(t[i], ".")) {
+        if (kw(t[i], Kw::New)) ++i;
+        while (t[i].k == Tk::id || is_op(t[i], Op::dot)) {
           ++i;
-          if (t[i - 1].k == Tk::id && !is_op(t[i], ".")) break;
+          if (t[i - 1].k == Tk::id && !is_op(t[i], Op::dot)) break;
         }
-        if (is_op(t[i], "*")) i = std::min(i + 2, t.size() - 1);  // String * 10
+        if (is_op(t[i], Op::star)) i = std::min(i + 2, t.size() - 1);  // String * 10
       }
-      if (is_op(t[i], "=")) {
+      if (is_op(t[i], Op::eq)) {
         Cursor c{t, i + 1};
         v = eval_expr(c, f);
         i = std::min(c.i, t.size() - 1);
         candidate(v, f, name);
       }
       if (is_const || v.k != Value::K::empty || !lookup_mut(var, f)) declare(var, std::move(v), f);
-      if (!is_op(t[i], ",")) break;
+      if (!is_op(t[i], Op::comma)) break;
       ++i;
     }
   }
@@ -959,12 +1041,12 @@ class Evaluator {
   void exec_inline_if(const std::vector<Tk>& t, std::size_t i, Frame& f) {
     Cursor c{t, i + 1};
     const Value cond = eval_expr(c, f);
-    if (!kw(c.peek(), "Then")) return;
+    if (!kw(c.peek(), Kw::Then)) return;
     c.i++;
     // Split the rest at the top-level Else.
     std::size_t else_at = t.size() - 1;
     for (std::size_t k = c.i; k < t.size(); ++k)
-      if (kw(t[k], "Else")) { else_at = k; break; }
+      if (kw(t[k], Kw::Else)) { else_at = k; break; }
     const auto n = cond.known() ? as_number(cond) : std::nullopt;
     // A part is made a statement of its own the first time it runs and kept (keyed by its first token, which lies
     // in a statement that outlives the run): an If inside a loop or a called Function runs again and again.
@@ -975,8 +1057,8 @@ class Evaluator {
         Stmt part;
         part.line = f.line;
         part.toks.reserve(b - a + 1);
-        part.toks.assign(t.begin() + static_cast<std::ptrdiff_t>(a), t.begin() + static_cast<std::ptrdiff_t>(b));
-        part.toks.emplace_back(Tk::eol, std::string(), 0);
+        for (std::size_t k = a; k < b; ++k) part.toks.push_back(fresh_copy(t[k]));
+        part.toks.emplace_back(Tk::eol, std::string_view(), 0);
         it = inline_parts_.emplace(&t[a], std::move(part)).first;
       }
       exec_simple(it->second, f);
@@ -987,25 +1069,25 @@ class Evaluator {
 
   // "x = e", "x(i) = e", "obj.Prop = e", or a call statement "f a, b" / "obj.Method a, b".
   void exec_assign_or_call(const std::vector<Tk>& t, std::size_t i, Frame& f) {
-    if (t[i].k != Tk::id && !is_op(t[i], ".")) return;
+    if (t[i].k != Tk::id && !is_op(t[i], Op::dot)) return;
     // Find a top-level '=' after an lvalue-looking prefix.
     std::size_t k = i;
     int depth = 0;
     bool simple_lvalue = true;
     for (; k < t.size() && t[k].k != Tk::eol; ++k) {
-      if (is_op(t[k], "(")) ++depth;
-      else if (is_op(t[k], ")")) --depth;
-      else if (depth == 0 && is_op(t[k], "=")) break;
-      else if (depth == 0 && !(t[k].k == Tk::id || is_op(t[k], "."))) simple_lvalue = false;
+      if (is_op(t[k], Op::lparen)) ++depth;
+      else if (is_op(t[k], Op::rparen)) --depth;
+      else if (depth == 0 && is_op(t[k], Op::eq)) break;
+      else if (depth == 0 && !(t[k].k == Tk::id || is_op(t[k], Op::dot))) simple_lvalue = false;
       if (depth == 0 && k > i && t[k].k == Tk::id && t[k - 1].k == Tk::id) simple_lvalue = false;  // "f a"
     }
-    if (k < t.size() && is_op(t[k], "=") && simple_lvalue) {
+    if (k < t.size() && is_op(t[k], Op::eq) && simple_lvalue) {
       Cursor c{t, k + 1};
       const Value v = eval_expr(c, f);
-      if (t[i].k == Tk::id && (is_op(t[i + 1], "=") || (is_op(t[i + 1], "(") && !is_op(t[i + 2], ")")))) {
+      if (t[i].k == Tk::id && (is_op(t[i + 1], Op::eq) || (is_op(t[i + 1], Op::lparen) && !is_op(t[i + 2], Op::rparen)))) {
         const std::string& name = key_of(t[i]);
         const Var var = var_of(t[i], f);
-        if (is_op(t[i + 1], "=")) {
+        if (is_op(t[i + 1], Op::eq)) {
           candidate(v, f, name);
           assign(var, v, f);
         } else {
@@ -1042,13 +1124,13 @@ class Evaluator {
     (void)v;
     std::vector<Value> args;
     while (c.peek().k != Tk::eol && args.size() < 64 && !abort_) {
-      if (is_op(c.peek(), ",")) {
+      if (is_op(c.peek(), Op::comma)) {
         c.i++;
         continue;
       }
       const std::size_t before = c.i;
       // Named argument "x:=v".
-      if (c.peek().k == Tk::id && is_op(c.peek(1), ":=")) c.i += 2;
+      if (c.peek().k == Tk::id && is_op(c.peek(1), Op::assign)) c.i += 2;
       Value a = eval_expr(c, f);
       candidate(a, f);
       args.push_back(std::move(a));
@@ -1056,7 +1138,7 @@ class Evaluator {
     }
     // A call of our own procedure without parentheses: run it with the arguments.
     const auto& t = *c.t;
-    if (t[start].k == Tk::id && (t[start + 1].k != Tk::op || !is_op(t[start + 1], "."))) {
+    if (t[start].k == Tk::id && (t[start + 1].k != Tk::op || !is_op(t[start + 1], Op::dot))) {
       const std::uint32_t pi = proc_of(sym_of(t[start]));
       if (pi != kNoProc && !args.empty()) call_proc(procs_[pi], args, f);
     }
@@ -1101,8 +1183,361 @@ class Evaluator {
   Value eval_expr(Cursor& c, Frame& f) {
     depth_ = 0;
     abort_ = false;
+    // The compiled form when there is one and the work budget is not spent yet (once it is, every level entered is
+    // a cut, which only the parse below follows).
+    if (compiled_ && c.i < c.t->size() && work_ <= limits::max_work) {
+      const Tk& start = (*c.t)[c.i];
+      if (start.expr == Tk::kNone) start.expr = compile(c);
+      if (start.expr != Tk::kFail) {
+        const XExpr x = xexprs_[start.expr];
+        work_ += x.level_work;  // what entering its precedence levels costs the parse, all at once
+        Value v = xeval(x.root, f);
+        // A budget crossed in here was crossed at another moment than the parse would have crossed it (the levels'
+        // work was charged first): the evaluation is redone without compiled expressions (see evaluate).
+        if (work_ > limits::max_work) crossed_ = true;
+        c.i = x.end;
+        return v;
+      }
+    }
     Value v = parse_level(c, f, 0);
     abort_ = false;
+    return v;
+  }
+
+  // ---- compiled expressions ----
+  //
+  // An expression is compiled the first time it runs, from the token it starts at, into a tree: literals, names
+  // with their argument lists, member chains and index calls, unary and binary operators. It is what parse_level
+  // and eval_postfix do with the same tokens, minus the parsing: a statement runs many times (loops, calls of the
+  // macro's own Functions), and the parse re-read thirteen precedence levels around every operand each time.
+  //
+  // The compiler is parse_level's walk over the levels with nodes in place of values, so it takes the same tokens,
+  // enters the same levels (their work, two units each, is charged when the expression runs) and reaches the same
+  // depth. An expression the parse would cut or give up on (deeper than max_vba_expr_levels, a missing ')', a
+  // token that starts no operand, more than 256 arguments) is not compiled: the parse runs it, as before. So is a
+  // call statement's callee (its chain stops where a value is unknown, which only running shows).
+  //
+  // The tree is evaluated in the parse's order (arguments, then the name; the left operand, then the right one,
+  // then the operator), so calls, candidates and every charge happen in the same sequence; only the levels' work is
+  // charged at the start instead of level by level. That changes nothing unless the work budget runs out during
+  // the expression, and then the evaluator is run again without compiled expressions (crossed_).
+  struct XNode {
+    enum Kind : std::uint8_t { str, num, omitted, ident, paren, dot, neg, not_, bin };
+    Kind kind = omitted;
+    BinOp op = BinOp::none;
+    bool has_args = false;     // ident: "name(...)"
+    bool chained = false;      // ident: a member, a call or an index follows its arguments
+    bool member_path = false;  // ident: a member follows: the member path starts with the name
+    const Tk* tok = nullptr;   // str, num, ident
+    std::uint32_t a = 0, b = 0;  // paren: the inner expression; neg, not_: the operand; bin: left and right
+    std::uint32_t args = 0, nargs = 0;        // ident: its arguments (xargs_)
+    std::uint32_t members = 0, nmembers = 0;  // ident, paren, dot: the member chain (xmembers_)
+    std::uint32_t calls = 0, ncalls = 0;      // ident, paren, dot: the index calls after it (xcalls_)
+  };
+  struct XMember {
+    std::string_view name;
+    std::string key;  // key_of(name), for the library-qualified built-ins
+    bool has_args = false;
+    std::uint32_t args = 0, nargs = 0;
+  };
+  struct XCall {
+    std::uint32_t args = 0, nargs = 0;
+  };
+  struct XExpr {
+    std::uint32_t root = 0;
+    std::uint32_t end = 0;  // the token index the parse stops at
+    std::uint64_t level_work = 0;
+  };
+
+  std::uint32_t xnode(XNode n) {
+    xnodes_.push_back(n);
+    return static_cast<std::uint32_t>(xnodes_.size() - 1);
+  }
+
+  // Compiles the expression at c (c itself is not moved); Tk::kFail when it is not to be compiled.
+  std::uint32_t compile(const Cursor& at) {
+    if (xexprs_.size() >= kMaxCompiled) return Tk::kFail;
+    const std::size_t nodes = xnodes_.size(), args = xargs_.size(), members = xmembers_.size(),
+                      calls = xcalls_.size();
+    Cursor c = at;
+    cfail_ = false;
+    cdepth_ = cmax_depth_ = 0;
+    clevels_ = 0;
+    cframes_.clear();
+    const std::uint32_t root = cparse_level(c, 0);
+    if (cfail_ || cmax_depth_ > limits::max_vba_expr_levels || c.i > UINT32_MAX / 2) {
+      xnodes_.resize(nodes);
+      xargs_.resize(args);
+      xmembers_.resize(members);
+      xcalls_.resize(calls);
+      return Tk::kFail;
+    }
+    xexprs_.push_back({root, static_cast<std::uint32_t>(c.i), 2 * clevels_});
+    return static_cast<std::uint32_t>(xexprs_.size() - 1);
+  }
+  static constexpr std::size_t kMaxCompiled = 1u << 22;
+
+  // parse_level's walk (see there), building nodes.
+  std::uint32_t cparse_level(Cursor& c, int level, bool pow_operand = false) {
+    if (cfail_) return 0;
+    const std::size_t base = cframes_.size();
+    auto plain = [&](int a, int b) {
+      if (a > b) return;
+      if (cframes_.size() > base && cframes_.back().kind == kPlain && cframes_.back().last + 1 == a)
+        cframes_.back().last = static_cast<std::uint8_t>(b);
+      else
+        cframes_.push_back({static_cast<std::uint8_t>(a), static_cast<std::uint8_t>(b), kPlain});
+    };
+    std::uint32_t v = 0;
+    for (int lv = level;;) {
+      const int stop = lv <= 4 ? 4 : lv <= 11 ? 11 : 13;
+      const int k = stop - lv + 1;
+      cdepth_ += static_cast<std::uint32_t>(k);
+      clevels_ += static_cast<std::uint64_t>(k);
+      cmax_depth_ = std::max(cmax_depth_, cdepth_);
+      if (cmax_depth_ > limits::max_vba_expr_levels) cfail_ = true;  // the parse cuts here
+      if (stop == 13) {
+        plain(lv, 12);
+        v = cfail_ ? 0 : cpostfix(c);
+        --cdepth_;
+        break;
+      }
+      std::uint8_t kind = kPlain;
+      if (stop == 4 && kw(c.peek(), Kw::Not)) kind = kNot;
+      else if (stop == 11 && is_op(c.peek(), Op::minus)) kind = kNegate;
+      else if (stop == 11 && is_op(c.peek(), Op::plus)) kind = kPlus;
+      if (kind == kPlain) {
+        plain(lv, stop);
+        lv = stop + 1;
+      } else {
+        plain(lv, stop - 1);
+        cframes_.push_back({static_cast<std::uint8_t>(stop), static_cast<std::uint8_t>(stop), kind});
+        c.i++;
+        lv = stop;
+      }
+    }
+    BinOp o = c.peek().bop;
+    int ol = binary_level(o);
+    while (cframes_.size() > base) {
+      const LevelFrame fr = cframes_.back();
+      if (fr.kind != kPlain) {
+        if (!cfail_ && fr.kind == kNot) v = xnode({.kind = XNode::not_, .a = v});
+        else if (!cfail_ && fr.kind == kNegate) v = xnode({.kind = XNode::neg, .a = v});
+        cframes_.pop_back();
+        --cdepth_;
+        continue;
+      }
+      int top = fr.last;
+      while (!cfail_ && ol >= fr.first && ol <= top && !(pow_operand && ol == 12)) {
+        cdepth_ -= static_cast<std::uint32_t>(top - ol);
+        top = ol;
+        c.i++;
+        const std::uint32_t rhs = ol == 12 ? cparse_level(c, 11, true) : cparse_level(c, ol + 1);
+        if (cfail_) break;
+        v = xnode({.kind = XNode::bin, .op = o, .a = v, .b = rhs});
+        o = c.peek().bop;
+        ol = binary_level(o);
+      }
+      cdepth_ -= static_cast<std::uint32_t>(top - fr.first + 1);
+      cframes_.pop_back();
+    }
+    return v;
+  }
+
+  // eval_postfix's reading of a primary and its chain (outside a call statement), building nodes.
+  std::uint32_t cpostfix(Cursor& c) {
+    const Tk& t = c.peek();
+    if (t.k == Tk::str || t.k == Tk::num) {
+      c.i++;
+      return xnode({.kind = t.k == Tk::str ? XNode::str : XNode::num, .tok = &t});
+    }
+    XNode n;
+    if (is_op(t, Op::lparen)) {
+      c.i++;
+      n.kind = XNode::paren;
+      n.a = cparse_level(c, 0);
+      if (cfail_) return 0;
+      if (is_op(c.peek(), Op::rparen)) c.i++;
+      else cfail_ = true;
+    } else if (is_op(t, Op::dot) || is_op(t, Op::bang)) {
+      n.kind = XNode::dot;
+    } else if (t.k != Tk::id) {
+      cfail_ = true;
+    } else {
+      c.i++;
+      n.kind = XNode::ident;
+      n.tok = &t;
+      n.has_args = is_op(c.peek(), Op::lparen);
+      if (n.has_args) cparse_args(c, n.args, n.nargs);
+      n.chained = is_op(c.peek(), Op::dot) || is_op(c.peek(), Op::bang) || is_op(c.peek(), Op::lparen);
+      n.member_path = is_op(c.peek(), Op::dot) || is_op(c.peek(), Op::bang);
+    }
+    if (cfail_) return 0;
+    if (n.kind != XNode::ident || n.chained) cchain(c, n);
+    if (cfail_) return 0;
+    return xnode(n);
+  }
+
+  // member_chain's reading (outside a call statement): members with their arguments, then index calls.
+  void cchain(Cursor& c, XNode& n) {
+    std::vector<XMember> ms;
+    while (!cfail_ && (is_op(c.peek(), Op::dot) || is_op(c.peek(), Op::bang)) && c.peek(1).k == Tk::id) {
+      c.i++;
+      XMember m;
+      m.name = c.peek().t;
+      m.key = key_of(m.name);
+      c.i++;
+      m.has_args = is_op(c.peek(), Op::lparen);
+      if (m.has_args) cparse_args(c, m.args, m.nargs);
+      ms.push_back(std::move(m));
+    }
+    std::vector<XCall> cs;
+    while (!cfail_ && is_op(c.peek(), Op::lparen)) {
+      XCall k;
+      cparse_args(c, k.args, k.nargs);
+      cs.push_back(k);
+    }
+    if (cfail_) return;
+    n.members = static_cast<std::uint32_t>(xmembers_.size());
+    n.nmembers = static_cast<std::uint32_t>(ms.size());
+    for (auto& m : ms) xmembers_.push_back(std::move(m));
+    n.calls = static_cast<std::uint32_t>(xcalls_.size());
+    n.ncalls = static_cast<std::uint32_t>(cs.size());
+    for (const auto& k : cs) xcalls_.push_back(k);
+  }
+
+  // parse_args's reading; the cursor is on '('.
+  void cparse_args(Cursor& c, std::uint32_t& first, std::uint32_t& count) {
+    std::vector<std::uint32_t> ids;
+    c.i++;
+    if (is_op(c.peek(), Op::rparen)) {
+      c.i++;
+    } else {
+      while (!cfail_) {
+        if (c.peek().k == Tk::id && is_op(c.peek(1), Op::assign)) c.i += 2;
+        if (is_op(c.peek(), Op::comma)) {
+          ids.push_back(xnode({.kind = XNode::omitted}));
+        } else {
+          ids.push_back(cparse_level(c, 0));
+          if (ids.size() > 256) cfail_ = true;
+        }
+        if (cfail_) break;
+        if (is_op(c.peek(), Op::comma)) {
+          c.i++;
+          continue;
+        }
+        break;
+      }
+      if (cfail_) return;
+      if (is_op(c.peek(), Op::rparen)) c.i++;
+      else cfail_ = true;
+    }
+    first = static_cast<std::uint32_t>(xargs_.size());
+    count = static_cast<std::uint32_t>(ids.size());
+    for (auto id : ids) xargs_.push_back(id);
+  }
+
+  std::vector<Value> xeval_args(std::uint32_t first, std::uint32_t count, Frame& f) {
+    std::vector<Value> args;
+    args.reserve(count);
+    for (std::uint32_t k = 0; k < count; ++k) args.push_back(xeval(xargs_[first + k], f));
+    return args;
+  }
+
+  Value xeval(std::uint32_t id, Frame& f) {
+    const XNode& n = xnodes_[id];  // a deque: compiling another expression (in a called Function) keeps it
+    switch (n.kind) {
+      case XNode::str:
+        if (!charge(n.tok->t.size())) return Value::unknown();
+        return Value::string(std::string(n.tok->t));
+      case XNode::num: return Value::number(n.tok->n);
+      case XNode::omitted: return Value{};
+      case XNode::not_: {
+        const Value v = xeval(n.a, f);
+        const auto x = v.known() ? as_int(v) : std::nullopt;
+        return x ? Value::number(static_cast<double>(~*x)) : Value::unknown();
+      }
+      case XNode::neg: {
+        const Value v = xeval(n.a, f);
+        const auto x = v.known() ? as_number(v) : std::nullopt;
+        return x ? Value::number(-*x) : Value::unknown();
+      }
+      case XNode::bin: {
+        // A chain of operators of one level is a tree as deep as it is long: its left side is walked here, not
+        // recursed into (a right operand is of a higher level, so its depth is bounded by the levels).
+        std::uint32_t spine[64];
+        std::size_t ns = 0;
+        std::uint32_t cur = id;
+        while (xnodes_[cur].kind == XNode::bin && ns < std::size(spine)) {
+          spine[ns++] = cur;
+          cur = xnodes_[cur].a;
+        }
+        Value v = xeval(cur, f);
+        for (std::size_t k = ns; k-- > 0;) {
+          const XNode& b = xnodes_[spine[k]];
+          const Value rhs = xeval(b.b, f);
+          v = binary(b.op, std::move(v), rhs);
+        }
+        return v;
+      }
+      case XNode::paren: return xchain(n, f, xeval(n.a, f), {});
+      case XNode::dot: {
+        Path path;
+        if (!f.with.empty()) path = f.with.back();
+        return xchain(n, f, Value::unknown(), std::move(path));
+      }
+      case XNode::ident: break;
+    }
+    const Tk& t = *n.tok;
+    const std::string& key = key_of(t);
+    const Var var = var_of(t, f);
+    std::vector<Value> args;
+    if (n.has_args) args = xeval_args(n.args, n.nargs, f);
+    const std::uint32_t pi = proc_of(var.sym);
+    Value v;
+    if (auto* x = lookup_mut(var, f); x != nullptr && !(f.proc && f.proc->key_sym == var.sym && n.has_args)) {
+      if (!n.has_args && !n.chained) return *x;
+      if (n.has_args) v = index(*x, args);
+      else v = *x;
+    } else if (pi != kNoProc) {
+      v = call_proc(procs_[pi], args, f);
+    } else if (auto b = t.not_builtin ? std::nullopt : builtin(key, args, n.has_args, f)) {
+      v = std::move(*b);
+    } else {
+      t.not_builtin = true;
+      v = Value::unknown();
+      for (const auto& a : args) candidate(a, f);
+    }
+    if (!n.chained) return v;
+    Path path;
+    if (n.member_path) path.push_back(t.t);
+    return xchain(n, f, std::move(v), std::move(path));
+  }
+
+  // member_chain on a compiled chain.
+  Value xchain(const XNode& n, Frame& f, Value v, Path path) {
+    for (std::uint32_t k = 0; k < n.nmembers; ++k) {
+      const XMember& m = xmembers_[n.members + k];
+      std::vector<Value> args;
+      if (m.has_args) args = xeval_args(m.args, m.nargs, f);
+      path.push_back(m.name);
+      if (path.size() > 16) path.erase(path.begin());
+      if (path.size() == 2 && (iequals(path[0], "VBA") || iequals(path[0], "Strings") || iequals(path[0], "Interaction") ||
+                               iequals(path[0], "Conversion") || iequals(path[0], "Math"))) {
+        if (auto b = builtin(m.key, args, m.has_args, f)) {
+          v = std::move(*b);
+          continue;
+        }
+      }
+      v = resolve_member(path, m.name, args, v);
+      if (!v.known())
+        for (const auto& a : args) candidate(a, f);
+    }
+    for (std::uint32_t k = 0; k < n.ncalls; ++k) {
+      const XCall& call = xcalls_[n.calls + k];
+      const auto args = xeval_args(call.args, call.nargs, f);
+      v = index(v, args);
+    }
     return v;
   }
 
@@ -1154,9 +1589,9 @@ class Evaluator {
         break;
       }
       std::uint8_t kind = kPlain;
-      if (stop == 4 && kw(c.peek(), "Not")) kind = kNot;
-      else if (stop == 11 && is_op(c.peek(), "-")) kind = kNegate;
-      else if (stop == 11 && is_op(c.peek(), "+")) kind = kPlus;
+      if (stop == 4 && kw(c.peek(), Kw::Not)) kind = kNot;
+      else if (stop == 11 && is_op(c.peek(), Op::minus)) kind = kNegate;
+      else if (stop == 11 && is_op(c.peek(), Op::plus)) kind = kPlus;
       if (kind == kPlain) {
         plain(lv, stop);
         lv = stop + 1;
@@ -1312,13 +1747,13 @@ class Evaluator {
   std::vector<Value> parse_args(Cursor& c, Frame& f) {
     std::vector<Value> args;
     c.i++;  // (
-    if (is_op(c.peek(), ")")) {
+    if (is_op(c.peek(), Op::rparen)) {
       c.i++;
       return args;
     }
     while (!abort_) {
-      if (c.peek().k == Tk::id && is_op(c.peek(1), ":=")) c.i += 2;
-      if (is_op(c.peek(), ",")) {
+      if (c.peek().k == Tk::id && is_op(c.peek(1), Op::assign)) c.i += 2;
+      if (is_op(c.peek(), Op::comma)) {
         args.push_back(Value{});  // omitted
       } else {
         args.push_back(parse_level(c, f, 0));
@@ -1327,13 +1762,13 @@ class Evaluator {
           break;
         }
       }
-      if (is_op(c.peek(), ",")) {
+      if (is_op(c.peek(), Op::comma)) {
         c.i++;
         continue;
       }
       break;
     }
-    if (is_op(c.peek(), ")")) c.i++;
+    if (is_op(c.peek(), Op::rparen)) c.i++;
     else abort_ = true;
     return args;
   }
@@ -1344,22 +1779,22 @@ class Evaluator {
     if (t.k == Tk::str) {
       c.i++;
       if (!charge(t.t.size())) return Value::unknown();
-      return Value::string(t.t);
+      return Value::string(std::string(t.t));
     }
     if (t.k == Tk::num) {
       c.i++;
       return Value::number(t.n);
     }
-    if (is_op(t, "(")) {
+    if (is_op(t, Op::lparen)) {
       c.i++;
       Value v = parse_level(c, f, 0);
-      if (is_op(c.peek(), ")")) c.i++;
+      if (is_op(c.peek(), Op::rparen)) c.i++;
       else abort_ = true;
       return member_chain(c, f, std::move(v), {}, statement);
     }
-    std::vector<std::string> path;
+    Path path;
     Value v;
-    if (is_op(t, ".") || is_op(t, "!")) {
+    if (is_op(t, Op::dot) || is_op(t, Op::bang)) {
       if (!f.with.empty()) path = f.with.back();
       v = Value::unknown();
       return member_chain(c, f, std::move(v), std::move(path), statement);
@@ -1372,14 +1807,14 @@ class Evaluator {
     c.i++;
     const std::string& key = key_of(t);
     const Var var = var_of(t, f);
-    bool has_args = is_op(c.peek(), "(");
+    bool has_args = is_op(c.peek(), Op::lparen);
     // In a call statement "f (a), b" the parentheses belong to the first argument; treat "f(" as a call anyway.
     std::vector<Value> args;
     if (has_args) args = parse_args(c, f);
     if (abort_) return Value::unknown();
     const std::uint32_t pi = proc_of(var.sym);
     // Nothing after the primary (most variable reads): member_chain would hand the value back as it is.
-    auto chained = [&] { return is_op(c.peek(), ".") || is_op(c.peek(), "!") || is_op(c.peek(), "("); };
+    auto chained = [&] { return is_op(c.peek(), Op::dot) || is_op(c.peek(), Op::bang) || is_op(c.peek(), Op::lparen); };
     if (auto* x = lookup_mut(var, f); x != nullptr && !(f.proc && f.proc->key_sym == var.sym && has_args)) {
       if (!has_args && !chained()) return *x;  // one copy, straight into the result
       if (has_args) v = index(*x, args);
@@ -1399,17 +1834,17 @@ class Evaluator {
       for (const auto& a : args) candidate(a, f);  // arguments of CreateObject, Shell, Run...
     }
     if (!chained()) return v;
-    if (is_op(c.peek(), ".") || is_op(c.peek(), "!")) path.push_back(t.t);  // only a member chain reads the path
+    if (is_op(c.peek(), Op::dot) || is_op(c.peek(), Op::bang)) path.push_back(t.t);  // only a member chain reads the path
     return member_chain(c, f, std::move(v), std::move(path), statement);
   }
 
-  Value member_chain(Cursor& c, Frame& f, Value v, std::vector<std::string> path, bool statement) {
-    while (!abort_ && (is_op(c.peek(), ".") || is_op(c.peek(), "!")) && c.peek(1).k == Tk::id) {
+  Value member_chain(Cursor& c, Frame& f, Value v, Path path, bool statement) {
+    while (!abort_ && (is_op(c.peek(), Op::dot) || is_op(c.peek(), Op::bang)) && c.peek(1).k == Tk::id) {
       c.i++;
-      const std::string m = c.peek().t;
+      const std::string_view m = c.peek().t;
       c.i++;
       std::vector<Value> args;
-      const bool has_args = is_op(c.peek(), "(");
+      const bool has_args = is_op(c.peek(), Op::lparen);
       if (has_args) args = parse_args(c, f);
       if (abort_) return Value::unknown();
       path.push_back(m);
@@ -1428,7 +1863,7 @@ class Evaluator {
       if (!has_args && !v.known() && statement) break;
     }
     // An indexed result: Split(x, "@")(1).
-    while (!abort_ && is_op(c.peek(), "(") && !statement) {
+    while (!abort_ && is_op(c.peek(), Op::lparen) && !statement) {
       auto args = parse_args(c, f);
       v = index(v, args);
     }
@@ -1443,13 +1878,12 @@ class Evaluator {
   }
 
   // Form controls, document variables and properties.
-  Value resolve_member(const std::vector<std::string>& path, const std::string& m, const std::vector<Value>& args,
+  Value resolve_member(const Path& path, std::string_view m, const std::vector<Value>& args,
                        const Value& base) {
     static constexpr std::string_view kProps[] = {"Caption", "Text", "Value", "Tag", "ControlTipText", "GroupName",
                                                   "Accelerator", "List", "AlternativeText", "Title"};
-    const std::string lm = to_lower(m);
-    if ((lm == "variables" || lm == "builtindocumentproperties" || lm == "customdocumentproperties" ||
-         lm == "item") && args.size() == 1 && args[0].is_str()) {
+    if ((iequals(m, "variables") || iequals(m, "builtindocumentproperties") || iequals(m, "customdocumentproperties") ||
+         iequals(m, "item")) && args.size() == 1 && args[0].is_str()) {
       for (const auto& fs : extra_.forms)
         if ((fs.property == "Variable" || fs.property == "Property") && iequals(fs.control, args[0].s))
           return Value::string(fs.value);
@@ -1460,18 +1894,18 @@ class Evaluator {
       if (iequals(m, p)) is_prop = true;
     if (is_prop && base.is_str()) return base;  // Variables("x").Value, a control's default then .Text
     if (is_prop && path.size() >= 2) {
-      const std::string& ctl = path[path.size() - 2];
-      const std::string* form = path.size() >= 3 ? &path[path.size() - 3] : nullptr;
+      const std::string_view ctl = path[path.size() - 2];
+      const std::string_view* form = path.size() >= 3 ? &path[path.size() - 3] : nullptr;
       if (auto v = form_lookup(form, ctl, m)) return Value::string(*v);
       return Value::unknown();
     }
     // A control by itself (default property).
-    const std::string* form = path.size() >= 2 ? &path[path.size() - 2] : nullptr;
+    const std::string_view* form = path.size() >= 2 ? &path[path.size() - 2] : nullptr;
     if (auto v = form_lookup(form, m, {})) return Value::string(*v);
     return Value::unknown();
   }
 
-  std::optional<std::string> form_lookup(const std::string* form, const std::string& ctl, std::string_view prop) {
+  const std::string* form_lookup(const std::string_view* form, std::string_view ctl, std::string_view prop) {
     const FormString* best = nullptr;
     int best_score = -1;
     for (const auto& fs : extra_.forms) {
@@ -1489,8 +1923,7 @@ class Evaluator {
         best = &fs;
       }
     }
-    if (best == nullptr) return std::nullopt;
-    return best->value;
+    return best == nullptr ? nullptr : &best->value;
   }
 
   Value call_proc(const Proc& p, const std::vector<Value>& args, Frame& caller) {
@@ -1513,9 +1946,7 @@ class Evaluator {
       if (k < args.size()) {
         set_local(f, prm.slot, args[k]);
       } else if (!prm.default_value.empty()) {
-        std::vector<Tk> toks = prm.default_value;
-        toks.push_back({Tk::eol, {}, 0});
-        Cursor c{toks, 0};
+        Cursor c{prm.default_value, 0};
         const std::uint32_t saved_depth = depth_;
         Value d = eval_expr(c, f);
         set_local(f, prm.slot, std::move(d));
@@ -1885,10 +2316,11 @@ class Evaluator {
   }
 
   const DocumentStrings& extra_;
+  const bool compiled_;
   std::vector<Module> modules_;
   std::vector<Proc> procs_;
   std::unordered_map<std::string, std::uint32_t> sym_ids_;
-  std::vector<std::string> sym_names_;
+  std::deque<std::string> sym_names_;
   std::uint32_t empty_sym_ = 0;  // "" (a "[]" identifier): declared by Dim, never assigned
   std::vector<std::unordered_map<std::uint32_t, std::uint32_t>> slots_;  // per procedure: symbol -> local slot
   std::vector<std::uint32_t> proc_of_sym_;  // the first procedure of each name, kNoProc for none
@@ -1896,7 +2328,9 @@ class Evaluator {
   std::vector<std::uint8_t> gset_;
   std::size_t gcount_ = 0;
   std::vector<Candidate> cands_, literals_;
-  std::vector<Tk> scratch_;  // add_module's statement tokens before they are moved into the statement
+  std::vector<Tk> scratch_;  // add_module's statement tokens before they are copied into the statement
+  std::string lex_buf_;
+  TextArena arena_;  // token text not in the module sources
   // exec_inline_if's parts by their first token. Nodes do not move when the table grows, so a part running (and
   // adding parts of an If nested in it) stays where it is.
   std::unordered_map<const Tk*, Stmt> inline_parts_;
@@ -1911,6 +2345,17 @@ class Evaluator {
   bool abort_ = false;
   bool budget_reported_ = false;
   std::vector<LevelFrame> frames_;  // parse_level's levels entered, at most limits::max_vba_expr_levels
+  // Compiled expressions (see compile). Deques: a node stays where it is while another expression is compiled.
+  bool crossed_ = false;  // the work budget ran out inside a compiled expression
+  std::deque<XNode> xnodes_;
+  std::deque<std::uint32_t> xargs_;
+  std::deque<XMember> xmembers_;
+  std::deque<XCall> xcalls_;
+  std::vector<XExpr> xexprs_;
+  bool cfail_ = false;
+  std::uint32_t cdepth_ = 0, cmax_depth_ = 0;
+  std::uint64_t clevels_ = 0;
+  std::vector<LevelFrame> cframes_;
 };
 
 bool find_same(const std::vector<engine::Ioc>& iocs, const engine::Ioc& i) {
@@ -2016,10 +2461,23 @@ void finish_evaluation(std::vector<Candidate> cands, const std::unordered_set<st
 
 namespace {
 
-// Runs the modules already added and turns what the evaluator found into the result.
-Evaluation run_evaluator(Evaluator& ev) {
+// Runs the modules `add` adds and turns what the evaluator found into the result. With compiled expressions first;
+// in the rare run whose work budget ran out inside one, again without them, so that the cut falls where the parse
+// puts it.
+template <class Add>
+Evaluation run_evaluator(const DocumentStrings& extra, Add add, bool compile = true) {
   Evaluation out;
-  ev.run();
+  std::optional<Evaluator> compiled(std::in_place, extra, compile);
+  add(*compiled);
+  compiled->run();
+  std::optional<Evaluator> parsed;
+  if (compiled->crossed()) {
+    compiled.reset();
+    parsed.emplace(extra, false);
+    add(*parsed);
+    parsed->run();
+  }
+  Evaluator& ev = parsed ? *parsed : *compiled;
   detail::finish_evaluation(ev.take_candidates(), ev.literal_values(), out);
   out.statements = ev.statements();
   out.work = ev.work();
@@ -2029,16 +2487,22 @@ Evaluation run_evaluator(Evaluator& ev) {
 
 }  // namespace
 
+namespace detail {
+
+Evaluation evaluate_vba_parsed(std::string_view source, std::string_view name, const DocumentStrings& extra) {
+  return run_evaluator(extra, [&](Evaluator& ev) { ev.add_module(std::string(name), source); }, false);
+}
+
+}  // namespace detail
+
 Evaluation evaluate_vba(std::string_view source, std::string_view name, const DocumentStrings& extra) {
-  Evaluator ev(extra);
-  ev.add_module(std::string(name), source);
-  return run_evaluator(ev);
+  return run_evaluator(extra, [&](Evaluator& ev) { ev.add_module(std::string(name), source); });
 }
 
 Evaluation evaluate_vba(const vba::VbaProject& project, const DocumentStrings& extra) {
-  Evaluator ev(extra);
-  for (const auto& m : project.modules) ev.add_module(m.name.empty() ? m.stream_name : m.name, m.source);
-  return run_evaluator(ev);
+  return run_evaluator(extra, [&](Evaluator& ev) {
+    for (const auto& m : project.modules) ev.add_module(m.name.empty() ? m.stream_name : m.name, m.source);
+  });
 }
 
 std::vector<engine::Ioc> iocs_from_vba(const vba::VbaProject& project, const DocumentStrings& extra) {
