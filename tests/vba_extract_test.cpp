@@ -176,6 +176,114 @@ TEST(VbaDecompress, TruncatedAndFlippedContainers) {
   }
 }
 
+// The copy-token rules applied one output byte at a time, each byte checked against both caps first: what
+// vba::decompress must produce, bytes and status, however it copies.
+vba::Decompressed byte_by_byte(const std::vector<std::uint8_t>& in, std::uint64_t max_out) {
+  vba::Decompressed d;
+  auto& out = d.bytes;
+  if (in.empty()) return d.status = DecompressStatus::empty, d;
+  if (in[0] != 0x01) return d.status = DecompressStatus::bad_signature, d;
+  std::size_t pos = 1;
+  while (pos < in.size()) {
+    if (in.size() - pos < 2) return d.status = DecompressStatus::truncated, d;
+    const unsigned header = in[pos] | (in[pos + 1] << 8);
+    if (((header >> 12) & 7) != 3) return d.status = DecompressStatus::bad_chunk_signature, d;
+    ++d.chunks;
+    const std::size_t start = pos, size = (header & 0xFFF) + 3, out_start = out.size();
+    pos += 2;
+    if (!(header & 0x8000)) {
+      for (std::size_t i = 0; i < 4096 && pos + i < in.size(); ++i) {
+        if (out.size() >= max_out) return d.status = DecompressStatus::output_capped, d;
+        out.push_back(in[pos + i]);
+      }
+      if (in.size() - pos < 4096) return d.status = DecompressStatus::truncated, d;
+      pos += 4096;
+      continue;
+    }
+    const bool cut = size > in.size() - start;
+    const std::size_t end = cut ? in.size() : start + size;
+    while (pos < end) {
+      const std::uint8_t flags = in[pos++];
+      for (unsigned bit = 0; bit < 8 && pos < end; ++bit) {
+        if (out.size() >= max_out) return d.status = DecompressStatus::output_capped, d;
+        if (out.size() - out_start >= 4096) return d.status = DecompressStatus::chunk_overflow, d;
+        if (!((flags >> bit) & 1)) {
+          out.push_back(in[pos++]);
+          continue;
+        }
+        if (end - pos < 2) return d.status = DecompressStatus::truncated, d;
+        const unsigned token = in[pos] | (in[pos + 1] << 8);
+        pos += 2;
+        const std::size_t produced = out.size() - out_start;
+        unsigned bits = 4;
+        while (bits < 12 && (1u << bits) < produced) ++bits;
+        const std::size_t length = (token & (0xFFFFu >> bits)) + 3, offset = (token >> (16 - bits)) + 1;
+        if (offset > produced) return d.status = DecompressStatus::bad_copy_offset, d;
+        for (std::size_t i = 0; i < length; ++i) {
+          if (out.size() >= max_out) return d.status = DecompressStatus::output_capped, d;
+          if (out.size() - out_start >= 4096) return d.status = DecompressStatus::chunk_overflow, d;
+          out.push_back(out[out.size() - offset]);
+        }
+      }
+    }
+    if (cut) return d.status = DecompressStatus::truncated, d;
+  }
+  return d;
+}
+
+// Random chunks of literals and copy tokens (long and short, overlapping and not, past the chunk's 4096 bytes),
+// under output caps that fall inside copies: the same bytes and the same status as the byte-by-byte rules.
+TEST(VbaDecompress, MatchesTheByteByByteRulesOnRandomContainers) {
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  int statuses[8] = {};
+  for (int round = 0; round < 3000; ++round) {
+    std::vector<std::uint8_t> c = {0x01};
+    const int chunks = 1 + static_cast<int>(next() % 3);
+    for (int k = 0; k < chunks; ++k) {
+      std::vector<std::uint8_t> body;
+      const std::size_t groups = 1 + next() % (round % 2 ? 600 : 40);
+      for (std::size_t g = 0; g < groups; ++g) {
+        const auto flags = static_cast<std::uint8_t>(g == 0 ? next() & 0xFE : next());
+        body.push_back(flags);
+        for (int b = 0; b < 8; ++b) {
+          if ((flags >> b) & 1) {
+            // Any token, or offset 1 (always valid) with a long or a short length.
+            const auto r = next();
+            const std::uint16_t mask = r % 3 == 0 ? 0xFFFF : r % 3 == 1 ? 0x0F0F : 0x0007;
+            const auto token = static_cast<std::uint16_t>((r >> 8) & mask);
+            body.push_back(static_cast<std::uint8_t>(token));
+            body.push_back(static_cast<std::uint8_t>(token >> 8));
+          } else {
+            body.push_back(static_cast<std::uint8_t>('a' + next() % 26));
+          }
+        }
+      }
+      if (body.size() > 4096) body.resize(4096);
+      const auto header = static_cast<std::uint16_t>(0xB000u | (body.size() + 2 - 3));
+      c.push_back(static_cast<std::uint8_t>(header));
+      c.push_back(static_cast<std::uint8_t>(header >> 8));
+      c.insert(c.end(), body.begin(), body.end());
+    }
+    if (next() % 4 == 0) c.resize(c.size() - next() % c.size() / 2);
+    const std::uint64_t cap = next() % 3 == 0 ? 1 + next() % 9000 : vba::limits::max_decompressed;
+    const auto want = byte_by_byte(c, cap);
+    const auto got = dec(c, cap);
+    ASSERT_EQ(got.status, want.status) << round;
+    ASSERT_EQ(got.chunks, want.chunks) << round;
+    ASSERT_EQ(got.bytes, want.bytes) << round;
+    ++statuses[static_cast<int>(got.status) & 7];
+  }
+  // The rounds reach the copy rules' ends: clean streams, caps inside copies, overflowing chunks, bad offsets.
+  EXPECT_GT(statuses[static_cast<int>(DecompressStatus::ok)], 0);
+  EXPECT_GT(statuses[static_cast<int>(DecompressStatus::output_capped)], 0);
+  EXPECT_GT(statuses[static_cast<int>(DecompressStatus::chunk_overflow)], 0);
+  EXPECT_GT(statuses[static_cast<int>(DecompressStatus::bad_copy_offset)], 0);
+}
+
 struct Doc {
   std::vector<std::uint8_t> bytes;
   ole2::File file;

@@ -312,9 +312,9 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
   }();
   // Every keyword has two characters or more: a position is looked at only when its two characters begin one.
   static const auto starts = [] {
-    std::vector<bool> t(1u << 16, false);
+    std::vector<std::uint8_t> t(1u << 16, 0);  // bytes, not bits: looked up at every position of the text
     for (const auto& k : substring_keywords())
-      t[static_cast<unsigned char>(k.name[0]) << 8 | static_cast<unsigned char>(k.name[1])] = true;
+      t[static_cast<unsigned char>(k.name[0]) << 8 | static_cast<unsigned char>(k.name[1])] = 1;
     return t;
   }();
   std::vector<std::size_t> found(sk.size(), 0), next(sk.size(), 0);

@@ -3,6 +3,10 @@
 // signature 0b011 in bits 12-14, "compressed" in bit 15) and decompresses to at most 4096 bytes. A compressed
 // chunk is a sequence of flag bytes, each followed by up to 8 tokens: a literal byte (flag bit 0) or a 16-bit copy
 // token (flag bit 1) whose offset/length split depends on how far into the chunk the output is.
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
 #include "formats/vba/vba.hpp"
 
 namespace mamori::vba {
@@ -28,9 +32,9 @@ constexpr std::uint64_t kChunkOut = 4096;
 // Number of offset bits in a copy token when `produced` bytes of the chunk are already out: the smallest n >= 4
 // with 2^n >= produced ([MS-OVBA] 2.4.1.3.19.1 CopyToken Help).
 unsigned offset_bits(std::uint64_t produced) {
-  unsigned n = 4;
-  while (n < 12 && (std::uint64_t{1} << n) < produced) ++n;
-  return n;
+  // bit_width(produced - 1) is that smallest n for produced >= 1; a chunk holds at most 4096 bytes, so n <= 12.
+  const unsigned n = produced <= 1 ? 0 : static_cast<unsigned>(std::bit_width(produced - 1));
+  return std::clamp(n, 4u, 12u);
 }
 
 }  // namespace
@@ -46,6 +50,8 @@ Decompressed decompress(ByteView in, std::uint64_t max_out) {
     d.status = DecompressStatus::bad_signature;
     return d;
   }
+  // Source text compresses to about a third: room for that up front instead of growing byte by byte.
+  out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(max_out, std::min<std::uint64_t>(in.size(), 1u << 24) * 3)));
   std::uint64_t pos = 1;
   while (pos < in.size()) {
     const auto header = in.u16(pos);
@@ -113,18 +119,21 @@ Decompressed decompress(ByteView in, std::uint64_t max_out) {
           d.status = DecompressStatus::bad_copy_offset;
           return d;
         }
-        // Byte by byte: the source may overlap the bytes being written (runs).
-        for (std::uint64_t i = 0; i < length; ++i) {
-          if (out.size() >= max_out) {
-            d.status = DecompressStatus::output_capped;
-            return d;
-          }
-          if (out.size() - out_start >= kChunkOut) {
-            d.status = DecompressStatus::chunk_overflow;
-            return d;
-          }
-          const std::uint8_t b = out[static_cast<std::size_t>(out.size() - offset)];
-          out.push_back(b);
+        // The bytes that fit under both caps are copied; past them, the cap reached first (the output's, then the
+        // chunk's, as a byte-by-byte copy checks them) ends the stream.
+        const std::uint64_t room = std::min(max_out - out.size(), kChunkOut - produced);
+        const std::uint64_t n = std::min(length, room);
+        const std::size_t from = static_cast<std::size_t>(out.size() - offset);
+        if (offset >= n) {
+          out.resize(out.size() + static_cast<std::size_t>(n));
+          std::memcpy(out.data() + out.size() - n, out.data() + from, static_cast<std::size_t>(n));
+        } else {
+          // The source overlaps the bytes being written (a run): byte by byte.
+          for (std::uint64_t i = 0; i < n; ++i) out.push_back(out[from + static_cast<std::size_t>(i)]);
+        }
+        if (n < length) {
+          d.status = out.size() >= max_out ? DecompressStatus::output_capped : DecompressStatus::chunk_overflow;
+          return d;
         }
       }
     }
