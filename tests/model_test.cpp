@@ -143,3 +143,84 @@ TEST(Model, TrainOnlyGroupsKeepTheOtherFoldsAndGetNoScore) {
   for (std::size_t i = 0; i < more.rows.size(); ++i)
     EXPECT_EQ(std::isnan(s[i]), i >= base.rows.size()) << "row " << i;
 }
+
+// --threshold-exclude-group: a bulk of easy benign files (scores near 0) must not pull the FPR-chosen threshold down;
+// only benign rows of the matching groups leave the threshold population, malicious rows never do.
+TEST(ModelThresholdExclude, PopulationLeavesOutOnlyBenignRowsOfMatchingGroups) {
+  model::Dataset ds;
+  ds.n_features = 1;
+  const char* groups[] = {"gh:easy+pdfs", "gh:easy+pdfs", "gh:hard", "gh:other"};
+  const int labels[] = {0, 1, 0, 1};
+  for (int i = 0; i < 4; ++i) {
+    model::Row r;
+    r.y = labels[i];
+    r.group = groups[i];
+    ds.rows.push_back(r);
+    ds.x.push_back(0.0f);
+  }
+  const auto pop = model::threshold_population(ds, {"gh:easy*"});
+  ASSERT_EQ(pop.size(), 4u);
+  EXPECT_EQ(pop[0], 0);  // benign, matching group: left out
+  EXPECT_EQ(pop[1], 1);  // malicious rows always stay
+  EXPECT_EQ(pop[2], 1);
+  EXPECT_EQ(pop[3], 1);
+  EXPECT_EQ(model::threshold_population(ds, {}), std::vector<char>(4, 1));
+}
+
+TEST(ModelThresholdExclude, EasyBenignNoLongerLowersTheThreshold) {
+  std::vector<double> score;
+  std::vector<int> y;
+  std::vector<char> pop;
+  for (int i = 0; i < 100; ++i) score.push_back(i / 100.0), y.push_back(0), pop.push_back(1);  // hard benign 0..0.99
+  for (int i = 0; i < 900; ++i) score.push_back(0.001), y.push_back(0), pop.push_back(0);      // easy benign
+  for (int i = 0; i < 50; ++i) score.push_back(0.9 + i / 1000.0), y.push_back(1), pop.push_back(1);
+  const auto all = model::at_fpr_over(score, y, {}, 0.01);
+  const auto hard = model::at_fpr_over(score, y, pop, 0.01);
+  EXPECT_EQ(all.negatives, 1000u);
+  EXPECT_EQ(all.fp, 10u);           // 1% of all benign: ten of the hard ones get through
+  EXPECT_EQ(hard.negatives, 100u);  // chosen on the hard benign files only
+  EXPECT_EQ(hard.fp, 1u);
+  EXPECT_GT(hard.threshold, all.threshold);
+  EXPECT_LT(hard.tpr, all.tpr);
+}
+
+TEST(ModelThresholdExclude, TrainChoosesThresholdsWithoutTheGroupButStillTrainsAndReportsIt) {
+  auto ds = synthetic(200, 4);
+  // An easy benign group: clearly benign values of the informative feature, many rows.
+  for (int i = 0; i < 300; ++i) {
+    model::Row r;
+    r.y = 0;
+    r.label = "benign";
+    r.sha256 = std::string(60, 'e') + std::to_string(1000 + i);
+    r.group = "gh:easy+pdfs";
+    r.family = "-";
+    ds.rows.push_back(r);
+    for (std::size_t k = 0; k < ds.n_features; ++k) ds.x.push_back(k == 5 ? -1.0f : 0.0f);
+  }
+  model::TrainOptions o;
+  o.rounds = 20;
+  o.eta = 0.3;
+  o.folds = 3;
+  o.threads = 2;
+  o.target_fpr = 0.02;
+  o.suspicious_fpr = 0.05;
+  TempDir a, b;
+  std::ostringstream log;
+  auto plain = model::train_pe(ds, o, a.p.string(), log);
+  o.threshold_exclude_groups = {"gh:easy*"};
+  auto excl = model::train_pe(ds, o, b.p.string(), log);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  ASSERT_TRUE(excl.ok()) << excl.error().message;
+  // Same model (the exclusion only moves thresholds), every row still trained on and reported.
+  EXPECT_EQ(slurp(a.p / "model.json"), slurp(b.p / "model.json"));
+  EXPECT_EQ((*excl)["training_files"].get<std::size_t>(), ds.rows.size());
+  EXPECT_EQ((*excl)["cv_report"]["files"].get<std::size_t>(), ds.rows.size());
+  EXPECT_EQ((*excl)["cv_report"]["threshold_benign_left_out"].get<std::size_t>(), 300u);
+  EXPECT_FALSE((*plain)["cv_report"].contains("threshold_benign_left_out"));
+  EXPECT_GE((*excl)["threshold"].get<double>(), (*plain)["threshold"].get<double>());
+  EXPECT_EQ((*excl)["cv_report"]["at_fpr_1%"]["negatives"].get<std::size_t>(), 100u);  // the synthetic benign rows
+  EXPECT_EQ((*excl)["threshold_exclude_groups"][0].get<std::string>(), "gh:easy*");
+  EXPECT_NE((*excl)["threshold_basis"].get<std::string>().find("gh:easy*"), std::string::npos);
+  auto meta = nlohmann::json::parse(slurp(b.p / "meta.json"));
+  EXPECT_EQ(meta["threshold"], (*excl)["threshold"]);
+}

@@ -130,6 +130,16 @@ Result<model::Dataset> load_data(const DataFlags& d) {
   return ds;
 }
 
+// Globs of a file, one a line ('#' comments, blank lines skipped), appended to `out`.
+Status read_globs(const std::string& file, std::vector<std::string>& out) {
+  if (file.empty()) return {};
+  std::ifstream in(file);
+  if (!in) return make_error(ErrorCode::io, "cannot read " + file);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') out.push_back(line);
+  return {};
+}
+
 std::string command_line(int argc, char** argv) {
   std::string s;
   for (int i = 0; i < argc; ++i) s += (i ? " " : "") + std::string(argv[i]);
@@ -158,7 +168,18 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--target-fpr", o->target_fpr, "FPR on the cross-validated data that sets the malicious threshold")->default_val(o->target_fpr);
   cmd->add_option("--suspicious-fpr", o->suspicious_fpr, "FPR that sets the suspicious threshold")->default_val(o->suspicious_fpr);
   cmd->add_flag("--loso", o->leave_one_source_out, "Cross-validate leaving one source group out at a time");
-  return [d, o, out] {
+  cmd->add_option("--threshold-exclude-group", o->threshold_exclude_groups,
+                  "Leave the benign rows whose source group matches this glob out when the --target-fpr and "
+                  "--suspicious-fpr thresholds are chosen (they are still trained on and reported); repeatable");
+  auto texcl_file = std::make_shared<std::string>();
+  cmd->add_option("--threshold-exclude-groups-from", *texcl_file,
+                  "Like --threshold-exclude-group for each glob in FILE (one a line, # comments), e.g. "
+                  "models/office/threshold-exclude-groups.txt");
+  return [d, o, out, texcl_file] {
+    if (auto st = read_globs(*texcl_file, o->threshold_exclude_groups); !st.ok()) {
+      std::cerr << "mamori train: " << st.error().message << "\n";
+      return 2;
+    }
     o->threads = d->threads;
     o->command = command_line(g_argc, g_argv);
     o->monotone = monotone_of(*d);
@@ -202,6 +223,12 @@ Runner add_eval_command(CLI::App& app) {
                   "With --cv: rows whose source group matches this glob train in every fold and get no score, and "
                   "the other groups keep the folds they have without them (what added data does to the same rows "
                   "and folds); repeatable");
+  cmd->add_option("--threshold-exclude-group", o->threshold_exclude_groups,
+                  "Leave the benign rows whose source group matches this glob out when the FPR operating points "
+                  "(0.1%, 0.5%, 1%) are chosen; they are still scored and reported; repeatable");
+  auto texcl_file = std::make_shared<std::string>();
+  cmd->add_option("--threshold-exclude-groups-from", *texcl_file,
+                  "Like --threshold-exclude-group for each glob in FILE (one a line, # comments)");
   cmd->add_option("--seed", o->seed, "Seed for --cv")->default_val(1);
   cmd->add_option("--rounds", o->rounds, "Boosting rounds for --cv")->default_val(o->rounds);
   cmd->add_option("--max-depth", o->max_depth, "Tree depth for --cv")->default_val(o->max_depth);
@@ -209,6 +236,10 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--scores", *scores_out, "Also write every file's score (out-of-fold with --cv) as TSV: sha256, "
                                           "label, group, family, type, score, and the office rule that names it");
   return [=] {
+    if (auto st = read_globs(*texcl_file, o->threshold_exclude_groups); !st.ok()) {
+      std::cerr << "mamori eval: " << st.error().message << "\n";
+      return 2;
+    }
     auto ds = load_data(*d);
     if (!ds.ok()) {
       std::cerr << "mamori eval: " << ds.error().message << "\n";
@@ -234,7 +265,10 @@ Runner add_eval_command(CLI::App& app) {
                         ds->x.begin() + static_cast<std::ptrdiff_t>((i + 1) * ds->n_features));
         s.push_back(scores[i]);
       }
-      rep = model::report(scored, s, -1);
+      rep = model::report(scored, s, -1,
+                          o->threshold_exclude_groups.empty()
+                              ? std::vector<char>{}
+                              : model::threshold_population(scored, o->threshold_exclude_groups));
     } else {
       const std::string dir = model_dir->empty() ? engine::default_model_dir() + "/" + d->kind : *model_dir;
       auto m = model::Model::load(dir, d->kind == "office" ? features::office_schema() : features::pe_schema());
@@ -242,7 +276,10 @@ Runner add_eval_command(CLI::App& app) {
         std::cerr << "mamori eval: " << m.error().message << "\n";
         return 2;
       }
-      rep = model::evaluate(*ds, *m);
+      rep = model::evaluate(*ds, *m,
+                            o->threshold_exclude_groups.empty()
+                                ? std::vector<char>{}
+                                : model::threshold_population(*ds, o->threshold_exclude_groups));
       scores = model::score_rows(*ds, *m);
     }
     model::print_report(rep, std::cout, *max_errors);

@@ -212,7 +212,30 @@ std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, s
   return oof;
 }
 
-nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold) {
+std::vector<char> threshold_population(const Dataset& ds, const std::vector<std::string>& exclude_globs) {
+  std::vector<char> in(ds.rows.size(), 1);
+  for (std::size_t i = 0; i < ds.rows.size(); ++i)
+    if (ds.rows[i].y == 0)
+      for (const auto& g : exclude_globs)
+        if (::fnmatch(g.c_str(), ds.rows[i].group.c_str(), 0) == 0) {
+          in[i] = 0;
+          break;
+        }
+  return in;
+}
+
+OperatingPoint at_fpr_over(const std::vector<double>& score, const std::vector<int>& y,
+                           const std::vector<char>& population, double max_fpr) {
+  if (population.empty()) return at_fpr(score, y, max_fpr);
+  std::vector<double> s;
+  std::vector<int> yy;
+  for (std::size_t i = 0; i < score.size() && i < population.size(); ++i)
+    if (population[i]) s.push_back(score[i]), yy.push_back(y[i]);
+  return at_fpr(s, yy, max_fpr);
+}
+
+nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold,
+                      const std::vector<char>& population) {
   std::vector<int> y(ds.rows.size());
   for (std::size_t i = 0; i < y.size(); ++i) y[i] = ds.rows[i].y;
   nlohmann::json r;
@@ -220,7 +243,13 @@ nlohmann::json report(const Dataset& ds, const std::vector<double>& score, doubl
   r["malicious"] = std::count(y.begin(), y.end(), 1);
   r["benign"] = std::count(y.begin(), y.end(), 0);
   r["roc_auc"] = num(roc_auc(score, y));
-  const auto p01 = at_fpr(score, y, 0.001), p05 = at_fpr(score, y, 0.005), p1 = at_fpr(score, y, 0.01);
+  if (!population.empty()) {
+    std::size_t left_out = 0;
+    for (std::size_t i = 0; i < y.size() && i < population.size(); ++i) left_out += y[i] == 0 && !population[i];
+    r["threshold_benign_left_out"] = left_out;
+  }
+  const auto p01 = at_fpr_over(score, y, population, 0.001), p05 = at_fpr_over(score, y, population, 0.005),
+             p1 = at_fpr_over(score, y, population, 0.01);
   r["at_fpr_0.1%"] = op_json(p01);
   r["at_fpr_0.5%"] = op_json(p05);
   r["at_fpr_1%"] = op_json(p1);
@@ -322,6 +351,9 @@ void print_report(const nlohmann::json& rep, std::ostream& out, std::size_t max_
   };
   out << "files " << rep["files"] << " (malicious " << rep["malicious"] << ", benign " << rep["benign"] << ")\n";
   out << "ROC AUC            " << (rep["roc_auc"].is_null() ? std::string("n/a") : std::to_string(rep["roc_auc"].get<double>())) << "\n";
+  if (rep.contains("threshold_benign_left_out"))
+    out << "FPR operating points chosen without " << rep["threshold_benign_left_out"]
+        << " benign files (--threshold-exclude-group); their FPR is over the other benign files\n";
   for (const char* k : {"at_fpr_0.1%", "at_fpr_0.5%", "at_fpr_1%", "at_model_threshold", "baseline_rule"}) {
     if (!rep.contains(k)) continue;
     const auto& op = rep[k];
@@ -384,9 +416,11 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   const auto oof = cross_validate(ds, opt, log);
   std::vector<int> y(ds.rows.size());
   for (std::size_t i = 0; i < y.size(); ++i) y[i] = ds.rows[i].y;
-  const auto thr = at_fpr(oof, y, opt.target_fpr);
-  const auto sthr = at_fpr(oof, y, opt.suspicious_fpr);
-  auto cv = report(ds, oof, thr.threshold);
+  const auto pop = opt.threshold_exclude_groups.empty() ? std::vector<char>{}
+                                                        : threshold_population(ds, opt.threshold_exclude_groups);
+  const auto thr = at_fpr_over(oof, y, pop, opt.target_fpr);
+  const auto sthr = at_fpr_over(oof, y, pop, opt.suspicious_fpr);
+  auto cv = report(ds, oof, thr.threshold, pop);
 
   log << "training the final model on " << ds.rows.size() << " files\n";
   std::vector<std::size_t> all(ds.rows.size());
@@ -404,9 +438,18 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   meta["schema_hash"] = schema.hash;
   meta["n_features"] = schema.features.size();
   meta["threshold"] = thr.threshold;
-  meta["threshold_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.target_fpr) + " on the cross-validated data";
+  std::string population = " on the cross-validated data";
+  if (!pop.empty()) {
+    population = " over the " + std::to_string(thr.negatives) + " cross-validated benign files outside the groups";
+    for (const auto& g : opt.threshold_exclude_groups) population += " " + g;
+    population += " (" + cv["threshold_benign_left_out"].dump() + " benign files left out of the choice, still trained on)";
+    meta["threshold_exclude_groups"] = opt.threshold_exclude_groups;
+  }
+  meta["threshold_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.target_fpr) + population + ": " +
+                            std::to_string(thr.fp) + " false positives";
   meta["suspicious_threshold"] = std::min(sthr.threshold, thr.threshold);
-  meta["suspicious_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.suspicious_fpr);
+  meta["suspicious_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.suspicious_fpr) + population + ": " +
+                             std::to_string(sthr.fp) + " false positives";
   meta["training_command"] = opt.command;
   meta["params"] = {{"folds", opt.folds}, {"seed", opt.seed}, {"rounds", opt.rounds}, {"max_depth", opt.max_depth},
                     {"eta", opt.eta}, {"subsample", opt.subsample}, {"colsample_bytree", opt.colsample},
@@ -455,6 +498,8 @@ std::vector<double> score_rows(const Dataset& ds, const Model& m) {
 
 std::string file_type(const Dataset& ds, std::size_t i) { return pe_bucket(ds, i); }
 
-nlohmann::json evaluate(const Dataset& ds, const Model& m) { return report(ds, score_rows(ds, m), m.threshold()); }
+nlohmann::json evaluate(const Dataset& ds, const Model& m, const std::vector<char>& population) {
+  return report(ds, score_rows(ds, m), m.threshold(), population);
+}
 
 }  // namespace mamori::model

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/dataset.hpp"
+#include "model/metrics.hpp"
 #include "model/model.hpp"
 
 namespace mamori::model {
@@ -33,6 +34,10 @@ struct TrainOptions {
   // other groups are packed into exactly the folds they get without them. Measures what added data does to the
   // same rows and folds; adding groups to the packing instead reshuffles every fold (a different experiment).
   std::vector<std::string> train_only_groups;
+  // Benign source groups (globs) left out when the FPR-based thresholds are chosen: they still train and are still
+  // scored and reported, but a large population of easy benign files (the bulk benign PDFs) would otherwise lower the
+  // threshold and let the harder benign documents through.
+  std::vector<std::string> threshold_exclude_groups;
   // Per-feature monotone constraint (1 = the score may only rise with the value, 0 = free); empty = none. Capability
   // counts get 1 so that a source with more of them is never scored lower for it (see docs/office.md).
   std::vector<int> monotone;
@@ -42,6 +47,15 @@ struct TrainOptions {
 /// Fold of every row (-1: never held out): whole groups, largest first, each to the lightest fold (one fold per group
 /// with leave_one_source_out); groups matching opt.train_only_groups get -1 and take no part in the packing.
 std::vector<int> assign_folds(const Dataset& ds, const TrainOptions& opt);
+
+/// The rows that choose the FPR-based thresholds: 1 for every malicious row and every benign row whose group matches
+/// none of `exclude_globs`, 0 for the benign rows left out. Empty globs: every row.
+std::vector<char> threshold_population(const Dataset& ds, const std::vector<std::string>& exclude_globs);
+
+/// at_fpr over the rows whose `population` entry is 1 (all rows when `population` is empty): the threshold and its
+/// TPR/FPR on that population.
+OperatingPoint at_fpr_over(const std::vector<double>& score, const std::vector<int>& y,
+                           const std::vector<char>& population, double max_fpr);
 
 /// Per-file out-of-fold scores from group k-fold (or leave-one-source-out) cross-validation.
 std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log);
@@ -57,11 +71,14 @@ std::vector<double> score_rows(const Dataset& ds, const Model& m);
 std::string file_type(const Dataset& ds, std::size_t i);
 
 /// Scores every row with `m` and returns the report (metrics overall, by group, by file type, Emotet, errors).
-nlohmann::json evaluate(const Dataset& ds, const Model& m);
+nlohmann::json evaluate(const Dataset& ds, const Model& m, const std::vector<char>& population = {});
 
 /// Report over given scores: AUC, TPR at FPR 0.1% / 1%, per group, per file type, family Emotet, misclassified.
-/// `threshold` (if >= 0) is the operating threshold for per-group figures and the misclassified list.
-nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold);
+/// `threshold` (if >= 0) is the operating threshold for per-group figures and the misclassified list. A non-empty
+/// `population` (threshold_population) chooses the FPR operating points on its rows only (and gives their TPR/FPR
+/// there); every other figure still covers all rows.
+nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold,
+                      const std::vector<char>& population = {});
 
 /// Human-readable rendering of a report.
 void print_report(const nlohmann::json& rep, std::ostream& out, std::size_t max_errors);
