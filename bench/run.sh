@@ -2,7 +2,7 @@
 # bench/run.sh [MANIFEST] - the performance figures quoted in docs/MEASUREMENTS.md, on a Release build, one thread.
 #   1. mamori_corpus_bench over the manifest's PE rows: MB/s, files/s, p50/p99 latency, inference time, peak RSS
 #   2. peak RSS and wall time of `mamori scan` (one thread) over the same files
-#   3. the 547 MB zero-padded Emotet DLL, when the corpus has it
+#   3. the 547 MB zero-padded Emotet DLL, when the corpus has it, and synthetic documents padded to 600 MB
 #   4. micro benchmarks (byte pass, inference, SHAP explanation) on synthetic data
 #   5. mamorid under load: 64 concurrent INSTREAM clients for 60 s over the manifest's PE and document files
 #      (requests/s, latency percentiles, bad replies, daemon RSS/fds at start, every 10 s and at the end)
@@ -23,6 +23,8 @@ if [ -n "$padded" ] && [ -f "$padded" ]; then
   echo "== 547 MB zero-padded Emotet DLL"
   /usr/bin/time -f "peak RSS %M KiB, wall %e s" build-release/mamori scan --no-summary "$padded" || true
 fi
+echo "== documents padded with 600 MB of zeros (bench/padded_documents.sh)"
+bench/padded_documents.sh build-release 600
 echo "== micro benchmarks"
 build-release/bench/mamori_microbench --benchmark_min_time=0.2
 echo "== mamorid: 64 INSTREAM clients for 60 s (PE + documents of $manifest), MaxThreads 2"

@@ -234,6 +234,29 @@ TEST(MsgRead, OrdinaryCompoundFileIsNotAMessage) {
   EXPECT_TRUE(msg::read(*f).has(msg::Anomaly::not_a_message));
 }
 
+// Typing reads the directory, not every 128-byte slot of the file: a message padded with megabytes of zeros is still
+// a message (and its attachment is still scanned), and a document whose stream happens to hold a message's entry
+// name at a slot boundary is not mail.
+TEST(MsgTyping, PaddedMessageIsStillAMessage) {
+  auto b = build_cfb(sample_message());
+  b.resize(b.size() + (3u << 20), 0);
+  EXPECT_EQ(engine::detect_type(ByteView(b.data(), b.size())).subtype, "ole2-msg");
+  const auto r = scan(b);
+  EXPECT_EQ(r.type.subtype, "ole2-msg");
+  EXPECT_EQ(r.signature, "Mamori.LNK.Malicious");
+}
+
+TEST(MsgTyping, EntryNameInsideAStreamDoesNotMakeAMessage) {
+  std::vector<std::uint8_t> word(4096, 0x20);
+  const std::string name = "__substg1.0_0037001F";
+  for (std::size_t at : {std::size_t{0}, std::size_t{128}, std::size_t{1024}})
+    for (std::size_t k = 0; k < name.size(); ++k) word[at + 2 * k] = static_cast<std::uint8_t>(name[k]), word[at + 2 * k + 1] = 0;
+  CfbSpec s;
+  s.streams = {{"WordDocument", word}, {"1Table", std::vector<std::uint8_t>(100, 2)}};
+  const auto b = build_cfb(s);
+  EXPECT_EQ(engine::detect_type(ByteView(b.data(), b.size())).subtype, "ole2");
+}
+
 // [MS-OXRTFCP] 4.1: the specification's compressed example and the stored ("MELA") form.
 TEST(MsgRtf, DecompressesLzfuAndStored) {
   const std::vector<std::uint8_t> lzfu = {0x2d, 0x00, 0x00, 0x00, 0x2b, 0x00, 0x00, 0x00, 0x4c, 0x5a, 0x46, 0x75,

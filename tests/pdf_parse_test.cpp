@@ -101,6 +101,22 @@ TEST(PdfParse, ObjectStreamsAreLexed) {
   EXPECT_FALSE(d->has(pdf::Anomaly::data_after_eof));
 }
 
+// What follows the last %%EOF is counted in 8 MB chunks: every non-blank byte behind long padding still counts.
+TEST(PdfDegrade, BytesAfterEofBehindLongPadding) {
+  std::string doc = "%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";
+  doc += std::string(9u << 20, '\0');
+  const auto blank = parse(doc);
+  ASSERT_TRUE(blank.ok());
+  EXPECT_EQ(blank->bytes_after_eof, 0u);
+  EXPECT_FALSE(blank->has(pdf::Anomaly::data_after_eof));
+  doc += "abc";
+  doc.insert(doc.size() / 2, "de");
+  const auto data = parse(doc);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->bytes_after_eof, 5u);
+  EXPECT_TRUE(data->has(pdf::Anomaly::data_after_eof));
+}
+
 TEST(PdfDegrade, HeaderEofStreamsAndBombs) {
   EXPECT_FALSE(parse("not a pdf at all").ok());
   PdfSpec s = malicious();

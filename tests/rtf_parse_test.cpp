@@ -180,6 +180,22 @@ TEST(RtfDegrade, HeaderVariantsAndBraces) {
   EXPECT_FALSE(w->has(rtf::Anomaly::data_after_end));
 }
 
+// Blank padding after the document is read in 8 MB chunks: data after the padding, past a chunk boundary, is still
+// seen, and so is its size.
+TEST(RtfDegrade, DataBehindLongPaddingAfterTheEnd) {
+  std::string doc = "{\\rtf1 x}";
+  doc += std::string(9u << 20, '\0');
+  const auto blank = parse(doc);
+  ASSERT_TRUE(blank.ok());
+  EXPECT_FALSE(blank->has(rtf::Anomaly::data_after_end));
+  EXPECT_EQ(blank->counts.bytes_after_end, 9u << 20);
+  doc += "MZ";
+  const auto data = parse(doc);
+  ASSERT_TRUE(data.ok());
+  EXPECT_TRUE(data->has(rtf::Anomaly::data_after_end));
+  EXPECT_EQ(data->counts.bytes_after_end, (9u << 20) + 2);
+}
+
 TEST(RtfDegrade, DeepNestingLongWordsAndTruncatedBin) {
   std::string deep = "{\\rtf1";
   for (int k = 0; k < 5000; ++k) deep += "{";

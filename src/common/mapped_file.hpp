@@ -45,6 +45,26 @@ class MappedFile {
 /// few MB so that scanning a 500 MB file does not make the scanner 500 MB large.
 void release_pages(const void* p, std::uint64_t n) noexcept;
 
+/// For a pass that reads forward through a buffer but not in fixed chunks (a lexer, a tokenizer): call
+/// `behind(i)` as the cursor `i` moves on, and the pages more than `kMargin` bytes behind it are released in steps
+/// of `kStep` (see release_pages; nothing happens for memory that is not a large file mapping). Reading behind the
+/// cursor later is still correct: released pages come back from the page cache.
+class ForwardRelease {
+ public:
+  static constexpr std::uint64_t kStep = 8u << 20, kMargin = 1u << 20;
+  explicit ForwardRelease(const std::uint8_t* base) noexcept : base_(base) {}
+  void behind(std::uint64_t i) noexcept {
+    if (i < done_ + kStep + kMargin) return;
+    const std::uint64_t upto = (i - kMargin) & ~(kStep - 1);
+    release_pages(base_ + done_, upto - done_);
+    done_ = upto;
+  }
+
+ private:
+  const std::uint8_t* base_;
+  std::uint64_t done_ = 0;
+};
+
 /// Runs `fn(chunk)` over `b` in chunks of `chunk_size` bytes, releasing each chunk's pages after it.
 template <class F>
 void for_each_chunk(ByteView b, std::uint64_t chunk_size, F&& fn) {

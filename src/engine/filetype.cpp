@@ -5,6 +5,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "formats/ole2/ole2.hpp"
+
 namespace mamori::engine {
 
 const char* kind_name(FileKind k) noexcept {
@@ -112,15 +114,16 @@ const char* script_subtype(ByteView b) {
   return "text";
 }
 
-// Outlook .msg ([MS-OXMSG]): directory entries named "__substg1.0_..." or "__properties_version1.0". Directory
-// entries are 128 bytes and sectors start on 512-byte boundaries, so names can only start at offsets that are
-// multiples of 128; checking those is cheap and does not need the FAT.
+// Outlook .msg ([MS-OXMSG]): a compound file whose directory holds "__substg1.0_..." or "__properties_version1.0"
+// entries. The directory is read through the FAT rather than by looking at every 128-byte slot of the file: a
+// slot scan touches every page, so a message or document padded to hundreds of megabytes made the scanner that
+// large, and a message's name embedded in some other stream would type a document as mail. Orphan entries count
+// too, so a damaged message is still read as one.
 bool ole2_is_msg(ByteView b) {
-  static constexpr char kSubstg[] = "_\0_\0s\0u\0b\0s\0t\0g\0" "1\0.\0" "0\0_\0";
-  static constexpr char kProps[] = "_\0_\0p\0r\0o\0p\0e\0r\0t\0i\0e\0s\0_\0";
-  const std::string_view substg(kSubstg, sizeof kSubstg - 1), props(kProps, sizeof kProps - 1);
-  for (std::uint64_t off = 512; off + 128 <= b.size(); off += 128)
-    if (b.starts_with(substg, off) || b.starts_with(props, off)) return true;
+  auto f = ole2::parse(b);
+  if (!f) return false;
+  for (const auto& e : f->entries)
+    if (e.name.rfind("__substg1.0_", 0) == 0 || e.name.rfind("__properties_version1.0", 0) == 0) return true;
   return false;
 }
 

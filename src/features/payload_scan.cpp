@@ -8,6 +8,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "common/mapped_file.hpp"
+
 namespace mamori::features {
 
 namespace {
@@ -227,6 +229,9 @@ void scan_payload(ByteView b, PayloadStats& s) noexcept {
   // differ as a XORed stub's first bytes do? Branch-free, so that random and compressed bytes run straight.
   std::size_t i = 0;
   const std::size_t body_end = n > kStubMatch ? n - kStubMatch : 0;
+  // A padded document is mapped, not read: the pages behind the cursor go back to the page cache as it moves on,
+  // so that scanning a padded file's first 64 MiB does not make the scanner 64 MiB larger.
+  ForwardRelease release(p);
 #if defined(__SSE2__)
   // 16 bytes at a time, with a stricter test: each pattern's first two bytes (a XORed stub's first two
   // differences), so that random and compressed bytes almost never leave the vector loop.
@@ -247,12 +252,14 @@ void scan_payload(ByteView b, PayloadStats& s) noexcept {
     m = _mm_or_si128(m, both(eq(_mm_xor_si128(v0, v4), t_sp), eq(_mm_xor_si128(v1, v5), h_p)));
     for (unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(m)); bits != 0; bits &= bits - 1)
       sc.slow(i + static_cast<std::size_t>(__builtin_ctz(bits)));
+    if ((i & 0xffff) == 0) release.behind(i);
   }
 #endif
   for (; i < body_end; ++i) {
     const std::uint8_t c = p[i];
     const bool hit = (kFirst[c] != k_none) | ((c ^ p[i + 1]) == t_h) | ((c ^ p[i + 4]) == t_sp);
     if (hit) [[unlikely]] sc.slow(i);
+    if ((i & 0xffff) == 0) release.behind(i);
   }
   for (; i < n; ++i) sc.slow(i);
 }

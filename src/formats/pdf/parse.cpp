@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/anomalies.hpp"
+#include "common/mapped_file.hpp"
 #include "formats/pdf/pdf.hpp"
 
 namespace mamori::pdf {
@@ -247,8 +248,11 @@ class Lexer {
     const std::uint8_t* p = in_.data();
     const std::uint64_t n = in_.size();
     std::uint64_t i = 0;
+    // One forward pass: a file padded to hundreds of MB must not become resident as a whole.
+    ForwardRelease release(p);
     while (i < n) {
       const std::uint8_t c = p[i];
+      release.behind(i);
       if (is_ws(c)) {
         ++i;
         continue;
@@ -1020,9 +1024,12 @@ Result<Document> parse(ByteView bytes) {
   if (doc.eof_markers == 0) {
     doc.add(Anomaly::eof_missing, 0);
   } else {
+    // Padding after the last %%EOF is read here a second time, in chunks that go back to the page cache.
     std::uint64_t junk = 0;
-    for (std::uint64_t k = doc.last_eof_offset; k < bytes.size(); ++k)
-      if (!is_ws(bytes.data()[k])) ++junk;
+    for_each_chunk(bytes.from(doc.last_eof_offset), 8u << 20, [&](ByteView c) {
+      for (std::uint64_t k = 0; k < c.size(); ++k)
+        if (!is_ws(c.data()[k])) ++junk;
+    });
     doc.bytes_after_eof = junk;
     if (junk > 0) doc.add(Anomaly::data_after_eof, junk);
   }

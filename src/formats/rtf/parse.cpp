@@ -9,6 +9,7 @@
 
 #include "common/anomalies.hpp"
 #include "common/codepage.hpp"
+#include "common/mapped_file.hpp"
 #include "formats/ole2/ole2.hpp"
 #include "formats/rtf/rtf.hpp"
 
@@ -363,14 +364,18 @@ class Parser {
     }
   }
 
+  // Whether anything but blanks follows the document. Padding after it is read here once more, in chunks that go
+  // back to the page cache, and the look stops at the first byte that is not blank.
   void check_after_end(std::uint64_t from) {
-    std::uint64_t n = 0;
-    for (std::uint64_t k = from; k < in_.size(); ++k) {
-      const std::uint8_t c = in_.data()[k];
-      if (!(c == ' ' || c == '\r' || c == '\n' || c == '\t' || c == 0)) ++n;
-    }
+    bool data = false;
+    for_each_chunk(in_.from(from), 8u << 20, [&](ByteView c) {
+      for (std::uint64_t k = 0; !data && k < c.size(); ++k) {
+        const std::uint8_t b = c.data()[k];
+        data = !(b == ' ' || b == '\r' || b == '\n' || b == '\t' || b == 0);
+      }
+    });
     doc_.counts.bytes_after_end = in_.size() - from;
-    if (n > 0) doc_.add(Anomaly::data_after_end, in_.size() - from);
+    if (data) doc_.add(Anomaly::data_after_end, in_.size() - from);
   }
 
   void note_interruption() {
@@ -515,8 +520,11 @@ class Parser {
     const std::uint8_t* p = in_.data();
     const std::uint64_t n = in_.size();
     std::uint64_t i = 0;
+    // One forward pass: a document padded to hundreds of MB must not become resident as a whole.
+    ForwardRelease release(p);
     while (i < n) {
       const std::uint8_t c = p[i];
+      release.behind(i);
       if (c == '{') {
         open_group(i);
         ++i;
@@ -536,7 +544,10 @@ class Parser {
           ++i;
         } else {
           ++i;
-          while (i < n && p[i] != '{' && p[i] != '}' && p[i] != '\\') ++i;
+          while (i < n && p[i] != '{' && p[i] != '}' && p[i] != '\\') {
+            ++i;
+            if ((i & 0xffff) == 0) release.behind(i);
+          }
         }
         continue;
       }
