@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# build-docs8.sh - builds the document corpus 8 (issue 3: malicious Office macro documents and PDFs from sources no office
+# model has seen, scored as unseen data before anyone trains on them) from the GitHub snapshots listed in
+# sources/github-docs8.tsv, outside the repository. Files already in any earlier corpus (starter, v2, v3, PDF, v4, v5, 6, 7)
+# are skipped as duplicates.
+#
+# Usage: tools/corpus/build-docs8.sh [OUT]       (default OUT=/tmp/mamori-corpus8)
+# Env:   MIRROR=/work/.mirror  snapshots brought by the search tool's `fetch` (<owner>+<name>/repo)
+#        STARTER V2 V3 VPDF V4 V5 V6 V7  the earlier manifests (defaults /tmp/mamori-corpus{,2,3,-pdf,4,5,6,7}/manifest.tsv)
+#        GH_FILTER=<regex on source lines>  (only those sources are ingested into the existing OUT)
+# Writes OUT/manifest.tsv (the starter's columns), OUT/skipped.tsv, OUT/counts.tsv and the committed hash manifest
+# manifest-docs8.tsv.gz. Idempotent like build-docs.sh. Nothing is executed; kept files are mode 0444.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib-gh.sh"
+OUT=${1:-/tmp/mamori-corpus8}
+WORK=${WORK:-/tmp/mamori-corpus8-work}
+export MIRROR=${MIRROR:-/work/.mirror}
+export STARTER=${STARTER:-/tmp/mamori-corpus/manifest.tsv}
+case "$OUT" in "$(cd "$HERE/../.." && pwd)"*) echo "OUT must be outside the repository" >&2; exit 1;; esac
+mkdir -p "$OUT" "$WORK"
+T0=$(date +%s)
+GH_INGEST_ARGS=(--tmp "$WORK")
+for m in "$STARTER" "${V2:-/tmp/mamori-corpus2/manifest.tsv}" "${V3:-/tmp/mamori-corpus3/manifest.tsv}" \
+         "${VPDF:-/tmp/mamori-corpus-pdf/manifest.tsv}" "${V4:-/tmp/mamori-corpus4/manifest.tsv}" \
+         "${V5:-/tmp/mamori-corpus5/manifest.tsv}" "${V6:-/tmp/mamori-corpus6/manifest.tsv}" \
+         "${V7:-/tmp/mamori-corpus7/manifest.tsv}"; do
+  [ -f "$m" ] && GH_INGEST_ARGS+=(--seen "$m")
+done
+gh_ingest "$HERE/sources/github-docs8.tsv" "$OUT"
+python3 "$HERE/finalize.py" --out "$OUT" --starter "$STARTER" --hash-manifest "$HERE/manifest-docs8.tsv.gz"
+rm -rf "$WORK"
+echo "done in $(( $(date +%s) - T0 )) s: $(($(wc -l < "$OUT/manifest.tsv") - 1)) files in $OUT/manifest.tsv" >&2
