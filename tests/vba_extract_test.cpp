@@ -81,8 +81,13 @@ TEST(VbaDecompress, MalformedContainers) {
   }
   {
     auto c = good;
-    c[2] = static_cast<std::uint8_t>(c[2] & 0x8F);  // signature bits 0b000
-    EXPECT_EQ(dec(c).status, DecompressStatus::bad_chunk_signature);
+    // Signature bits 0b000, 0b100 (Emotet's 2020 documents) or 0b111: reported, and decoded as Office does.
+    for (std::uint8_t sig : {0x00, 0x40, 0x70}) {
+      c[2] = static_cast<std::uint8_t>((good[2] & 0x8F) | sig);
+      const auto d = dec(c);
+      EXPECT_EQ(d.status, DecompressStatus::bad_chunk_signature);
+      EXPECT_EQ(d.bytes, dec(good).bytes);
+    }
   }
   {
     // A copy token as the very first token: nothing to copy from.
@@ -183,11 +188,12 @@ vba::Decompressed byte_by_byte(const std::vector<std::uint8_t>& in, std::uint64_
   auto& out = d.bytes;
   if (in.empty()) return d.status = DecompressStatus::empty, d;
   if (in[0] != 0x01) return d.status = DecompressStatus::bad_signature, d;
+  bool bad_sig = false;
   std::size_t pos = 1;
   while (pos < in.size()) {
     if (in.size() - pos < 2) return d.status = DecompressStatus::truncated, d;
     const unsigned header = in[pos] | (in[pos + 1] << 8);
-    if (((header >> 12) & 7) != 3) return d.status = DecompressStatus::bad_chunk_signature, d;
+    if (((header >> 12) & 7) != 3) bad_sig = true;
     ++d.chunks;
     const std::size_t start = pos, size = (header & 0xFFF) + 3, out_start = out.size();
     pos += 2;
@@ -228,6 +234,7 @@ vba::Decompressed byte_by_byte(const std::vector<std::uint8_t>& in, std::uint64_
     }
     if (cut) return d.status = DecompressStatus::truncated, d;
   }
+  if (bad_sig) d.status = DecompressStatus::bad_chunk_signature;
   return d;
 }
 
@@ -505,6 +512,27 @@ TEST(VbaExtract, TruncatedDirStream) {
   EXPECT_TRUE(r->has(Anomaly::dir_record_truncated)) << names(*r);
   ASSERT_EQ(r->modules.size(), 2u);
   EXPECT_EQ(r->modules[0].source, v.modules[0].source);
+}
+
+// Emotet's 2020 Word droppers write the dir stream's and modules' chunk headers with signature bits 0b100. Office
+// ignores them; so does the reader: the project and every module's source come out, and the anomaly stays.
+TEST(VbaExtract, WrongChunkSignatureBitsAreReadAsOfficeReadsThem) {
+  const VbaSpec v = word_spec();
+  CfbSpec s;
+  s.streams = build_vba_streams(v);
+  auto& dir = s.streams[0].data;
+  ASSERT_GE(dir.size(), 3u);
+  dir[2] = static_cast<std::uint8_t>((dir[2] & 0x8F) | 0x40);
+  const auto b = build_cfb(s);
+  auto f = ole2::parse(ByteView(b.data(), b.size()));
+  ASSERT_TRUE(f.ok());
+  auto r = vba::extract(*f, "Macros/VBA");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->has(Anomaly::dir_decompress_failed)) << names(*r);
+  EXPECT_FALSE(r->has(Anomaly::project_module_not_in_dir)) << names(*r);
+  ASSERT_EQ(r->modules.size(), 2u);
+  EXPECT_EQ(r->modules[0].source, v.modules[0].source);
+  EXPECT_NE(r->modules[1].source.find("Shell \"calc.exe\""), std::string::npos);
 }
 
 TEST(VbaExtract, UnsupportedCodePageKeepsBytes) {

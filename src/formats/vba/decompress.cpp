@@ -1,6 +1,6 @@
 // [MS-OVBA] 2.4.1: the run-length/LZ77 compression of the dir stream and the module sources. A CompressedContainer
 // is a 0x01 signature byte and a sequence of chunks; each chunk has a 2-byte header (size - 3 in bits 0-11,
-// signature 0b011 in bits 12-14, "compressed" in bit 15) and decompresses to at most 4096 bytes. A compressed
+// signature 0b011 in bits 12-14, which Office ignores, "compressed" in bit 15) and decompresses to at most 4096 bytes. A compressed
 // chunk is a sequence of flag bytes, each followed by up to 8 tokens: a literal byte (flag bit 0) or a 16-bit copy
 // token (flag bit 1) whose offset/length split depends on how far into the chunk the output is.
 #include <algorithm>
@@ -53,16 +53,16 @@ Decompressed decompress(ByteView in, std::uint64_t max_out) {
   // Source text compresses to about a third: room for that up front instead of growing byte by byte.
   out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(max_out, std::min<std::uint64_t>(in.size(), 1u << 24) * 3)));
   std::uint64_t pos = 1;
+  bool bad_chunk_signature = false;
   while (pos < in.size()) {
     const auto header = in.u16(pos);
     if (!header) {
       d.status = DecompressStatus::truncated;
       return d;
     }
-    if (((*header >> 12) & 0x7) != 0x3) {
-      d.status = DecompressStatus::bad_chunk_signature;
-      return d;
-    }
+    // Office does not check the signature bits, and Emotet's 2020 documents set them wrong so that tools which do
+    // read no macro at all: the chunk is decoded as if they were right, and the status says they were not.
+    if (((*header >> 12) & 0x7) != 0x3) bad_chunk_signature = true;
     ++d.chunks;
     const std::uint64_t chunk_start = pos;
     const std::uint64_t chunk_size = (*header & 0x0FFFu) + 3u;
@@ -142,6 +142,7 @@ Decompressed decompress(ByteView in, std::uint64_t max_out) {
       return d;
     }
   }
+  if (bad_chunk_signature) d.status = DecompressStatus::bad_chunk_signature;
   return d;
 }
 

@@ -42,12 +42,13 @@ inline constexpr std::uint32_t max_excel5_literals = 100000;
 inline constexpr std::uint64_t max_excel5_listing = 4ull << 20;
 }  // namespace limits
 
-/// Why a decompression stopped. Everything but `ok` still returns the bytes produced so far.
+/// Why a decompression stopped, or was not clean. Everything but `ok` still returns the bytes produced so far;
+/// `bad_chunk_signature` stops nothing (it is reported only when no error came after it).
 enum class DecompressStatus : std::uint8_t {
   ok = 0,
   empty,                 // no bytes at all
   bad_signature,         // the container does not start with 0x01
-  bad_chunk_signature,   // a chunk header's signature bits are not 0b011
+  bad_chunk_signature,   // a chunk header's signature bits are not 0b011 (decoded anyway, as Office does)
   truncated,             // a chunk or token runs past the end of the container
   bad_copy_offset,       // a copy token reaches before the start of its chunk
   chunk_overflow,        // a chunk decompresses to more than 4096 bytes
