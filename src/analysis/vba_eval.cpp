@@ -12,6 +12,7 @@
 // limits::max_vba_expr_levels, max_call_depth, max_string, max_array, max_statements, max_loop_iterations and the overall
 // max_work.
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -263,10 +264,21 @@ class TextArena {
 
 Kw keyword_of(std::string_view id) {
   if (id.size() < 2 || id.size() > 10) return Kw::None;
+  // The words by length and first letter: an identifier is compared with the two or three that could match.
+  static const auto by_start = [] {
+    std::array<std::vector<std::uint8_t>, 11 * 26> t;
+    for (std::size_t k = 1; k < std::size(kKwNames); ++k)
+      t[kKwNames[k].size() * 26 + static_cast<std::size_t>(kKwNames[k][0] - 'a')].push_back(static_cast<std::uint8_t>(k));
+    return t;
+  }();
+  const char first = lower(id[0]);
+  if (first < 'a' || first > 'z') return Kw::None;
+  const auto& cands = by_start[id.size() * 26 + static_cast<std::size_t>(first - 'a')];
+  if (cands.empty()) return Kw::None;
   char b[10];
   for (std::size_t i = 0; i < id.size(); ++i) b[i] = lower(id[i]);
   const std::string_view w(b, id.size());
-  for (std::size_t k = 1; k < std::size(kKwNames); ++k)
+  for (const std::uint8_t k : cands)
     if (kKwNames[k] == w) return static_cast<Kw>(k);
   return Kw::None;
 }
@@ -1489,7 +1501,6 @@ class Evaluator {
       case XNode::ident: break;
     }
     const Tk& t = *n.tok;
-    const std::string& key = key_of(t);
     const Var var = var_of(t, f);
     std::vector<Value> args;
     if (n.has_args) args = xeval_args(n.args, n.nargs, f);
@@ -1501,7 +1512,7 @@ class Evaluator {
       else v = *x;
     } else if (pi != kNoProc) {
       v = call_proc(procs_[pi], args, f);
-    } else if (auto b = t.not_builtin ? std::nullopt : builtin(key, args, n.has_args, f)) {
+    } else if (auto b = t.not_builtin ? std::nullopt : builtin(key_of(t), args, n.has_args, f)) {
       v = std::move(*b);
     } else {
       t.not_builtin = true;

@@ -323,6 +323,10 @@ std::vector<std::string> find_projects(const ole2::File& file) {
     if (e.parent == ole2::kNoStream || e.parent >= file.entries.size()) continue;
     const auto& storage = file.entries[e.parent];
     const std::string& path = storage.path;
+    // The dir stream extract() will open: by path, a same-named sibling (a storage "DIR", a second "dir") may be
+    // found first (fuzz_vba), and then there is no project to name.
+    const ole2::DirEntry* opened = file.find(join(path, "dir"));
+    if (opened == nullptr || !opened->is_stream()) continue;
     const ole2::DirEntry* vp = file.find(join(path, "_VBA_PROJECT"));
     // Excel 5/95 keeps the whole project in a storage named _VBA_PROJECT (extract() tells the layouts apart).
     if ((vp != nullptr && vp->is_stream()) || iequal(storage.name, "VBA") || iequal(storage.name, "_VBA_PROJECT"))
