@@ -6,8 +6,9 @@
 // `BuiltInDocumentProperties("x")`. Everything else is "unknown" (an object, a date, a random number) or, for a
 // variable nobody assigned, Empty ("" / 0), as VBA has it.
 //
-// Expressions are evaluated while they are parsed (the precedence levels over one statement's tokens, see
-// parse_level); nothing is executed but this arithmetic. Every string computed by an assignment, a call argument or a
+// An expression is compiled into a tree the first time it runs (see compile) and evaluated from the tree after that;
+// what the compiler leaves alone is evaluated while it is parsed (the precedence levels over one statement's tokens,
+// see parse_level). Nothing is executed but this arithmetic. Every string computed by an assignment, a call argument or a
 // Function's return is a candidate; candidates are scanned for IOCs and PowerShell at the end. Bounds:
 // limits::max_vba_expr_levels, max_call_depth, max_string, max_array, max_statements, max_loop_iterations and the overall
 // max_work.
