@@ -151,3 +151,27 @@ TEST_F(Cli, ArchivePasswordTakesOneValueSoThePathAfterItIsScanned) {
     EXPECT_NE(r.out.find("Scanned files: 1"), std::string::npos) << r.out;
   }
 }
+
+// models/reserved-groups.txt holds group globs and, for reserved software vendored inside an otherwise fair source,
+// single files as "sha256:<hex>" lines: both leave their rows out of train and eval.
+TEST_F(Cli, ExcludeFileLeavesOutGroupsAndSingleFiles) {
+  const auto pe = a_pe();
+  auto other = pe;
+  other.push_back(0x01);  // another sha256, same program
+  auto third = pe;
+  third.push_back(0x02);
+  write("a.exe", pe);
+  write("b.exe", other);
+  write("c.exe", third);
+  write("manifest.tsv",
+        "sha256\tlabel\tkind\tsubkind\tfamily\tsize\tgroup\tarchive\tname\tpath\n"
+        "1111111111111111111111111111111111111111111111111111111111111111\tbenign\tpe\t-\t-\t0\tgh:keep\t-\ta\ta.exe\n"
+        "2222222222222222222222222222222222222222222222222222222222222222\tbenign\tpe\t-\t-\t0\tgh:keep\t-\tb\tb.exe\n"
+        "3333333333333333333333333333333333333333333333333333333333333333\tmalicious\tpe\t-\t-\t0\tnpm:reserved-alike\t-\tc\tc.exe\n");
+  write("reserved.txt", "# comment\nnpm:reserved-*\nsha256:2222222222222222222222222222222222222222222222222222222222222222\n");
+  const auto r = run_mamori({"eval", "--manifest", (dir / "manifest.tsv").string(), "--kind", "pe",
+                             "--exclude-groups-from", (dir / "reserved.txt").string(), "--cv", "group"});
+  EXPECT_NE(r.err.find("excluded 1 rows by source group"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("excluded 1 rows by sha256"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("featurising 1 files"), std::string::npos) << r.err;
+}

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <iostream>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "common/mapped_file.hpp"
@@ -35,7 +36,8 @@ void add_data_flags(CLI::App* cmd, DataFlags& d) {
   cmd->add_option("-j,--threads", d.threads, "Worker threads")->default_val(2)->check(CLI::Range(1, 256));
   cmd->add_option("--exclude-group", d.exclude_groups, "Leave out rows whose source group matches this glob; repeatable");
   cmd->add_option("--exclude-groups-from", d.exclude_file,
-                  "Leave out groups matching the globs in FILE (one a line, # comments), e.g. models/reserved-groups.txt");
+                  "Leave out groups matching the globs in FILE (one a line, # comments; a line 'sha256:<hex>' leaves out that "
+                  "one file), e.g. models/reserved-groups.txt");
   cmd->add_option("--drop-features", d.drop_features,
                   "Blank the features whose schema name matches this glob (e.g. 'rich.*'), so no tree can split on "
                   "them; repeatable");
@@ -96,21 +98,29 @@ Result<model::Dataset> load_data(const DataFlags& d) {
   auto rows = model::read_manifests(d.manifests, d.kind);
   if (!rows.ok()) return std::move(rows).error();
   auto globs = d.exclude_groups;
+  // Single files can be held out too ("sha256:<hex>" lines): reserved software that another project vendors, in a
+  // source group whose other files are fair game.
+  std::set<std::string> files;
   if (!d.exclude_file.empty()) {
     std::ifstream in(d.exclude_file);
     if (!in) return make_error(ErrorCode::io, "cannot read " + d.exclude_file);
-    for (std::string line; std::getline(in, line);)
-      if (!line.empty() && line[0] != '#') globs.push_back(line);
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      if (line.rfind("sha256:", 0) == 0) files.insert(line.substr(7));
+      else globs.push_back(line);
+    }
   }
   std::vector<model::Row> kept;
-  std::size_t excluded = 0;
+  std::size_t excluded = 0, excluded_files = 0;
   for (auto& r : *rows) {
     const bool drop = std::any_of(globs.begin(), globs.end(),
                                   [&](const std::string& g) { return ::fnmatch(g.c_str(), r.group.c_str(), 0) == 0; });
     if (drop) ++excluded;
+    else if (files.count(r.sha256)) ++excluded_files;
     else kept.push_back(std::move(r));
   }
   if (excluded) std::cerr << "excluded " << excluded << " rows by source group\n";
+  if (excluded_files) std::cerr << "excluded " << excluded_files << " rows by sha256\n";
   std::cerr << "featurising " << kept.size() << " files\n";
   auto ds = model::build_dataset(std::move(kept), d.kind, d.threads, d.cache, [](std::size_t done, std::size_t total) {
     std::cerr << "  " << done << "/" << total << "\r" << std::flush;
