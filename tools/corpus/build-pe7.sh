@@ -20,6 +20,7 @@
 # manifest-pe7.tsv.gz is written into it.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib-gh.sh"
 OUT=${1:-/tmp/mamori-corpus7}
 WORK=${WORK:-/tmp/mamori-corpus7-work}
 MIRROR=${MIRROR:-/work/.mirror}
@@ -39,19 +40,8 @@ T0=$(date +%s)
 SEEN=(--seen "$STARTER")
 [ -n "${SET:-}" ] && V5="$V5 $V7"
 for m in "$V2" "$V3" "$V4" $V5; do [ -f "$m" ] && SEEN+=(--seen "$m"); done
-ING=(python3 "$HERE/ingest.py" --out "$OUT" "${SEEN[@]}" --tmp "$WORK" --max-per-group "$CAP" --exclude "$RESERVED_RX")
-grep -v '^\s*#' "$HERE/sources/github-pe7$SUFFIX.tsv" | sed '/^\s*$/d' | { grep -E -- "${GH_FILTER:-.}" || true; } |
-while IFS=$'\t' read -r repo commit label opts comment; do
-  g="$MIRROR/${repo/\//+}/repo"
-  [ -d "$g/.git" ] && g="$g/.git"
-  if [ ! -d "$g" ]; then
-    printf 'gh:%s\t-\t-\t0\tsnapshot-missing(fetch it with the search tool)\n' "${repo/\//+}" >> "$OUT/skipped.tsv"; continue
-  fi
-  git --git-dir="$g" cat-file -e "$commit^{commit}" 2>/dev/null || commit=$(git --git-dir="$g" rev-parse HEAD)
-  [ "$opts" = "-" ] && opts=""
-  eval "set -- $opts"
-  "${ING[@]}" --label "$label" --group "gh:${repo/\//+}" --archive "gh:$repo@${commit:0:12}" "$@" --git-dir "$g" "$commit" || true
-done
+GH_INGEST_ARGS=("${SEEN[@]}" --tmp "$WORK" --max-per-group "$CAP" --exclude "$RESERVED_RX")
+gh_ingest "$HERE/sources/github-pe7$SUFFIX.tsv" "$OUT"
 # a source that shares archives with a collection whose held-out files are not in the starter may hold those too
 python3 "$HERE/drop_overlap.py" --out "$OUT" --starter "$STARTER"
 # no share cap (GROUP_CAP bounds each source): --share-cap 1

@@ -1,5 +1,5 @@
 # lib-gh.sh - the fetch/ingest loop of the GitHub-snapshot corpus builders, to be sourced (`. "$HERE/lib-gh.sh"`).
-# build-docs6.sh uses it; the older builders keep their own copy of the same loop and could source this file instead.
+# build-docs6.sh, build-docs8.sh and build-pe7.sh use it; the older builders keep their own copy of the same loop.
 #
 # gh_ingest SOURCES OUT [INGEST_ARGS...]
 #   SOURCES: tab-separated lines `owner/repo  commit  label  ingest.py-options  note` ('#' lines and blank lines are
