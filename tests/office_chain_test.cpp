@@ -110,6 +110,22 @@ TEST(OfficeChain, LoaderRuleNeedsMoreThanAnExecute) {
   EXPECT_EQ(features::office_rule(computed.x), "macro-loader");
 }
 
+// Emotet's 2020 .docx: the class name is built from a literal and a document property the static evaluator cannot
+// read, so "wscript.shell" never appears; .Exec on that computed class is still an execute, and the loader rule
+// names it. The same .Exec on an object whose class is written out (a plain "Some.Class") is not.
+TEST(OfficeChain, ExecOnAClassNameBuiltFromADocumentPropertyExecutes) {
+  const auto hidden = chain_of(
+      "Public Function s(a, b)\r\n"
+      "  CreateObject(a + ActiveDocument.BuiltInDocumentProperties(\"category\").Value).exec \"c:\\windows\\explorer \" + b\r\n"
+      "End Function\r\n"
+      "Public Sub autoopen()\r\n  k = \"script\"\r\n  s Trim(\"w\" + k + \".\"), \"x\"\r\nEnd Sub\r\n");
+  EXPECT_EQ(hidden.trigger_execute, 1.0);
+  EXPECT_EQ(hidden.trigger_object_by_expression, 1.0);
+  const auto plain = chain_of("Sub AutoOpen()\r\n  CreateObject(\"Acme.Reports\").Exec \"monthly\"\r\nEnd Sub\r\n");
+  EXPECT_EQ(plain.trigger_execute, 0.0);
+  EXPECT_EQ(plain.trigger_object_by_expression, 0.0);
+}
+
 TEST(OfficeChain, OpenTriggerThatOnlyFormatsIsNothing) {
   const auto s = chain_of("Private Sub Workbook_Open()\r\n  Application.Run \"Tidy\"\r\nEnd Sub\r\n"
                           "Sub Tidy()\r\n  Range(\"A1:D20\").Font.Bold = True\r\nEnd Sub\r\n");

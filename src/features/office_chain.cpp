@@ -388,7 +388,11 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
         if (kind == Api::download && p.ids.count(name)) p.download = true;
     const bool cbn_runs = p.callbyname && (has_line(tx, "run") || has_line(tx, "exec") ||
                                            has_line(tx, "shellexecute") || has_line(tx, "create"));
-    p.execute = p.exec_api || (p.method_run && wscript) || (p.method_create && wmi_process) || cbn_runs;
+    // .Run/.Exec counts as running a program when the project names WScript.Shell, or when the same procedure builds
+    // the class name it creates (Emotet's 2020 .docx: CreateObject("w" + "script." + a document property).exec):
+    // hiding the class is what a macro that runs a shell command does, not what one that runs a macro does.
+    const bool hidden_shell = p.method_run && p.object_by_expression;
+    p.execute = p.exec_api || (p.method_run && wscript) || hidden_shell || (p.method_create && wmi_process) || cbn_runs;
     if (!p.execute)
       for (const auto& [name, kind] : declared)
         if (kind == Api::execute && p.ids.count(name)) p.execute = true;
