@@ -17,17 +17,7 @@ OUT=${1:-/tmp/mamori-corpus8}
 WORK=${WORK:-/tmp/mamori-corpus8-work}
 export MIRROR=${MIRROR:-/work/.mirror}
 export STARTER=${STARTER:-/tmp/mamori-corpus/manifest.tsv}
-case "$OUT" in "$(cd "$HERE/../.." && pwd)"*) echo "OUT must be outside the repository" >&2; exit 1;; esac
-mkdir -p "$OUT" "$WORK"
-T0=$(date +%s)
-GH_INGEST_ARGS=(--tmp "$WORK")
-for m in "$STARTER" "${V2:-/tmp/mamori-corpus2/manifest.tsv}" "${V3:-/tmp/mamori-corpus3/manifest.tsv}" \
-         "${VPDF:-/tmp/mamori-corpus-pdf/manifest.tsv}" "${V4:-/tmp/mamori-corpus4/manifest.tsv}" \
-         "${V5:-/tmp/mamori-corpus5/manifest.tsv}" "${V6:-/tmp/mamori-corpus6/manifest.tsv}" \
-         "${V7:-/tmp/mamori-corpus7/manifest.tsv}"; do
-  [ -f "$m" ] && GH_INGEST_ARGS+=(--seen "$m")
-done
-gh_ingest "$HERE/sources/github-docs8.tsv" "$OUT"
-python3 "$HERE/finalize.py" --out "$OUT" --starter "$STARTER" --hash-manifest "$HERE/manifest-docs8.tsv.gz"
-rm -rf "$WORK"
-echo "done in $(( $(date +%s) - T0 )) s: $(($(wc -l < "$OUT/manifest.tsv") - 1)) files in $OUT/manifest.tsv" >&2
+gh_build "$OUT" "$WORK" "$HERE/sources/github-docs8.tsv" "$HERE/manifest-docs8.tsv.gz" \
+  "$STARTER" "${V2:-/tmp/mamori-corpus2/manifest.tsv}" "${V3:-/tmp/mamori-corpus3/manifest.tsv}" \
+  "${VPDF:-/tmp/mamori-corpus-pdf/manifest.tsv}" "${V4:-/tmp/mamori-corpus4/manifest.tsv}" \
+  "${V5:-/tmp/mamori-corpus5/manifest.tsv}" "${V6:-/tmp/mamori-corpus6/manifest.tsv}" "${V7:-/tmp/mamori-corpus7/manifest.tsv}"

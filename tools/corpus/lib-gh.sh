@@ -1,5 +1,5 @@
 # lib-gh.sh - the fetch/ingest loop of the GitHub-snapshot corpus builders, to be sourced (`. "$HERE/lib-gh.sh"`).
-# build-docs6.sh, build-docs8.sh and build-pe7.sh use it; the older builders keep their own copy of the same loop.
+# build-docs6.sh and build-docs8.sh (through gh_build) and build-pe7.sh use it; the older builders keep their own copy.
 #
 # gh_ingest SOURCES OUT [INGEST_ARGS...]
 #   SOURCES: tab-separated lines `owner/repo  commit  label  ingest.py-options  note` ('#' lines and blank lines are
@@ -31,4 +31,25 @@ gh_ingest() {
     python3 "$here/ingest.py" --out "$out" "${GH_INGEST_ARGS[@]}" --label "$label" --group "$group" \
       --archive "gh:$repo@${commit:0:12}" "$@" --git-dir "$g" "$commit" || true
   done
+}
+
+# gh_build OUT WORK SOURCES HASH_MANIFEST [SEEN_MANIFEST...]
+#   A whole GitHub-snapshot corpus build: OUT must lie outside the repository; files already in any existing
+#   SEEN_MANIFEST are skipped as duplicates; gh_ingest SOURCES into OUT, then finalize.py writes OUT/manifest.tsv and
+#   the committed HASH_MANIFEST; WORK is scratch space, removed at the end. $STARTER names the starter manifest.
+gh_build() {
+  local out=$1 work=$2 sources=$3 hash=$4 here t0 m
+  shift 4
+  here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  case "$out" in "$(cd "$here/../.." && pwd)"*) echo "OUT must be outside the repository" >&2; return 1;; esac
+  mkdir -p "$out" "$work"
+  t0=$(date +%s)
+  GH_INGEST_ARGS=(--tmp "$work")
+  for m in "$@"; do
+    if [ -f "$m" ]; then GH_INGEST_ARGS+=(--seen "$m"); fi
+  done
+  gh_ingest "$sources" "$out"
+  python3 "$here/finalize.py" --out "$out" --starter "$STARTER" --hash-manifest "$hash"
+  rm -rf "$work"
+  echo "done in $(( $(date +%s) - t0 )) s: $(($(wc -l < "$out/manifest.tsv") - 1)) files in $out/manifest.tsv" >&2
 }
