@@ -94,21 +94,28 @@ std::string rule_of(const model::Dataset& ds, std::size_t i) {
   return i < ds.rules.size() && !ds.rules[i].empty() ? ds.rules[i] : "-";
 }
 
+// Globs of a file, one a line ('#' comments, blank lines skipped), appended to `out`.
+Status read_globs(const std::string& file, std::vector<std::string>& out) {
+  if (file.empty()) return {};
+  std::ifstream in(file);
+  if (!in) return make_error(ErrorCode::io, "cannot read " + file);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') out.push_back(line);
+  return {};
+}
+
 Result<model::Dataset> load_data(const DataFlags& d) {
   auto rows = model::read_manifests(d.manifests, d.kind);
   if (!rows.ok()) return std::move(rows).error();
   auto globs = d.exclude_groups;
   // Single files can be held out too ("sha256:<hex>" lines): reserved software that another project vendors, in a
   // source group whose other files are fair game.
+  std::vector<std::string> lines;
+  if (auto st = read_globs(d.exclude_file, lines); !st.ok()) return std::move(st).error();
   std::set<std::string> files;
-  if (!d.exclude_file.empty()) {
-    std::ifstream in(d.exclude_file);
-    if (!in) return make_error(ErrorCode::io, "cannot read " + d.exclude_file);
-    for (std::string line; std::getline(in, line);) {
-      if (line.empty() || line[0] == '#') continue;
-      if (line.rfind("sha256:", 0) == 0) files.insert(line.substr(7));
-      else globs.push_back(line);
-    }
+  for (auto& line : lines) {
+    if (line.rfind("sha256:", 0) == 0) files.insert(line.substr(7));
+    else globs.push_back(std::move(line));
   }
   std::vector<model::Row> kept;
   std::size_t excluded = 0, excluded_files = 0;
@@ -138,16 +145,6 @@ Result<model::Dataset> load_data(const DataFlags& d) {
     mask_features(*ds, d);
   }
   return ds;
-}
-
-// Globs of a file, one a line ('#' comments, blank lines skipped), appended to `out`.
-Status read_globs(const std::string& file, std::vector<std::string>& out) {
-  if (file.empty()) return {};
-  std::ifstream in(file);
-  if (!in) return make_error(ErrorCode::io, "cannot read " + file);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line[0] != '#') out.push_back(line);
-  return {};
 }
 
 std::string command_line(int argc, char** argv) {
