@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -223,4 +224,86 @@ TEST(ModelThresholdExclude, TrainChoosesThresholdsWithoutTheGroupButStillTrainsA
   EXPECT_NE((*excl)["threshold_basis"].get<std::string>().find("gh:easy*"), std::string::npos);
   auto meta = nlohmann::json::parse(slurp(b.p / "meta.json"));
   EXPECT_EQ(meta["threshold"], (*excl)["threshold"]);
+}
+
+TEST(ModelThresholdRepeats, OtherPackingsKeepGroupsWholeAndBalancedButDiffer) {
+  // 30 groups of 2..31 rows: enough groups that a second packing can combine them differently.
+  model::Dataset ds;
+  ds.n_features = 1;
+  for (int g = 0; g < 30; ++g)
+    for (int k = 0; k < g + 2; ++k) {
+      model::Row r;
+      r.y = k % 2;
+      r.group = "g" + std::to_string(g);
+      ds.rows.push_back(r);
+      ds.x.push_back(0.0f);
+    }
+  model::TrainOptions o;
+  o.folds = 5;
+  const auto base = model::assign_folds(ds, o);
+  EXPECT_EQ(base, model::assign_folds(ds, o, 0));  // packing 0 is the one every earlier model used
+  const auto p1 = model::assign_folds(ds, o, 1), p2 = model::assign_folds(ds, o, 2);
+  EXPECT_EQ(p1, model::assign_folds(ds, o, 1));  // deterministic
+  EXPECT_NE(p1, base);
+  EXPECT_NE(p1, p2);
+  for (const auto& f : {p1, p2}) {
+    std::map<std::string, int> fold_of;
+    std::vector<std::size_t> load(5, 0);
+    for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+      ASSERT_GE(f[i], 0);
+      ASSERT_LT(f[i], 5);
+      auto [it, fresh] = fold_of.emplace(ds.rows[i].group, f[i]);
+      EXPECT_EQ(it->second, f[i]) << "group split across folds";
+      ++load[static_cast<std::size_t>(f[i])];
+    }
+    // 525 rows in 5 folds: no fold is starved or twice the mean.
+    for (auto l : load) {
+      EXPECT_GT(l, 525u / 5 / 2);
+      EXPECT_LT(l, 525u / 5 * 2);
+    }
+  }
+}
+
+TEST(ModelThresholdRepeats, ThresholdsComeFromEveryPackingAndTheModelIsUnchanged) {
+  // Few features keep the 3 x 4 fits fast; meta.json takes its schema from the kind, the fits do not need it.
+  model::Dataset ds;
+  ds.n_features = 4;
+  std::mt19937 rng(6);
+  std::normal_distribution<float> noise(0, 0.6f);
+  for (int i = 0; i < 300; ++i) {
+    model::Row r;
+    r.y = i % 2;
+    r.label = r.y ? "malicious" : "benign";
+    r.sha256 = std::string(60, 'c') + std::to_string(1000 + i);
+    r.group = "g" + std::to_string(i % 13);
+    ds.rows.push_back(r);
+    for (std::size_t k = 0; k < ds.n_features; ++k) ds.x.push_back(k == 1 ? static_cast<float>(r.y) + noise(rng) : noise(rng));
+  }
+  model::TrainOptions o;
+  o.rounds = 15;
+  o.eta = 0.3;
+  o.folds = 4;
+  o.threads = 2;
+  o.target_fpr = 0.02;
+  o.suspicious_fpr = 0.05;
+  TempDir a, b;
+  std::ostringstream log;
+  auto one = model::train_pe(ds, o, a.p.string(), log);
+  o.threshold_repeats = 3;
+  auto three = model::train_pe(ds, o, b.p.string(), log);
+  ASSERT_TRUE(one.ok()) << one.error().message;
+  ASSERT_TRUE(three.ok()) << three.error().message;
+  EXPECT_EQ(slurp(a.p / "model.json"), slurp(b.p / "model.json"));  // only the thresholds move
+  EXPECT_EQ((*one)["cv_report"]["roc_auc"], (*three)["cv_report"]["roc_auc"]);
+  EXPECT_FALSE((*one).contains("threshold_packings"));
+  const auto& per = (*three)["threshold_packings"];
+  ASSERT_EQ(per.size(), 3u);
+  EXPECT_EQ(per[0]["own_threshold"], (*one)["threshold"]);  // packing 0 alone gives the single-run threshold
+  // Pooled: at most 2% of the 3 x 150 benign out-of-fold scores reach the threshold, and it is re-derivable from
+  // the packings' own false-positive counts at it.
+  std::size_t fp = 0;
+  for (const auto& p : per) fp += p["fp_at_threshold"].get<std::size_t>();
+  EXPECT_LE(fp, 9u);
+  EXPECT_NE((*three)["threshold_basis"].get<std::string>().find("3 fold packings pooled"), std::string::npos);
+  EXPECT_EQ((*three)["params"]["threshold_repeats"].get<int>(), 3);
 }

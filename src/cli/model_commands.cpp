@@ -175,6 +175,12 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--target-fpr", o->target_fpr, "FPR on the cross-validated data that sets the malicious threshold")->default_val(o->target_fpr);
   cmd->add_option("--suspicious-fpr", o->suspicious_fpr, "FPR that sets the suspicious threshold")->default_val(o->suspicious_fpr);
   cmd->add_flag("--loso", o->leave_one_source_out, "Cross-validate leaving one source group out at a time");
+  cmd->add_option("--threshold-repeats", o->threshold_repeats,
+                  "Choose the thresholds on the pooled out-of-fold scores of N cross-validations, each packing the "
+                  "source groups into folds differently (N times the cross-validation time); the report and the "
+                  "cv metrics stay those of the first packing, meta.json's threshold_packings shows each one")
+      ->default_val(1)
+      ->check(CLI::Range(1, 20));
   cmd->add_option("--threshold-exclude-group", o->threshold_exclude_groups,
                   "Leave the benign rows whose source group matches this glob out when the --target-fpr and "
                   "--suspicious-fpr thresholds are chosen (they are still trained on and reported); repeatable");

@@ -11,6 +11,7 @@
 #include <iomanip>
 #include <map>
 #include <numeric>
+#include <random>
 #include <sstream>
 
 #include "features/office_features.hpp"
@@ -117,9 +118,10 @@ std::vector<double> predict(const Booster& b, const Dataset& ds, const std::vect
 }
 
 // Deterministic group -> fold assignment: largest groups first, each to the currently lightest fold; the seed
-// breaks ties between equal-sized groups. Train-only groups are set aside before the packing.
+// breaks ties between equal-sized groups. Train-only groups are set aside before the packing. repeat > 0 flips a
+// seeded coin between the two lightest folds instead, for another packing of about the same balance.
 std::vector<int> assign_folds_impl(const Dataset& ds, int folds, int seed, bool loso, const std::string& loso_label,
-                                   const std::vector<std::string>& train_only) {
+                                   const std::vector<std::string>& train_only, int repeat) {
   std::map<std::string, std::size_t> gsize;
   std::map<std::string, bool> has_label;
   std::map<std::string, int> fold_of;
@@ -151,8 +153,16 @@ std::vector<int> assign_folds_impl(const Dataset& ds, int folds, int seed, bool 
       return tiebreak(a.first) < tiebreak(b.first);
     });
     std::vector<std::size_t> load(static_cast<std::size_t>(folds), 0);
+    // mt19937's output sequence is fixed by the standard, so a packing is the same on every platform.
+    std::mt19937 coin(static_cast<std::uint32_t>(seed) * 7919u + static_cast<std::uint32_t>(repeat));
     for (const auto& g : groups) {
-      const auto f = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      auto f = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      if (repeat > 0 && load.size() > 1 && (coin() & 1u)) {
+        std::size_t second = f == 0 ? 1 : 0;
+        for (std::size_t k = 0; k < load.size(); ++k)
+          if (k != f && load[k] < load[second]) second = k;
+        f = second;
+      }
       fold_of[g.first] = static_cast<int>(f);
       load[f] += g.second;
     }
@@ -187,12 +197,13 @@ nlohmann::json op_json(const OperatingPoint& op) {
 
 }  // namespace
 
-std::vector<int> assign_folds(const Dataset& ds, const TrainOptions& opt) {
-  return assign_folds_impl(ds, opt.folds, opt.seed, opt.leave_one_source_out, opt.loso_label, opt.train_only_groups);
+std::vector<int> assign_folds(const Dataset& ds, const TrainOptions& opt, int repeat) {
+  return assign_folds_impl(ds, opt.folds, opt.seed, opt.leave_one_source_out, opt.loso_label, opt.train_only_groups,
+                           repeat);
 }
 
-std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log) {
-  const auto fold = assign_folds(ds, opt);
+std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log, int repeat) {
+  const auto fold = assign_folds(ds, opt, repeat);
   const int nfolds = fold.empty() ? 0 : *std::max_element(fold.begin(), fold.end()) + 1;
   std::vector<double> oof(ds.rows.size(), std::nan(""));
   for (int f = 0; f < nfolds; ++f) {
@@ -418,8 +429,24 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   for (std::size_t i = 0; i < y.size(); ++i) y[i] = ds.rows[i].y;
   const auto pop = opt.threshold_exclude_groups.empty() ? std::vector<char>{}
                                                         : threshold_population(ds, opt.threshold_exclude_groups);
-  const auto thr = at_fpr_over(oof, y, pop, opt.target_fpr);
-  const auto sthr = at_fpr_over(oof, y, pop, opt.suspicious_fpr);
+  // Thresholds from the out-of-fold scores of every packing pooled: each benign file counts once per packing, so the
+  // threshold no longer rests on which few hard groups one packing happened to put out of fold together.
+  std::vector<std::vector<double>> runs{oof};
+  const int repeats = opt.leave_one_source_out ? 1 : std::max(1, opt.threshold_repeats);
+  for (int r = 1; r < repeats; ++r) {
+    log << "cross-validating packing " << (r + 1) << "/" << repeats << " for the thresholds\n";
+    runs.push_back(cross_validate(ds, opt, log, r));
+  }
+  std::vector<double> pooled;
+  std::vector<int> pooled_y;
+  std::vector<char> pooled_pop;
+  for (const auto& run : runs) {
+    pooled.insert(pooled.end(), run.begin(), run.end());
+    pooled_y.insert(pooled_y.end(), y.begin(), y.end());
+    pooled_pop.insert(pooled_pop.end(), pop.begin(), pop.end());
+  }
+  const auto thr = at_fpr_over(pooled, pooled_y, pooled_pop, opt.target_fpr);
+  const auto sthr = at_fpr_over(pooled, pooled_y, pooled_pop, opt.suspicious_fpr);
   auto cv = report(ds, oof, thr.threshold, pop);
 
   log << "training the final model on " << ds.rows.size() << " files\n";
@@ -450,9 +477,30 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   meta["suspicious_threshold"] = std::min(sthr.threshold, thr.threshold);
   meta["suspicious_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.suspicious_fpr) + population + ": " +
                              std::to_string(sthr.fp) + " false positives";
+  if (repeats > 1) {
+    const std::string pooled_note = " (the out-of-fold scores of " + std::to_string(repeats) +
+                                    " fold packings pooled; false positives counted over all of them)";
+    meta["threshold_basis"] = meta["threshold_basis"].get<std::string>() + pooled_note;
+    meta["suspicious_basis"] = meta["suspicious_basis"].get<std::string>() + pooled_note;
+    // What one packing alone would have chosen, and each packing's TPR at the pooled thresholds: the fold noise.
+    nlohmann::json per = nlohmann::json::array();
+    for (const auto& run : runs) {
+      const auto own = at_fpr_over(run, y, pop, opt.target_fpr), own_s = at_fpr_over(run, y, pop, opt.suspicious_fpr);
+      std::vector<double> rs;
+      std::vector<int> ry;
+      for (std::size_t i = 0; i < run.size(); ++i)
+        if (pop.empty() || pop[i]) rs.push_back(run[i]), ry.push_back(y[i]);
+      const auto at_m = at_threshold(rs, ry, thr.threshold), at_s = at_threshold(rs, ry, meta["suspicious_threshold"].get<double>());
+      per.push_back({{"own_threshold", own.threshold}, {"own_suspicious_threshold", own_s.threshold},
+                     {"tpr_at_threshold", num(at_m.tpr)}, {"fp_at_threshold", at_m.fp},
+                     {"tpr_at_suspicious", num(at_s.tpr)}, {"fp_at_suspicious", at_s.fp}});
+    }
+    meta["threshold_packings"] = per;
+  }
   meta["training_command"] = opt.command;
   meta["params"] = {{"folds", opt.folds}, {"seed", opt.seed}, {"rounds", opt.rounds}, {"max_depth", opt.max_depth},
                     {"eta", opt.eta}, {"subsample", opt.subsample}, {"colsample_bytree", opt.colsample},
+                    {"threshold_repeats", repeats},
                     {"min_child_weight", opt.min_child_weight}, {"weights", "1/sqrt(group size), classes balanced"}};
   meta["training_files"] = ds.rows.size();
   nlohmann::json summary = cv;
