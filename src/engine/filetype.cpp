@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "formats/msg/msg.hpp"
 #include "formats/ole2/ole2.hpp"
 
 namespace mamori::engine {
@@ -114,14 +115,20 @@ const char* script_subtype(ByteView b) {
   return "text";
 }
 
-// Outlook .msg ([MS-OXMSG]): a compound file whose directory holds "__substg1.0_..." or "__properties_version1.0"
-// entries. The directory is read through the FAT rather than by looking at every 128-byte slot of the file: a
-// slot scan touches every page, so a message or document padded to hundreds of megabytes made the scanner that
-// large, and a message's name embedded in some other stream would type a document as mail. Orphan entries count
-// too, so a damaged message is still read as one.
+// Outlook .msg ([MS-OXMSG]): a compound file whose root holds "__substg1.0_..." or "__properties_version1.0"
+// entries (msg::is_message). The directory is read through the FAT rather than by looking at every 128-byte slot of
+// the file: a slot scan touches every page, so a message or document padded to hundreds of megabytes made the scanner
+// that large, and a message's name embedded in some other stream would type a document as mail. Such names deeper in
+// the tree or in orphan entries still type a damaged message as one, but only when the root holds no document or
+// macro storage: a Word or Excel file that embeds an Outlook item (its storage under ObjectPool) stays a document, so
+// an attacker cannot hide macros from the document model by embedding a message.
 bool ole2_is_msg(ByteView b) {
   auto f = ole2::parse(b);
   if (!f) return false;
+  if (msg::is_message(*f)) return true;
+  for (const char* doc : {"WordDocument", "Workbook", "Book", "PowerPoint Document", "Macros", "_VBA_PROJECT_CUR",
+                          "VBA", "EncryptedPackage", "ObjectPool"})
+    if (f->find(doc)) return false;
   for (const auto& e : f->entries)
     if (e.name.rfind("__substg1.0_", 0) == 0 || e.name.rfind("__properties_version1.0", 0) == 0) return true;
   return false;
