@@ -37,6 +37,9 @@ TEST(ContainersConfig, DefaultsAreTheEngines) {
   EXPECT_EQ(c->config.max_files, 10000u);
   EXPECT_TRUE(c->config.alert_exceeds_max);
   EXPECT_TRUE(c->config.alert_encrypted_archive);
+  EXPECT_TRUE(c->config.alert_encrypted_doc);  // as `mamori scan`: a document no password opens is suspicious
+  EXPECT_FALSE(parse_config("AlertEncryptedDoc no\n")->config.alert_encrypted_doc);
+  EXPECT_FALSE(parse_config("AlertEncrypted no\n")->config.alert_encrypted_doc);
   const engine::Limits engine_defaults;
   EXPECT_EQ(c->config.max_ratio, engine_defaults.max_ratio);
   EXPECT_EQ(c->config.max_decompressed_size, engine_defaults.max_decompressed_bytes);

@@ -44,6 +44,7 @@ struct ScanFlags {
   bool no_default_passwords = false;
   bool encrypted_ok = false;
   bool alert_encrypted_doc = false;
+  bool encrypted_doc_ok = false;
   bool limits_ok = false;
 };
 
@@ -176,7 +177,7 @@ int run_scan(const ScanFlags& f) {
   opt.limits.max_file_size = f.max_filesize;
   opt.limits.limits_are_suspicious = !f.limits_ok;
   opt.encrypted_is_suspicious = !f.encrypted_ok;
-  opt.encrypted_documents_are_suspicious = f.alert_encrypted_doc;
+  opt.encrypted_documents_are_suspicious = f.alert_encrypted_doc || !f.encrypted_doc_ok;
   {
     // Passwords given by the user go before the defaults; a file adds one password a line.
     std::vector<std::string> pw = f.archive_passwords;
@@ -376,11 +377,15 @@ Runner add_scan_command(CLI::App& app) {
   cmd->add_flag("--encrypted-ok", f->encrypted_ok,
                 "An archive no password opens is reported in the anomalies only (default: "
                 "Mamori.Encrypted.Archive FOUND, as suspicious)");
-  cmd->add_flag("--alert-encrypted-doc", f->alert_encrypted_doc,
-                "Report an encrypted Office document that no password opens as Mamori.Office.Encrypted FOUND "
-                "(suspicious). Default: noted in the anomalies and context only, and scored on what is readable. "
+  auto* doc_ok = cmd->add_flag("--encrypted-doc-ok", f->encrypted_doc_ok,
+                "An encrypted Office document that no password opens is noted in the anomalies and context only "
+                "and scored on what is readable (default: Mamori.Office.Encrypted FOUND, as suspicious). "
                 "Passwords tried: Excel's default VelvetSweatshop, then the archive passwords (those quoted in the "
                 "enclosing e-mail first); OOXML Standard/Agile and Excel RC4 are decrypted, Word's RC4 is not");
+  cmd->add_flag("--alert-encrypted-doc", f->alert_encrypted_doc,
+                "Report such a document as Mamori.Office.Encrypted FOUND: the default since the ninth session, "
+                "kept for scripts that pass it")
+      ->excludes(doc_ok);
   cmd->add_option("--model-dir", f->model_dir, "Folder holding the models (default: $MAMORI_MODELS or the installed models)");
   return [f] { return run_scan(*f); };
 }

@@ -75,7 +75,7 @@ struct Config {
   std::uint64_t max_scan_time_ms = 60000;         // MaxScanTime (ms, as clamd): per scanned file (....Time)
   bool alert_exceeds_max = true;                  // AlertExceedsMax: limit hits are FOUND (yes) or only logged
   bool alert_encrypted_archive = true;            // AlertEncryptedArchive: Mamori.Encrypted.Archive FOUND
-  bool alert_encrypted_doc = false;               // AlertEncryptedDoc: Mamori.Office.Encrypted FOUND
+  bool alert_encrypted_doc = true;                // AlertEncryptedDoc: Mamori.Office.Encrypted FOUND
   std::vector<std::string> archive_passwords;     // ArchivePassword (mamori, repeatable): tried before the defaults
   std::string archive_password_file;              // ArchivePasswordFile (mamori): one password a line
 

@@ -83,8 +83,8 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
     r.verdict = Verdict::unsupported;
   }
 
-  // What a document hides from the model: encrypted content that no password opened. Reported always; a verdict
-  // only with Options::encrypted_documents_are_suspicious (--alert-encrypted-doc, AlertEncryptedDoc).
+  // What a document hides from the model: encrypted content that no password opened. Reported always; suspicious
+  // unless Options::encrypted_documents_are_suspicious is off (--encrypted-doc-ok, AlertEncryptedDoc no).
   if (!sample.encryption.empty() && !sample.decrypted) {
     r.anomalies.push_back("encrypted_not_decrypted: " + sample.encryption);
     if (opt.encrypted_documents_are_suspicious) raise_verdict(r, Verdict::suspicious, "Mamori.Office.Encrypted");
