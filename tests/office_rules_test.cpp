@@ -5,6 +5,7 @@
 // input that differs in the one thing the rule keys on and must not be named.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -238,6 +239,89 @@ TEST(OfficeRules, EquationEditorObjectLoadedOnOpen) {
   const auto tiny = featurize(rtf_embedded_object("Equation.3", filler(100), "\\objupdate"));
   EXPECT_EQ(feature(tiny, "active.rtf_equation_autoload"), 0.0f);
   EXPECT_EQ(features::office_rule(tiny.x), "");
+}
+
+// The Equation Editor 3.0 class as a compound file stores it ({0002CE02-0000-0000-C000-000000000046}).
+constexpr std::array<std::uint8_t, 16> kEquation3 = {0x02, 0xCE, 0x02, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46};
+
+// An embedded object (an OOXML oleObject*.bin) of the Equation class holding `streams`.
+std::vector<std::uint8_t> equation_object(std::vector<CfbStream> streams) {
+  CfbSpec s;
+  s.streams = std::move(streams);
+  s.clsids[""] = kEquation3;
+  return build_cfb(s);
+}
+
+// EQNOLEFILEHDR (28 bytes, cbHdr 0x1C) and an MTEF v3 header, then FULL, LINE and a FONT record with `face`.
+std::vector<std::uint8_t> equation_native(const std::string& face) {
+  std::vector<std::uint8_t> b(28, 0);
+  b[0] = 0x1C;
+  b[4] = 0x02;  // version 0x00020000
+  for (std::uint8_t x : {0x03, 0x01, 0x01, 0x03, 0x0A, 0x0A, 0x01, 0x08, 0x5A, 0x5A}) b.push_back(x);
+  b.insert(b.end(), face.begin(), face.end());
+  b.push_back(0);
+  for (std::uint8_t x : {0x02, 0x83, 0x61, 0x00, 0x00, 0x00}) b.push_back(x);  // CHAR 'a', END
+  return b;
+}
+
+bool has_anomaly(const features::OfficeSample& s, const std::string& prefix) {
+  for (const auto& a : s.anomalies)
+    if (a.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
+// The 2020-2023 xlsx droppers (GuLoader, AgentTesla, Formbook): an Equation object whose data sits in an Ole10Native
+// stream named in random case, which exact-name scanners and our own reader missed. Word's conversions of OLE1
+// equations keep a few dozen bytes there under the canonical name (Apache POI's test files): not the rule.
+TEST(OfficeRules, EquationObjectWithNativeDataInRandomCase) {
+  const auto exploit = featurize(equation_object({{"\x01oLE10natiVe", filler(2228)}}));
+  EXPECT_EQ(exploit.structural_rule, "equation-exploit-object");
+  EXPECT_TRUE(has_anomaly(exploit, "ole2.stream_name_case_altered"));
+  EXPECT_EQ(feature(exploit, "ole2.ole10native"), 1.0f);  // read as Office reads it, whatever the case
+  const auto big = featurize(equation_object({{"\x01Ole10Native", filler(4096)}}));
+  EXPECT_EQ(big.structural_rule, "equation-exploit-object");
+  EXPECT_FALSE(has_anomaly(big, "ole2.stream_name_case_altered"));
+
+  const auto converted = featurize(equation_object({{"\x01Ole10Native", filler(40)},
+                                                    {"\x01Ole10FmtProgID", filler(13)},
+                                                    {"\x01" "CompObj", filler(82)}}));
+  EXPECT_EQ(converted.structural_rule, "");
+  CfbSpec packager;  // the same big native data in a storage of another class: a package, not the editor's
+  packager.streams = {{"\x01Ole10Native", filler(4096)}};
+  EXPECT_EQ(featurize(build_cfb(packager)).structural_rule, "");
+}
+
+// CVE-2017-11882: an MTEF FONT record whose face name overruns the editor's buffer; no font name is longer than
+// 31 characters (LF_FACESIZE). Real equations (the corpus has 164, of 44 to 399 bytes) name real fonts.
+TEST(OfficeRules, EquationNativeWithAnImpossibleFontName) {
+  const std::string overflow = "cmd.exe /c calc.exe AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\x12\x45\x43";
+  const auto s = featurize(equation_object({{"Equation Native", equation_native(overflow)}}));
+  EXPECT_EQ(s.structural_rule, "equation-exploit-object");
+  auto unterminated = equation_native(std::string(200, 'A'));
+  unterminated.resize(28 + 10 + 150);  // the name runs to the end of the stream
+  EXPECT_EQ(featurize(equation_object({{"Equation Native", unterminated}})).structural_rule, "equation-exploit-object");
+  EXPECT_EQ(featurize(equation_object({{"Equation Native", equation_native("Times New Roman")}})).structural_rule, "");
+  EXPECT_EQ(featurize(equation_object({{"Equation Native", equation_native(std::string(31, 'M'))}})).structural_rule, "");
+  // Truncated or foreign data is not read past its end and is not the rule.
+  EXPECT_EQ(featurize(equation_object({{"Equation Native", std::vector<std::uint8_t>(30, 0x1C)}})).structural_rule, "");
+}
+
+// Through the engine: the workbook that embeds such an object is malicious by its member, named by the rule.
+TEST(OfficeRules, WorkbookEmbeddingAnEquationExploitIsMalicious) {
+  auto sc = office_scanner();
+  if (!sc) GTEST_SKIP() << "models/office not found";
+  const auto bin = equation_object({{"\x01OLe10NAtIVE", filler(2228)}});
+  const auto xlsx = make_zip({{"[Content_Types].xml", blob("<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+                                                          "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/"
+                                                          "vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/></Types>")},
+                              {"xl/workbook.xml", blob("<workbook><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>")},
+                              {"xl/embeddings/oleObject1.bin", bin}});
+  const auto r = sc->scan_bytes(ByteView(xlsx.data(), xlsx.size()), "order.xlsx");
+  EXPECT_EQ(r.verdict, engine::Verdict::malicious) << r.signature;
+  bool named = false;
+  for (const auto& m : r.members)
+    for (const auto& [k, v] : m.context) named |= k == "rule" && v == "equation-exploit-object";
+  EXPECT_TRUE(named);
 }
 
 // CVE-2017-0199's shape: an OLE2Link object whose \x01Ole stream holds a URL moniker, refreshed on open.

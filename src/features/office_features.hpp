@@ -27,11 +27,12 @@ namespace mamori::features {
 inline constexpr int kOfficeSchemaVersion = 7;  // 3: the `active` group; 4: the `spread` group; 5: the `chain` group;
                                                 // 6: the `payload` group; 7: the `pdf_shape` group
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
-inline constexpr int kOfficeExtractorRevision = 6;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
+inline constexpr int kOfficeExtractorRevision = 7;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
                                                     // 3: Word 6/95 WordBasic macros read (vba::wordbasic);
                                                     // 4: Excel 5/95 VBA projects read (vba::read_excel5);
                                                     // 5: VBA chunks with wrong signature bits decoded (Emotet 2020);
                                                     // 6: .Run/.Exec on a computed class name executes (chain)
+                                                    // 7: \x01Ole10Native matched in any case (CFB names are)
 
 namespace office_limits {
 // Embedded objects handed back per document and the bytes they may hold together.
@@ -98,6 +99,11 @@ struct OfficeSample {
   bool decrypted = false;
   std::string password;                         // the password that opened it ("VelvetSweatshop" or a caller's)
   std::vector<std::uint8_t> decrypted_package;  // the OOXML package inside EncryptedPackage, when decrypted
+  /// A rule read from the structure rather than from the vector (so it needs no retraining): "equation-exploit-object"
+  /// (an Equation Editor 3.0 object whose Ole10Native stream is 1 KiB or more or named in another case than Office
+  /// writes, or an MTEF FONT record with an impossible face name: the CVE-2017-11882 / CVE-2018-0802 family).
+  /// Empty when none applies.
+  std::string structural_rule;
 };
 
 /// Parses and featurises a document. Any bytes are accepted: unknown types give a vector of the type one-hots

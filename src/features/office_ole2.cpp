@@ -7,6 +7,7 @@
 
 #include "analysis/iocs.hpp"
 #include "features/office_internal.hpp"
+#include "formats/rtf/rtf.hpp"
 #include "formats/vba/vba.hpp"
 #include "formats/vba/wordbasic.hpp"
 #include "formats/xls/xls.hpp"
@@ -85,6 +86,36 @@ std::string printable_runs(const std::vector<std::uint8_t>& b) {
   return out;
 }
 
+
+// Equation Editor 3.0 (EQNEDT32.EXE) objects, the CVE-2017-11882 / CVE-2018-0802 family. A real equation is a storage
+// of class Equation.3 holding an "Equation Native" stream of MTEF records. Exploits overflow the face name of an MTEF
+// FONT record, which Windows caps at 32 characters (LF_FACESIZE), or put their data in the \x01Ole10Native stream of
+// such a storage, which the editor also reads. Word's conversions of old OLE1 equations keep one there too, but of a
+// few dozen bytes and named as Office names it (three Apache POI test files: 40 bytes each); the 2020-2023
+// workbooks carry kilobytes to megabytes under a name in random case.
+constexpr std::size_t kFaceNameMax = 32;
+constexpr std::uint64_t kEquationNativeExploitMin = 1024;
+
+// The MTEF v2/v3 records the editor parses first: a FONT record (tag 8 in the low nibble: tag, typeface, style, then
+// a NUL-terminated face name) within the first few records whose name is longer than any font can have.
+bool overlong_mtef_font(ByteView s) {
+  const std::uint16_t hdr = s.le_or<std::uint16_t>(0, 0);  // EQNOLEFILEHDR.cbHdr, 0x1C in every real object
+  if (hdr < 8 || hdr > 64) return false;
+  const std::uint8_t version = s.le_or<std::uint8_t>(hdr, 0);
+  if (version < 2 || version > 3) return false;  // v4/v5 have a longer header that EQNEDT32 does not read
+  const std::uint64_t records = std::uint64_t{hdr} + 5;  // version, platform, product, product version, subversion
+  for (std::uint64_t i = records; i < records + 16 && i + 3 < s.size(); ++i) {
+    if ((s.le_or<std::uint8_t>(i, 0) & 0x0F) != 8) continue;
+    const auto name = s.cstr(i + 3, 4096);
+    if (!name || name->size() > kFaceNameMax) return true;  // unterminated counts: the copy runs on
+  }
+  return false;
+}
+
+// Well-known stream names compared as the CFB specification does, case-insensitively; a name in another case than
+// Office writes it only comes from tools that randomise case to slip past exact-match scanners.
+constexpr std::string_view kCanonicalNames[] = {"\x01Ole10Native", "\x01CompObj", "\x01Ole", "Equation Native",
+                                                "WordDocument", "Workbook", "PowerPoint Document", "Package"};
 }  // namespace
 
 namespace {
@@ -287,7 +318,14 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
       if (a.type == "ole2") a.type = "ole2-ppt";
       continue;
     }
-    const bool native = e.name == "\x01" "Ole10Native";
+    const bool native = iequal(e.name, "\x01" "Ole10Native");
+    for (std::string_view canon : kCanonicalNames)
+      if (e.name != canon && iequal(e.name, canon)) a.anomaly("ole2.stream_name_case_altered: " + printable(e.name));
+    if (iequal(e.name, "Equation Native") && a.out->structural_rule.empty()) {
+      auto eq = f.read_stream(e);
+      if (overlong_mtef_font(ByteView(eq.bytes.data(), eq.bytes.size())))
+        a.out->structural_rule = "equation-exploit-object";
+    }
     const bool package = iequal(e.name, "Package") || iequal(e.name, "CONTENTS");
     if (native) o.ole10native += 1;
     if (package) o.package_streams += 1;
@@ -303,6 +341,13 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
     if (pe) o.embedded_pe += 1;
     if (zip) o.embedded_zip += 1;
     if (native || package || pe || zip || cfb || other) a.embed(join(prefix, printable(e.path)), std::move(payload));
+  }
+  for (const auto& e : f.entries) {
+    if (!e.reachable || !e.is_storage() || e.clsid != rtf::kEquationClsid || !a.out->structural_rule.empty()) continue;
+    for (std::uint32_t c : f.children(static_cast<std::uint32_t>(&e - f.entries.data())))
+      if (const auto& s = f.entries[c]; s.is_stream() && iequal(s.name, "\x01" "Ole10Native") &&
+                                        (s.size >= kEquationNativeExploitMin || s.name != "\x01" "Ole10Native"))
+        a.out->structural_rule = "equation-exploit-object";
   }
   if (a.type == "ole2") {
     if (o.msi) a.type = "ole2-msi";

@@ -180,6 +180,8 @@ std::vector<std::uint8_t> build_cfb(const CfbSpec& spec, CfbLayout* layout_out) 
     put_u32(out, off + 68, n.left);
     put_u32(out, off + 72, n.right);
     put_u32(out, off + 76, n.child);
+    if (auto c = spec.clsids.find(i == 0 ? std::string() : n.path); n.storage && c != spec.clsids.end())
+      std::copy(c->second.begin(), c->second.end(), out.begin() + static_cast<std::ptrdiff_t>(off + 80));
     std::uint32_t st = kEnd;
     std::uint64_t size = 0;
     if (i == 0) {

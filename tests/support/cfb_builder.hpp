@@ -7,6 +7,7 @@
 // CfbLayout records where each structure landed so that tests can corrupt it on purpose.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -23,6 +24,7 @@ struct CfbSpec {
   std::uint16_t version = 3;       // 3: 512-byte sectors, 4: 4096-byte sectors
   std::vector<CfbStream> streams;
   std::vector<std::string> storages;  // extra (possibly empty) storages
+  std::map<std::string, std::array<std::uint8_t, 16>> clsids;  // storage path ("" = root) -> CLSID as stored
 };
 
 struct CfbLayout {

@@ -67,7 +67,8 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
         r.verdict = Verdict::clean;
       }
       // Deterministic rules for what the model cannot learn from one source (docs/office.md, "Rules").
-      if (const auto rule = features::office_rule(sample.x); !rule.empty()) {
+      if (auto rule = features::office_rule(sample.x); !rule.empty() || !sample.structural_rule.empty()) {
+        if (rule.empty()) rule = sample.structural_rule;
         r.context.emplace_back("rule", rule);
         raise_verdict(r, Verdict::malicious, fam + ".Malicious");
       }
