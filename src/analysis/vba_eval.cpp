@@ -2396,11 +2396,33 @@ bool find_same(const std::vector<engine::Ioc>& iocs, const engine::Ioc& i) {
   return false;
 }
 
+// Whether a candidate names PowerShell or carries its obfuscation: "powershell", "pwsh", "frombase64", "[char]",
+// " -e", "-join" (any case), '^' or '`' anywhere. One pass that tries only the words starting with the byte at
+// hand: every candidate comes here, and most contain none of them (eight searches of the whole string before).
 bool worth_decoding(std::string_view s) {
-  return ifind(s, "powershell") != std::string_view::npos || ifind(s, "pwsh") != std::string_view::npos ||
-         ifind(s, "frombase64") != std::string_view::npos || ifind(s, "[char]") != std::string_view::npos ||
-         ifind(s, " -e") != std::string_view::npos || s.find('^') != std::string_view::npos ||
-         s.find('`') != std::string_view::npos || ifind(s, "-join") != std::string_view::npos;
+  const auto at = [&](std::size_t i, std::string_view w) { return s.size() - i >= w.size() && iequals(s.substr(i, w.size()), w); };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    switch (s[i]) {
+      case '^': case '`': return true;
+      case 'p': case 'P':
+        if (at(i, "powershell") || at(i, "pwsh")) return true;
+        break;
+      case 'f': case 'F':
+        if (at(i, "frombase64")) return true;
+        break;
+      case '[':
+        if (at(i, "[char]")) return true;
+        break;
+      case ' ':
+        if (at(i, " -e")) return true;
+        break;
+      case '-':
+        if (at(i, "-join")) return true;
+        break;
+      default: break;
+    }
+  }
+  return false;
 }
 
 // Scans the candidates: IOCs from each, then from each PowerShell layer decoded from it.
