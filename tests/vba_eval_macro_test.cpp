@@ -457,3 +457,46 @@ TEST(VbaEvalMacro, VariableScopes) {
   EXPECT_EQ(values_of(ev.iocs, "url"), (Set{"http://seven.example.com/p"})) << dump(ev.iocs);
   EXPECT_EQ(ev.limits_hit, 0u);
 }
+
+// Arrays the evaluator may update in place (vba_eval.cpp, sized_array and the For Each loop): a ReDim Preserve in a
+// loop grows the array element by element; a procedure's ReDim Preserve of a module-level array makes a local copy
+// and leaves the module's array as it was; a For Each walks the elements the array had when the loop started.
+TEST(VbaEvalMacro, ArraysGrownAndWalkedKeepTheirElements) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"Module1\"",
+      "Dim parts(2)",
+      "Sub Fill()",
+      "  parts(0) = \"http://\": parts(1) = \"grow.example\": parts(2) = \".com/a\"",
+      "End Sub",
+      "Sub Grow()",
+      "  ReDim Preserve parts(3)",
+      "  parts(3) = \"/local.exe\"",
+      "  u = parts(0) & parts(1) & parts(2) & parts(3)",
+      "End Sub",
+      "Sub Later()",
+      "  v = parts(0) & \"later.example.com/n\" & UBound(parts)",
+      "End Sub",
+      "Sub Letters()",
+      "  Dim acc()",
+      "  For i = 0 To 9",
+      "    ReDim Preserve acc(i)",
+      "    acc(i) = Chr(97 + i)",
+      "  Next",
+      "  w = \"http://\" & Join(acc, \"\") & \".example.org/\" & UBound(acc)",
+      "End Sub",
+      "Sub Walk()",
+      "  Dim xs(2)",
+      "  xs(0) = \"http://\": xs(1) = \"walk.example\": xs(2) = \".net/p\"",
+      "  For Each x In xs",
+      "    xs(2) = \".bad/q\"",
+      "    ReDim Preserve xs(1)",
+      "    s = s & x",
+      "  Next",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Module1");
+  EXPECT_EQ(values_of(ev.iocs, "url"), (Set{"http://grow.example.com/a/local.exe", "http://later.example.com/n2",
+                                            "http://abcdefghij.example.org/9", "http://walk.example.net/p"}))
+      << dump(ev.iocs);
+  EXPECT_EQ(ev.limits_hit, 0u);
+}

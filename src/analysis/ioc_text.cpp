@@ -31,7 +31,9 @@ constexpr std::string_view kTlds[] = {
 
 bool is_tld(std::string_view s) {
   if (s.size() < 2 || s.size() > 10) return false;
-  std::string l = to_lower(s);
+  char b[10];  // lower-cased in place: every dotted word of every candidate string comes here
+  for (std::size_t i = 0; i < s.size(); ++i) b[i] = lower(s[i]);
+  const std::string_view l(b, s.size());
   return std::find(std::begin(kTlds), std::end(kTlds), l) != std::end(kTlds);
 }
 
@@ -56,6 +58,7 @@ std::size_t next_scheme(std::string_view t, std::size_t from, std::size_t& schem
   for (std::size_t i = from; i + 6 <= t.size(); ++i) {
     const char c = lower(t[i]);
     if (c != 'h' && c != 'f') continue;
+    if (lower(t[i + 1]) != 't') continue;  // every scheme's second letter: most h and f start none of them
     std::string_view rest = t.substr(i);
     for (std::string_view s : {std::string_view("http://"), std::string_view("https://"), std::string_view("ftp://")}) {
       if (rest.size() >= s.size() && iequals(rest.substr(0, s.size()), s)) {
@@ -74,7 +77,8 @@ bool valid_ipv4(std::string_view s) {
     std::size_t j = i;
     while (j < s.size() && is_digit(s[j])) ++j;
     if (j == i || j - i > 3) return false;
-    const int v = std::stoi(std::string(s.substr(i, j - i)));
+    int v = 0;  // at most three digits: no conversion call (numbers in decoded code come here by the thousand)
+    for (std::size_t k = i; k < j; ++k) v = v * 10 + (s[k] - '0');
     if (v > 255) return false;
     ++parts;
     if (j == s.size()) break;
@@ -271,12 +275,18 @@ constexpr std::string_view kPrograms[] = {"powershell", "pwsh",     "cmd",      
                                                         "regsvr32",   "wscript",  "cscript",  "certutil", "bitsadmin",
                                                         "msiexec",    "schtasks", "wmic",     "curl"};
 
+constexpr std::string_view kProgramStarts = "pcmrwbs";  // the first letters of kPrograms
+
 void find_commands(std::string_view t, Collector& c) {
   constexpr std::size_t kMaxCommand = 4096;
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (!is_alpha(t[i])) continue;
     if (i > 0 && (is_alnum(t[i - 1]) || t[i - 1] == '_' || t[i - 1] == '.' || t[i - 1] == '-')) continue;
+    // Each word is tried against the programs that start with its letter only (fourteen comparisons a word before).
+    const char first = lower(t[i]);
+    if (kProgramStarts.find(first) == std::string_view::npos) continue;
     for (std::string_view prog : kPrograms) {
+      if (prog[0] != first) continue;
       if (t.size() - i < prog.size() || !iequals(t.substr(i, prog.size()), prog)) continue;
       std::size_t j = i + prog.size();
       if (j + 4 <= t.size() && iequals(t.substr(j, 4), ".exe")) j += 4;

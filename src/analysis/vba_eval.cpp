@@ -869,7 +869,9 @@ class Evaluator {
       Cursor c{t, i + 1};
       Value coll = eval_expr(c, f);
       if (coll.k == Value::K::arr && coll.a) {
-        const auto elems = *coll.a;
+        // coll holds the array for the loop: an element assignment or ReDim in the body copies it first (they
+        // write in place only into an array nothing else holds), so it is read here without a copy.
+        const auto& elems = *coll.a;
         std::uint32_t n = 0;
         for (const auto& e : elems) {
           if (++n > limits::max_loop_iterations || ++loop_iterations_ > limits::max_total_loop_iterations) {
@@ -1002,6 +1004,9 @@ class Evaluator {
       const Var var = var_of(t[i], f);
       ++i;
       Value v;  // Empty
+      // The array's size when the bounds were read: it is made at the end (see sized_array), when nothing else
+      // can read the variable's old array any more.
+      std::optional<std::size_t> elems;
       if (is_op(t[i], Op::lparen)) {
         // Array bounds: "x(3)", "x(1 To 5)", "x()" (dynamic).
         Cursor c{t, i + 1};
@@ -1018,17 +1023,10 @@ class Evaluator {
         // Past the ')' when there is one; an unclosed "Dim x(3" ends at the eol (fuzz_vba_eval: read past the tokens).
         i = std::min(c.i, t.size() - 1);
         if (is_op(t[i], Op::rparen)) ++i;
-        if (upper && *upper >= 0 && static_cast<std::size_t>(*upper) < limits::max_array) {
-          std::vector<Value> e(static_cast<std::size_t>(*upper) + 1);
-          if (preserve) {
-            const Value* old = lookup_mut(var, f);
-            if (old && old->k == Value::K::arr && old->a)
-              for (std::size_t k = 0; k < e.size() && k < old->a->size(); ++k) e[k] = (*old->a)[k];
-          }
-          v = Value::array(std::move(e));
-        } else {
+        if (upper && *upper >= 0 && static_cast<std::size_t>(*upper) < limits::max_array)
+          elems = static_cast<std::size_t>(*upper) + 1;
+        else
           v = Value::array({});
-        }
       }
       if (kw(t[i], Kw::As)) {
         ++i;
@@ -1044,11 +1042,33 @@ class Evaluator {
         v = eval_expr(c, f);
         i = std::min(c.i, t.size() - 1);
         candidate(v, f, name);
+        elems.reset();  // the value replaces the array
       }
+      if (elems) v = sized_array(*elems, var, f, preserve);
       if (is_const || v.k != Value::K::empty || !lookup_mut(var, f)) declare(var, std::move(v), f);
       if (!is_op(t[i], Op::comma)) break;
       ++i;
     }
+  }
+
+  // A Dim/ReDim array of n elements; with Preserve, the variable's old elements first. "ReDim Preserve a(k)" in a
+  // loop grows an array one element at a time: when the old array is the variable's alone and declare() is about
+  // to overwrite that very variable, its elements are moved over instead of copied (the same elements, without
+  // copying every string on every pass).
+  Value sized_array(std::size_t n, Var var, Frame& f, bool preserve) {
+    Value* old = preserve ? lookup_mut(var, f) : nullptr;
+    if (old == nullptr || old->k != Value::K::arr || !old->a) return Value::array(std::vector<Value>(n));
+    const bool overwritten = f.global_scope ? old == &gvals_[var.sym] : (f.proc != nullptr && old == local(f, var.slot));
+    if (overwritten && old->a.use_count() == 1) {
+      Value v;
+      v.k = Value::K::arr;
+      v.a = std::move(old->a);
+      v.a->resize(n);
+      return v;
+    }
+    std::vector<Value> e(n);
+    for (std::size_t k = 0; k < e.size() && k < old->a->size(); ++k) e[k] = (*old->a)[k];
+    return Value::array(std::move(e));
   }
 
   void exec_inline_if(const std::vector<Tk>& t, std::size_t i, Frame& f) {
@@ -1096,13 +1116,13 @@ class Evaluator {
     }
     if (k < t.size() && is_op(t[k], Op::eq) && simple_lvalue) {
       Cursor c{t, k + 1};
-      const Value v = eval_expr(c, f);
+      Value v = eval_expr(c, f);  // moved into the variable once the candidate is taken
       if (t[i].k == Tk::id && (is_op(t[i + 1], Op::eq) || (is_op(t[i + 1], Op::lparen) && !is_op(t[i + 2], Op::rparen)))) {
         const std::string& name = key_of(t[i]);
         const Var var = var_of(t[i], f);
         if (is_op(t[i + 1], Op::eq)) {
           candidate(v, f, name);
-          assign(var, v, f);
+          assign(var, std::move(v), f);
         } else {
           // Element assignment x(i) = v.
           Cursor ic{t, i + 2};
@@ -1112,12 +1132,12 @@ class Evaluator {
           const auto n = as_int(idx);
           if (arr && arr->k == Value::K::arr && arr->a && n && *n >= 0 && static_cast<std::size_t>(*n) < arr->a->size()) {
             if (arr->a.use_count() > 1) arr->a = std::make_shared<std::vector<Value>>(*arr->a);
-            (*arr->a)[static_cast<std::size_t>(*n)] = v;
+            (*arr->a)[static_cast<std::size_t>(*n)] = std::move(v);
           } else if (arr && arr->k == Value::K::arr && arr->a && n && *n >= 0 &&
                      static_cast<std::size_t>(*n) < limits::max_array) {
             if (arr->a.use_count() > 1) arr->a = std::make_shared<std::vector<Value>>(*arr->a);
             arr->a->resize(static_cast<std::size_t>(*n) + 1);
-            (*arr->a)[static_cast<std::size_t>(*n)] = v;
+            (*arr->a)[static_cast<std::size_t>(*n)] = std::move(v);
           }
         }
       } else {
@@ -2376,11 +2396,33 @@ bool find_same(const std::vector<engine::Ioc>& iocs, const engine::Ioc& i) {
   return false;
 }
 
+// Whether a candidate names PowerShell or carries its obfuscation: "powershell", "pwsh", "frombase64", "[char]",
+// " -e", "-join" (any case), '^' or '`' anywhere. One pass that tries only the words starting with the byte at
+// hand: every candidate comes here, and most contain none of them (eight searches of the whole string before).
 bool worth_decoding(std::string_view s) {
-  return ifind(s, "powershell") != std::string_view::npos || ifind(s, "pwsh") != std::string_view::npos ||
-         ifind(s, "frombase64") != std::string_view::npos || ifind(s, "[char]") != std::string_view::npos ||
-         ifind(s, " -e") != std::string_view::npos || s.find('^') != std::string_view::npos ||
-         s.find('`') != std::string_view::npos || ifind(s, "-join") != std::string_view::npos;
+  const auto at = [&](std::size_t i, std::string_view w) { return s.size() - i >= w.size() && iequals(s.substr(i, w.size()), w); };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    switch (s[i]) {
+      case '^': case '`': return true;
+      case 'p': case 'P':
+        if (at(i, "powershell") || at(i, "pwsh")) return true;
+        break;
+      case 'f': case 'F':
+        if (at(i, "frombase64")) return true;
+        break;
+      case '[':
+        if (at(i, "[char]")) return true;
+        break;
+      case ' ':
+        if (at(i, " -e")) return true;
+        break;
+      case '-':
+        if (at(i, "-join")) return true;
+        break;
+      default: break;
+    }
+  }
+  return false;
 }
 
 // Scans the candidates: IOCs from each, then from each PowerShell layer decoded from it.
