@@ -16,23 +16,39 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A synthetic dataset where one feature carries the label (with noise), spread over several source groups.
-model::Dataset synthetic(std::size_t n, unsigned seed) {
+// A synthetic dataset where one feature (index 5, or 1 in a narrower one) carries the label, with noise, spread over
+// `groups` source groups. Width 0: the PE schema's. A few features keep repeated fits fast; meta.json takes its
+// schema from the kind, the fits do not need it.
+model::Dataset synthetic(std::size_t n, unsigned seed, std::size_t groups = 7, std::size_t width = 0, float sd = 0.3f) {
   std::mt19937 rng(seed);
-  std::normal_distribution<float> noise(0, 0.3f);
+  std::normal_distribution<float> noise(0, sd);
   model::Dataset ds;
-  ds.n_features = features::pe_schema().features.size();
+  ds.n_features = width ? width : features::pe_schema().features.size();
+  const std::size_t informative = ds.n_features > 5 ? 5 : 1;
   for (std::size_t i = 0; i < n; ++i) {
     model::Row r;
     r.y = static_cast<int>(i % 2);
     r.label = r.y ? "malicious" : "benign";
-    r.sha256 = std::string(63, 'a') + std::to_string(i % 10);
-    r.group = "g" + std::to_string(i % 7);
+    r.sha256 = std::string(60, 'a') + std::to_string(1000 + i);
+    r.group = "g" + std::to_string(i % groups);
     r.family = r.y && i % 4 == 1 ? "Emotet" : "-";
     ds.rows.push_back(r);
-    for (std::size_t k = 0; k < ds.n_features; ++k) ds.x.push_back(k == 5 ? static_cast<float>(r.y) + noise(rng) : noise(rng));
+    for (std::size_t k = 0; k < ds.n_features; ++k)
+      ds.x.push_back(k == informative ? static_cast<float>(r.y) + noise(rng) : noise(rng));
   }
   return ds;
+}
+
+// Small, fast training settings with FPR targets that a few hundred rows can resolve.
+model::TrainOptions small_training(int rounds, int folds) {
+  model::TrainOptions o;
+  o.rounds = rounds;
+  o.eta = 0.3;
+  o.folds = folds;
+  o.threads = 2;
+  o.target_fpr = 0.02;
+  o.suspicious_fpr = 0.05;
+  return o;
 }
 
 std::string slurp(const fs::path& p) {
@@ -198,13 +214,7 @@ TEST(ModelThresholdExclude, TrainChoosesThresholdsWithoutTheGroupButStillTrainsA
     ds.rows.push_back(r);
     for (std::size_t k = 0; k < ds.n_features; ++k) ds.x.push_back(k == 5 ? -1.0f : 0.0f);
   }
-  model::TrainOptions o;
-  o.rounds = 20;
-  o.eta = 0.3;
-  o.folds = 3;
-  o.threads = 2;
-  o.target_fpr = 0.02;
-  o.suspicious_fpr = 0.05;
+  auto o = small_training(20, 3);
   TempDir a, b;
   std::ostringstream log;
   auto plain = model::train_pe(ds, o, a.p.string(), log);
@@ -265,27 +275,8 @@ TEST(ModelThresholdRepeats, OtherPackingsKeepGroupsWholeAndBalancedButDiffer) {
 }
 
 TEST(ModelThresholdRepeats, ThresholdsComeFromEveryPackingAndTheModelIsUnchanged) {
-  // Few features keep the 3 x 4 fits fast; meta.json takes its schema from the kind, the fits do not need it.
-  model::Dataset ds;
-  ds.n_features = 4;
-  std::mt19937 rng(6);
-  std::normal_distribution<float> noise(0, 0.6f);
-  for (int i = 0; i < 300; ++i) {
-    model::Row r;
-    r.y = i % 2;
-    r.label = r.y ? "malicious" : "benign";
-    r.sha256 = std::string(60, 'c') + std::to_string(1000 + i);
-    r.group = "g" + std::to_string(i % 13);
-    ds.rows.push_back(r);
-    for (std::size_t k = 0; k < ds.n_features; ++k) ds.x.push_back(k == 1 ? static_cast<float>(r.y) + noise(rng) : noise(rng));
-  }
-  model::TrainOptions o;
-  o.rounds = 15;
-  o.eta = 0.3;
-  o.folds = 4;
-  o.threads = 2;
-  o.target_fpr = 0.02;
-  o.suspicious_fpr = 0.05;
+  const auto ds = synthetic(300, 6, 13, 4, 0.6f);
+  auto o = small_training(15, 4);
   TempDir a, b;
   std::ostringstream log;
   auto one = model::train_pe(ds, o, a.p.string(), log);

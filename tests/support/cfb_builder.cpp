@@ -428,9 +428,12 @@ std::vector<CfbStream> build_vba_streams(const VbaSpec& spec) {
   return out;
 }
 
-std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, CfbLayout* layout) {
+std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, CfbLayout* layout) { return build_word_doc(vba, {}, layout); }
+
+std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, std::vector<CfbStream> extra, CfbLayout* layout) {
   CfbSpec s;
   s.streams = build_vba_streams(vba);
+  for (auto& e : extra) s.streams.push_back(std::move(e));
   std::vector<std::uint8_t> fib(5000, 0);
   fib[0] = 0xEC;
   fib[1] = 0xA5;

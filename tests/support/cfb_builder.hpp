@@ -78,6 +78,8 @@ std::vector<std::uint8_t> build_dir_stream(const VbaSpec& spec);
 /// A Word 97 document holding the VBA project `vba`: a WordDocument stream that starts with the FIB's magic
 /// (0xA5EC), a 1Table stream, and the project's streams.
 std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, CfbLayout* layout = nullptr);
+/// The same document with `extra` streams besides (an ObjectPool entry, say).
+std::vector<std::uint8_t> build_word_doc(const VbaSpec& vba, std::vector<CfbStream> extra, CfbLayout* layout = nullptr);
 /// The vbaProject.bin part of an OOXML document: the compound file holding `vba`'s streams, its storage set to
 /// "VBA" (PROJECT at the root).
 std::vector<std::uint8_t> build_vba_project_bin(VbaSpec vba);
