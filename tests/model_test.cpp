@@ -307,3 +307,33 @@ TEST(ModelThresholdRepeats, ThresholdsComeFromEveryPackingAndTheModelIsUnchanged
   EXPECT_NE((*three)["threshold_basis"].get<std::string>().find("3 fold packings pooled"), std::string::npos);
   EXPECT_EQ((*three)["params"]["threshold_repeats"].get<int>(), 3);
 }
+
+// A corpus rebuilt from its hash manifest lists its files in the builder's order; training must not depend on it.
+TEST(ModelData, ManifestRowsAreReadInSha256OrderAndTheFirstListingWins) {
+  TempDir d;
+  const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
+  auto write = [&](const std::string& name, const std::vector<std::string>& lines) {
+    std::ofstream o(d.p / name);
+    o << "sha256\tlabel\tkind\tgroup\tpath\n";
+    for (const auto& l : lines) o << l << "\n";
+    return (d.p / name).string();
+  };
+  const auto m1 = write("one.tsv", {c + "\tbenign\tpe\tg1\tc.exe", a + "\tmalicious\tpe\tg1\ta.exe", b + "\tbenign\tpe\tg2\tb.dll"});
+  const auto m2 = write("two.tsv", {b + "\tbenign\tpe\tg2\tb.dll", c + "\tbenign\tpe\tg1\tc.exe", a + "\tmalicious\tpe\tg1\ta.exe"});
+  const auto r1 = model::read_manifests({m1}, "pe"), r2 = model::read_manifests({m2}, "pe");
+  ASSERT_TRUE(r1.ok() && r2.ok());
+  ASSERT_EQ(r1->size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*r1)[i].sha256, (*r2)[i].sha256);
+    EXPECT_EQ((*r1)[i].path, (*r2)[i].path);
+  }
+  EXPECT_EQ((*r1)[0].sha256, a);
+  EXPECT_EQ((*r1)[2].sha256, c);
+  // A file in two manifests keeps the first manifest's row (label and group), wherever it sorts.
+  const auto m3 = write("three.tsv", {a + "\tbenign\tpe\tother\ta.exe"});
+  const auto both = model::read_manifests({m1, m3}, "pe");
+  ASSERT_TRUE(both.ok());
+  ASSERT_EQ(both->size(), 3u);
+  EXPECT_EQ((*both)[0].group, "g1");
+  EXPECT_EQ((*both)[0].y, 1);
+}

@@ -1,5 +1,6 @@
 #include "model/dataset.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -63,6 +64,11 @@ Result<std::vector<Row>> read_manifests(const std::vector<std::string>& files, c
       rows.push_back(std::move(r));
     }
   }
+  // Rows in sha256 order, not manifest order: XGBoost's row subsampling follows row order, so the same files listed
+  // in another order trained another model. A corpus rebuilt from its committed hash manifest lists its files in the
+  // builder's order, so only a fixed order lets a shipped model be retrained from its command (docs/MEASUREMENTS.md,
+  // ninth session). Which manifest's row wins for a file listed twice is still the first manifest's.
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.sha256 < b.sha256; });
   return rows;
 }
 
