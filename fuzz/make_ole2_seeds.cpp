@@ -1,5 +1,6 @@
 // Writes seed inputs for fuzz_ole2, fuzz_vba and fuzz_vba_excel5, synthesized by tests/support/cfb_builder and
 // excel5_builder (never taken from samples): make_ole2_seeds <ole2 dir> <vba dir> [<vba_excel5 dir>]
+#include <array>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -66,6 +67,43 @@ int main(int argc, char** argv) {
                  {"ObjectPool/_1/\x01Ole10Native", std::vector<std::uint8_t>(90, 0x22)},
                  {"\x05SummaryInformation", std::vector<std::uint8_t>(100, 0x33)}};
     write(ole2_dir + "/cfb_v" + std::to_string(version), build_cfb(s));
+  }
+  // Equation Editor 3.0 objects (rule equation-exploit-object, office_ole2.cpp): storages of class
+  // {0002CE02-0000-0000-C000-000000000046} holding an \x01Ole10Native stream named in altered case and over 1 KiB,
+  // and an "Equation Native" stream whose MTEF v3 FONT record carries a face name longer than 32 characters.
+  {
+    const std::array<std::uint8_t, 16> equation = {0x02, 0xCE, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00,
+                                                   0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46};
+    CfbSpec s;
+    s.streams = {{"\x01oLE10natiVe", std::vector<std::uint8_t>(1100, 0x41)},
+                 {"ObjectPool/_1/\x01Ole10Native", std::vector<std::uint8_t>(40, 0x42)}};
+    s.clsids[""] = equation;
+    s.clsids["ObjectPool/_1"] = equation;
+    write(ole2_dir + "/equation_ole10native_case", build_cfb(s));
+
+    std::vector<std::uint8_t> eq(28, 0);
+    eq[0] = 0x1C;                                   // EQNOLEFILEHDR.cbHdr
+    for (std::uint8_t b : {0x03, 0x01, 0x01, 0x03, 0x0A}) eq.push_back(b);  // MTEF v3 header
+    for (std::uint8_t b : {0x0A, 0x01, 0x08, 0x5A, 0x5A}) eq.push_back(b);  // records, then FONT (tag 8)
+    eq.insert(eq.end(), 48, 'A');                   // face name over LF_FACESIZE
+    eq.push_back(0);
+    CfbSpec e;
+    e.streams = {{"ObjectPool/_2/Equation Native", eq}, {"WordDocument", std::vector<std::uint8_t>(600, 0x11)}};
+    e.clsids["ObjectPool/_2"] = equation;
+    write(ole2_dir + "/equation_native_long_font", build_cfb(e));
+  }
+  // A Word file embedding an Outlook item under ObjectPool (typing: stays a document, filetype.cpp ole2_is_msg),
+  // and a message whose entries sit in an orphaned storage (typed as a damaged message).
+  {
+    CfbSpec s;
+    s.streams = {{"WordDocument", std::vector<std::uint8_t>(600, 0x11)},
+                 {"ObjectPool/_3/__substg1.0_0037001F", {'s', 0, 'u', 0, 'b', 0}},
+                 {"ObjectPool/_3/__properties_version1.0", std::vector<std::uint8_t>(32, 0)}};
+    write(ole2_dir + "/doc_embedding_msg", build_cfb(s));
+    CfbSpec m;
+    m.streams = {{"x/__substg1.0_1000001F", {'b', 0, 'o', 0, 'd', 0, 'y', 0}},
+                 {"x/__properties_version1.0", std::vector<std::uint8_t>(32, 0)}};
+    write(ole2_dir + "/msg_entries_below_root", build_cfb(m));
   }
   // VBA projects in the three layouts; they seed both targets.
   for (const std::string storage : {"Macros/VBA", "_VBA_PROJECT_CUR/VBA", "VBA"}) {
