@@ -324,6 +324,54 @@ TEST(OfficeRules, WorkbookEmbeddingAnEquationExploitIsMalicious) {
   EXPECT_TRUE(named);
 }
 
+// A PE image: "MZ", e_lfanew 0x80 and the "PE\0\0" signature there, padded to `n` bytes.
+std::vector<std::uint8_t> tiny_pe(std::size_t n) {
+  std::vector<std::uint8_t> b(n, 0);
+  b[0] = 'M';
+  b[1] = 'Z';
+  b[0x3C] = 0x80;
+  b[0x80] = 'P';
+  b[0x81] = 'E';
+  return b;
+}
+
+// `pe` written into `host` at `at`.
+std::vector<std::uint8_t> with_pe(std::vector<std::uint8_t> host, std::size_t at, const std::vector<std::uint8_t>& pe) {
+  std::copy(pe.begin(), pe.end(), host.begin() + static_cast<std::ptrdiff_t>(at));
+  return host;
+}
+
+// The 2006-2010 exploit documents (Trojan-Dropper.MSWord/MSPPoint/MSExcel) keep their program in clear inside the
+// document's own streams, in free sectors or after the last sector; Office only packages one as an object, in a
+// storage of its own. The twin holds the same bytes in an ObjectPool object and is not named.
+TEST(OfficeRules, ExecutableOutsideAnyObject) {
+  const auto pe = tiny_pe(1024);
+  CfbSpec inside;
+  inside.streams = {{"WordDocument", with_pe(filler(8192), 3000, pe)}, {"1Table", filler(4096)}};
+  const auto s = featurize(build_cfb(inside));
+  EXPECT_EQ(s.doc_type, "ole2-word");
+  EXPECT_EQ(s.structural_rule, "executable-outside-objects");
+  EXPECT_TRUE(has_anomaly(s, "ole2.executable_outside_objects"));
+
+  CfbSpec plain;
+  plain.streams = {{"WordDocument", filler(8192)}, {"1Table", filler(4096)}};
+  auto appended = build_cfb(plain);  // the program after the last sector, where no stream reaches
+  EXPECT_EQ(featurize(appended).structural_rule, "");
+  appended.insert(appended.end(), pe.begin(), pe.end());
+  EXPECT_EQ(featurize(appended).structural_rule, "executable-outside-objects");
+
+  CfbSpec object;  // the same program packaged as Office packages it: an embedded object's stream
+  object.streams = {{"WordDocument", filler(8192)}, {"1Table", filler(4096)},
+                    {"ObjectPool/_1234567890/\x01Ole10Native", with_pe(filler(8192), 3000, pe)}};
+  const auto o = featurize(build_cfb(object));
+  EXPECT_EQ(o.doc_type, "ole2-word");
+  EXPECT_EQ(o.structural_rule, "");
+  auto broken = tiny_pe(1024);  // "MZ" whose e_lfanew does not reach a PE signature is not a program
+  broken[0x81] = 'X';
+  inside.streams[0].data = with_pe(filler(8192), 3000, broken);
+  EXPECT_EQ(featurize(build_cfb(inside)).structural_rule, "");
+}
+
 // CVE-2017-0199's shape: an OLE2Link object whose \x01Ole stream holds a URL moniker, refreshed on open.
 TEST(OfficeRules, Ole2LinkUrlMonikerUpdatedOnOpen) {
   std::vector<std::uint8_t> ole(20, 0);
