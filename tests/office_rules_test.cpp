@@ -82,6 +82,25 @@ TEST(OfficeRules, ObjectOrFrameLinkedToAWebHost) {
   EXPECT_EQ(features::office_rule(frame.x), "remote-object-link");
 }
 
+// An external OLE object or frame resolved through a script moniker: the PowerPoint show of CVE-2017-0199/8570
+// ("%73cript:%68ttp://...", percent-escaped so that plain matching misses it), "mhtml:...!x-usc:" (CVE-2021-40444).
+// The twins link the same host as a plain URL, a workbook on a drive, or a hyperlink with the script moniker.
+TEST(OfficeRules, ObjectLinkedThroughAScriptMoniker) {
+  const auto script = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "%73cript:%68ttp://198.51.100.4:1234/qq"));
+  EXPECT_EQ(script.structural_rule, "script-moniker-link");
+  EXPECT_EQ(features::office_rule(script.x), "");  // not a web host for the vector rule
+  const auto mhtml = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject",
+                                                  "MHTML:http://198.51.100.4/a.html!x-usc:http://198.51.100.4/a.html"));
+  EXPECT_EQ(mhtml.structural_rule, "script-moniker-link");
+  const auto frame = featurize(docx_with_external("word/_rels/webSettings.xml.rels", "frame", " scriptlet:http://198.51.100.4/f"));
+  EXPECT_EQ(frame.structural_rule, "script-moniker-link");
+
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "http://198.51.100.4:1234/qq")).structural_rule, "");
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "file:///G:\\MISC\\table.xls")).structural_rule, "");
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "hyperlink", "%73cript:%68ttp://198.51.100.4/qq")).structural_rule, "");
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "%7")).structural_rule, "");
+}
+
 // A chart or workbook linked from a file server, a Microsoft host, or a plain hyperlink: not the rule.
 TEST(OfficeRules, ObjectLinkedFromAShareOrMicrosoftIsNotTheRule) {
   const auto share = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "file://fileserver/finance/q3.xlsx"));
