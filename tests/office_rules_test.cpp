@@ -82,6 +82,25 @@ TEST(OfficeRules, ObjectOrFrameLinkedToAWebHost) {
   EXPECT_EQ(features::office_rule(frame.x), "remote-object-link");
 }
 
+// An external OLE object or frame resolved through a script moniker: the PowerPoint show of CVE-2017-0199/8570
+// ("%73cript:%68ttp://...", percent-escaped so that plain matching misses it), "mhtml:...!x-usc:" (CVE-2021-40444).
+// The twins link the same host as a plain URL, a workbook on a drive, or a hyperlink with the script moniker.
+TEST(OfficeRules, ObjectLinkedThroughAScriptMoniker) {
+  const auto script = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "%73cript:%68ttp://198.51.100.4:1234/qq"));
+  EXPECT_EQ(script.structural_rule, "script-moniker-link");
+  EXPECT_EQ(features::office_rule(script.x), "");  // not a web host for the vector rule
+  const auto mhtml = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject",
+                                                  "MHTML:http://198.51.100.4/a.html!x-usc:http://198.51.100.4/a.html"));
+  EXPECT_EQ(mhtml.structural_rule, "script-moniker-link");
+  const auto frame = featurize(docx_with_external("word/_rels/webSettings.xml.rels", "frame", " scriptlet:http://198.51.100.4/f"));
+  EXPECT_EQ(frame.structural_rule, "script-moniker-link");
+
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "http://198.51.100.4:1234/qq")).structural_rule, "");
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "file:///G:\\MISC\\table.xls")).structural_rule, "");
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "hyperlink", "%73cript:%68ttp://198.51.100.4/qq")).structural_rule, "");
+  EXPECT_EQ(featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "%7")).structural_rule, "");
+}
+
 // A chart or workbook linked from a file server, a Microsoft host, or a plain hyperlink: not the rule.
 TEST(OfficeRules, ObjectLinkedFromAShareOrMicrosoftIsNotTheRule) {
   const auto share = featurize(docx_with_external("word/_rels/document.xml.rels", "oleObject", "file://fileserver/finance/q3.xlsx"));
@@ -322,6 +341,54 @@ TEST(OfficeRules, WorkbookEmbeddingAnEquationExploitIsMalicious) {
   for (const auto& m : r.members)
     for (const auto& [k, v] : m.context) named |= k == "rule" && v == "equation-exploit-object";
   EXPECT_TRUE(named);
+}
+
+// A PE image: "MZ", e_lfanew 0x80 and the "PE\0\0" signature there, padded to `n` bytes.
+std::vector<std::uint8_t> tiny_pe(std::size_t n) {
+  std::vector<std::uint8_t> b(n, 0);
+  b[0] = 'M';
+  b[1] = 'Z';
+  b[0x3C] = 0x80;
+  b[0x80] = 'P';
+  b[0x81] = 'E';
+  return b;
+}
+
+// `pe` written into `host` at `at`.
+std::vector<std::uint8_t> with_pe(std::vector<std::uint8_t> host, std::size_t at, const std::vector<std::uint8_t>& pe) {
+  std::copy(pe.begin(), pe.end(), host.begin() + static_cast<std::ptrdiff_t>(at));
+  return host;
+}
+
+// The 2006-2010 exploit documents (Trojan-Dropper.MSWord/MSPPoint/MSExcel) keep their program in clear inside the
+// document's own streams, in free sectors or after the last sector; Office only packages one as an object, in a
+// storage of its own. The twin holds the same bytes in an ObjectPool object and is not named.
+TEST(OfficeRules, ExecutableOutsideAnyObject) {
+  const auto pe = tiny_pe(1024);
+  CfbSpec inside;
+  inside.streams = {{"WordDocument", with_pe(filler(8192), 3000, pe)}, {"1Table", filler(4096)}};
+  const auto s = featurize(build_cfb(inside));
+  EXPECT_EQ(s.doc_type, "ole2-word");
+  EXPECT_EQ(s.structural_rule, "executable-outside-objects");
+  EXPECT_TRUE(has_anomaly(s, "ole2.executable_outside_objects"));
+
+  CfbSpec plain;
+  plain.streams = {{"WordDocument", filler(8192)}, {"1Table", filler(4096)}};
+  auto appended = build_cfb(plain);  // the program after the last sector, where no stream reaches
+  EXPECT_EQ(featurize(appended).structural_rule, "");
+  appended.insert(appended.end(), pe.begin(), pe.end());
+  EXPECT_EQ(featurize(appended).structural_rule, "executable-outside-objects");
+
+  CfbSpec object;  // the same program packaged as Office packages it: an embedded object's stream
+  object.streams = {{"WordDocument", filler(8192)}, {"1Table", filler(4096)},
+                    {"ObjectPool/_1234567890/\x01Ole10Native", with_pe(filler(8192), 3000, pe)}};
+  const auto o = featurize(build_cfb(object));
+  EXPECT_EQ(o.doc_type, "ole2-word");
+  EXPECT_EQ(o.structural_rule, "");
+  auto broken = tiny_pe(1024);  // "MZ" whose e_lfanew does not reach a PE signature is not a program
+  broken[0x81] = 'X';
+  inside.streams[0].data = with_pe(filler(8192), 3000, broken);
+  EXPECT_EQ(featurize(build_cfb(inside)).structural_rule, "");
 }
 
 // CVE-2017-0199's shape: an OLE2Link object whose \x01Ole stream holds a URL moniker, refreshed on open.

@@ -101,7 +101,10 @@ struct OfficeSample {
   std::vector<std::uint8_t> decrypted_package;  // the OOXML package inside EncryptedPackage, when decrypted
   /// A rule read from the structure rather than from the vector (so it needs no retraining): "equation-exploit-object"
   /// (an Equation Editor 3.0 object whose Ole10Native stream is 1 KiB or more or named in another case than Office
-  /// writes, or an MTEF FONT record with an impossible face name: the CVE-2017-11882 / CVE-2018-0802 family).
+  /// writes, or an MTEF FONT record with an impossible face name: the CVE-2017-11882 / CVE-2018-0802 family),
+  /// "executable-outside-objects" (a Word/Excel/PowerPoint compound file holding a PE image in free or unreachable
+  /// sectors, after the last sector or in a root document stream, not in an embedded object), "script-moniker-link"
+  /// (an external OLE object / frame / template relationship whose percent-decoded target is script:, mhtml:, ...).
   /// Empty when none applies.
   std::string structural_rule;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "analysis/iocs.hpp"
@@ -110,6 +111,48 @@ bool overlong_mtef_font(ByteView s) {
     if (!name || name->size() > kFaceNameMax) return true;  // unterminated counts: the copy runs on
   }
   return false;
+}
+
+// Executables hidden in a Word, Excel or PowerPoint compound file outside any embedded object: the exploit documents
+// of 2006-2010 (Trojan-Dropper.MSWord/MSPPoint/MSExcel, CVE-2006-3059...) carry their payload in clear in sectors
+// no stream owns (free or unreachable), in the file's tail or inside the document's own streams at the root
+// (WordDocument, Workbook, PowerPoint Document, Pictures...). Office packages a program only as an object, in a
+// storage of its own (ObjectPool/_123, MBD0001, an OOXML oleObject), so a PE image anywhere else was put there by
+// hand. Returns the file offset of the first such PE header, or nullopt.
+std::optional<std::uint64_t> executable_outside_objects(const ole2::File& f) {
+  const ByteView b = f.bytes;
+  const std::uint64_t ss = f.sector_size;
+  if (ss < 512 || b.size() <= ss) return std::nullopt;
+  const std::uint64_t scan = std::min<std::uint64_t>(b.size(), payload_limits::max_scan_bytes);
+  const std::uint64_t nsec = (b.size() - ss + ss - 1) / ss;
+  // 0: no stream owns the sector (free, unreachable); 1: a document stream at the root; 2: anything else (an object
+  // storage's stream, the mini stream, the directory, FAT/DIFAT and miniFAT sectors).
+  std::vector<std::uint8_t> owner(nsec, 0);
+  auto mark = [&](std::uint32_t start, std::uint8_t who) {
+    for (std::uint64_t steps = 0; start < f.fat.size() && start < nsec && steps < nsec; ++steps) {
+      if (owner[start] == who) break;  // a loop back into this chain
+      owner[start] = std::max(owner[start], who);
+      start = f.fat[start];
+    }
+  };
+  for (std::uint64_t i = 0; i < f.fat.size() && i < nsec; ++i)
+    if (f.fat[i] == ole2::kFatSect || f.fat[i] == ole2::kDifSect) owner[i] = 2;
+  mark(f.header.first_dir_sector, 2);
+  mark(f.header.first_minifat_sector, 2);
+  for (const auto& e : f.entries) {
+    if (!e.reachable) continue;
+    if (e.type == ole2::EntryType::root) mark(e.start_sector, 2);
+    else if (e.is_stream() && e.size >= f.header.mini_stream_cutoff) mark(e.start_sector, e.parent == 0 ? 1 : 2);
+  }
+  for (std::uint64_t i = 1; i + 0x40 <= scan; ++i) {
+    if (b.data()[i] != 'M' || b.data()[i + 1] != 'Z') continue;
+    const std::uint32_t lfanew = b.le_or<std::uint32_t>(i + 0x3C, 0);
+    if (lfanew < 0x40 || lfanew >= 1024 || i + lfanew + 4 > b.size()) continue;
+    if (std::memcmp(b.data() + i + lfanew, "PE\0\0", 4) != 0) continue;
+    const std::uint64_t sector = i / ss;  // sector n starts at (n + 1) * ss: 0 here is the header
+    if (sector == 0 || sector > nsec || owner[sector - 1] < 2) return i;
+  }
+  return std::nullopt;
 }
 
 // Well-known stream names compared as the CFB specification does, case-insensitively; a name in another case than
@@ -348,6 +391,13 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
       if (const auto& s = f.entries[c]; s.is_stream() && iequal(s.name, "\x01" "Ole10Native") &&
                                         (s.size >= kEquationNativeExploitMin || s.name != "\x01" "Ole10Native"))
         a.out->structural_rule = "equation-exploit-object";
+  }
+  if (prefix.empty() && a.depth == 0 && a.out->structural_rule.empty() &&
+      (a.type == "ole2-word" || a.type == "ole2-excel" || a.type == "ole2-ppt")) {
+    if (const auto at = executable_outside_objects(f)) {
+      a.out->structural_rule = "executable-outside-objects";
+      a.anomaly("ole2.executable_outside_objects@" + std::to_string(*at));
+    }
   }
   if (a.type == "ole2") {
     if (o.msi) a.type = "ole2-msi";

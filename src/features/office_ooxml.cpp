@@ -110,6 +110,36 @@ bool ends_with_host(std::string_view host, std::string_view domain) {
                             host[host.size() - domain.size() - 1] == '.');
 }
 
+// A link target that names a script moniker rather than a file: "script:http://host/x.sct" (the CVE-2017-0199 /
+// CVE-2017-8570 PowerPoint show, written %73cript:%68ttp:// to slip past plain-text matching), "scriptlet:",
+// "javascript:", "vbscript:", "mhtml:" / "!x-usc:" (CVE-2021-40444) and "ms-msdt:" (CVE-2022-30190). Office resolves
+// an external OLE object, frame or template through the URL moniker, which runs such a moniker's script. Percent
+// escapes are decoded first (bounded: the first 4 KiB of the target).
+bool script_moniker_target(std::string_view target) {
+  std::string d;
+  const std::size_t n = std::min<std::size_t>(target.size(), 4096);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    if (target[i] == '%' && i + 2 < n && hex(target[i + 1]) >= 0 && hex(target[i + 2]) >= 0) {
+      d += static_cast<char>(hex(target[i + 1]) * 16 + hex(target[i + 2]));
+      i += 2;
+    } else {
+      d += target[i];
+    }
+  }
+  d = lower(d);
+  std::string_view v(d);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  for (std::string_view scheme : {"script:", "scriptlet:", "javascript:", "vbscript:", "mhtml:", "ms-msdt:"})
+    if (has_prefix(v, scheme)) return true;
+  return v.find("!x-usc:") != std::string_view::npos;
+}
+
 }  // namespace
 
 LinkTarget classify_link(std::string_view target) {
@@ -249,6 +279,10 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
         } else if (has_suffix(type, "/oleObject") || has_suffix(type, "/frame") || has_suffix(type, "/subDocument")) {
           if (untrusted_web || link.kind == LinkTarget::unc) a.active.external_object_web += 1;
         }
+        if ((has_suffix(type, "/oleObject") || has_suffix(type, "/frame") || has_suffix(type, "/subDocument") ||
+             has_suffix(type, "/attachedTemplate")) &&
+            a.depth == 0 && a.out && a.out->structural_rule.empty() && script_moniker_target(attr(tag, "Target")))
+          a.out->structural_rule = "script-moniker-link";
         const bool web = has_prefix(target, "http://") || has_prefix(target, "https://");
         const bool unc = has_prefix(target, "file:") || has_prefix(target, "\\\\") || has_prefix(target, "//");
         if (web) z.external_http += 1;
