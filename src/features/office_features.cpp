@@ -45,6 +45,9 @@ void Acc::embed(std::string name, std::vector<std::uint8_t> bytes) {
 void Acc::scan_payload(ByteView b, std::string_view where) {
   const PayloadStats before = payload;
   features::scan_payload(b, payload);
+  if (where == "file")
+    file_clear_pe.assign(payload.clear_pe.begin() + static_cast<std::ptrdiff_t>(before.n_clear_pe),
+                         payload.clear_pe.begin() + static_cast<std::ptrdiff_t>(payload.n_clear_pe));
   // Decoded executables go to the engine's PE model; 16 MiB holds any loader these documents carry.
   constexpr std::size_t kMaxDecoded = 16u << 20;
   char buf[96];

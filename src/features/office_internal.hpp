@@ -227,6 +227,8 @@ struct Acc {
   ActiveStats active;
   ChainStats chain;
   PayloadStats payload;
+  // Offsets of the clear PE headers that the payload pass found in the document's own bytes (where "file").
+  std::vector<std::uint64_t> file_clear_pe;
 
   Acc();
   void anomaly(std::string s);

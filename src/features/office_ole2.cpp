@@ -87,7 +87,6 @@ std::string printable_runs(const std::vector<std::uint8_t>& b) {
   return out;
 }
 
-
 // Equation Editor 3.0 (EQNEDT32.EXE) objects, the CVE-2017-11882 / CVE-2018-0802 family. A real equation is a storage
 // of class Equation.3 holding an "Equation Native" stream of MTEF records. Exploits overflow the face name of an MTEF
 // FONT record, which Windows caps at 32 characters (LF_FACESIZE), or put their data in the \x01Ole10Native stream of
@@ -118,12 +117,12 @@ bool overlong_mtef_font(ByteView s) {
 // no stream owns (free or unreachable), in the file's tail or inside the document's own streams at the root
 // (WordDocument, Workbook, PowerPoint Document, Pictures...). Office packages a program only as an object, in a
 // storage of its own (ObjectPool/_123, MBD0001, an OOXML oleObject), so a PE image anywhere else was put there by
-// hand. Returns the file offset of the first such PE header, or nullopt.
-std::optional<std::uint64_t> executable_outside_objects(const ole2::File& f) {
+// hand. `clear_pe` are the PE headers that the document's payload pass found in its bytes (Acc::file_clear_pe, the
+// first payload_limits::max_clear_pe of them); returns the offset of the first one outside an object, or nullopt.
+std::optional<std::uint64_t> executable_outside_objects(const ole2::File& f, const std::vector<std::uint64_t>& clear_pe) {
   const ByteView b = f.bytes;
   const std::uint64_t ss = f.sector_size;
-  if (ss < 512 || b.size() <= ss) return std::nullopt;
-  const std::uint64_t scan = std::min<std::uint64_t>(b.size(), payload_limits::max_scan_bytes);
+  if (clear_pe.empty() || ss < 512 || b.size() <= ss) return std::nullopt;
   const std::uint64_t nsec = (b.size() - ss + ss - 1) / ss;
   // 0: no stream owns the sector (free, unreachable); 1: a document stream at the root; 2: anything else (an object
   // storage's stream, the mini stream, the directory, FAT/DIFAT and miniFAT sectors).
@@ -144,13 +143,9 @@ std::optional<std::uint64_t> executable_outside_objects(const ole2::File& f) {
     if (e.type == ole2::EntryType::root) mark(e.start_sector, 2);
     else if (e.is_stream() && e.size >= f.header.mini_stream_cutoff) mark(e.start_sector, e.parent == 0 ? 1 : 2);
   }
-  for (std::uint64_t i = 1; i + 0x40 <= scan; ++i) {
-    if (b.data()[i] != 'M' || b.data()[i + 1] != 'Z') continue;
-    const std::uint32_t lfanew = b.le_or<std::uint32_t>(i + 0x3C, 0);
-    if (lfanew < 0x40 || lfanew >= 1024 || i + lfanew + 4 > b.size()) continue;
-    if (std::memcmp(b.data() + i + lfanew, "PE\0\0", 4) != 0) continue;
-    const std::uint64_t sector = i / ss;  // sector n starts at (n + 1) * ss: 0 here is the header
-    if (sector == 0 || sector > nsec || owner[sector - 1] < 2) return i;
+  for (const std::uint64_t at : clear_pe) {
+    const std::uint64_t sector = at / ss;  // sector n starts at (n + 1) * ss: 0 here is the header
+    if (sector == 0 || sector > nsec || owner[sector - 1] < 2) return at;
   }
   return std::nullopt;
 }
@@ -394,7 +389,7 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
   }
   if (prefix.empty() && a.depth == 0 && a.out->structural_rule.empty() &&
       (a.type == "ole2-word" || a.type == "ole2-excel" || a.type == "ole2-ppt")) {
-    if (const auto at = executable_outside_objects(f)) {
+    if (const auto at = executable_outside_objects(f, a.file_clear_pe)) {
       a.out->structural_rule = "executable-outside-objects";
       a.anomaly("ole2.executable_outside_objects@" + std::to_string(*at));
     }

@@ -140,8 +140,10 @@ struct Scan {
       case k_m:
         if (i > 0 && avail >= 0x40 && p[i + 1] == 'Z') {
           const std::uint32_t lfanew = u32(p + i + 0x3c);
-          if (lfanew >= 0x40 && lfanew < 1024 && lfanew + 4 <= avail && std::memcmp(p + i + lfanew, "PE\0\0", 4) == 0)
+          if (lfanew >= 0x40 && lfanew < 1024 && lfanew + 4 <= avail && std::memcmp(p + i + lfanew, "PE\0\0", 4) == 0) {
             ++s.pe_headers;
+            if (s.n_clear_pe < s.clear_pe.size()) s.clear_pe[s.n_clear_pe++] = i;
+          }
         }
         break;
       case k_fs:  // mov eax, fs:[0x30] / mov r32, fs:[disp32 0x30] / mov eax, fs:[r32+0x30]

@@ -29,6 +29,8 @@ namespace payload_limits {
 inline constexpr std::uint64_t max_scan_bytes = 64ull << 20;
 // Encoded executables whose offset and key are kept for decoding.
 inline constexpr std::size_t max_encoded = 4;
+// Clear PE headers whose offset is kept, for callers that ask which structure holds them.
+inline constexpr std::size_t max_clear_pe = 64;
 }  // namespace payload_limits
 
 struct EncodedExecutable {
@@ -49,6 +51,8 @@ struct PayloadStats {
   bool truncated = false;         // the buffer was longer than payload_limits::max_scan_bytes
   std::array<EncodedExecutable, payload_limits::max_encoded> encoded{};
   std::size_t n_encoded = 0;
+  std::array<std::uint64_t, payload_limits::max_clear_pe> clear_pe{};  // MZ offsets of the first pe_headers
+  std::size_t n_clear_pe = 0;
 };
 
 /// Adds what `b` holds to `s` (call it once per buffer: the document, each inflated part, each decoded object).
