@@ -299,6 +299,33 @@ TEST(ModelThresholdRepeats, ThresholdsComeFromEveryPackingAndTheModelIsUnchanged
   EXPECT_EQ((*three)["params"]["threshold_repeats"].get<int>(), 3);
 }
 
+// train --scores hands back what chose the thresholds, so a model can be judged without a second cross-validation.
+TEST(ModelThresholdRepeats, TrainHandsBackEveryPackingsOutOfFoldScores) {
+  const auto ds = synthetic(300, 6, 13, 4, 0.6f);
+  auto o = small_training(15, 4);
+  o.threshold_repeats = 3;
+  TempDir a;
+  std::ostringstream log;
+  std::vector<std::vector<double>> oof;
+  auto meta = model::train_pe(ds, o, a.p.string(), log, &oof);
+  ASSERT_TRUE(meta.ok()) << meta.error().message;
+  ASSERT_EQ(oof.size(), 3u);
+  for (int r = 0; r < 3; ++r) {
+    ASSERT_EQ(oof[static_cast<std::size_t>(r)].size(), ds.rows.size());
+    const auto again = model::cross_validate(ds, o, log, r);
+    for (std::size_t i = 0; i < again.size(); ++i) EXPECT_DOUBLE_EQ(oof[static_cast<std::size_t>(r)][i], again[i]);
+  }
+  EXPECT_NE(oof[0], oof[1]);
+  // The pooled false positives at the shipped threshold are the packings' own counts, recounted from the scores.
+  const double thr = (*meta)["threshold"].get<double>();
+  for (int r = 0; r < 3; ++r) {
+    std::size_t fp = 0;
+    for (std::size_t i = 0; i < ds.rows.size(); ++i)
+      if (ds.rows[i].y == 0 && oof[static_cast<std::size_t>(r)][i] >= thr) ++fp;
+    EXPECT_EQ(fp, (*meta)["threshold_packings"][static_cast<std::size_t>(r)]["fp_at_threshold"].get<std::size_t>());
+  }
+}
+
 // A corpus rebuilt from its hash manifest lists its files in the builder's order; training must not depend on it.
 TEST(ModelData, ManifestRowsAreReadInSha256OrderAndTheFirstListingWins) {
   TempDir d;

@@ -94,6 +94,23 @@ std::string rule_of(const model::Dataset& ds, std::size_t i) {
   return i < ds.rules.size() && !ds.rules[i].empty() ? ds.rules[i] : "-";
 }
 
+// One row per file: sha256, label, group, family, type, score, rule, then one more score column per further run
+// (train --threshold-repeats). tools/corpus/*.py read the first seven columns.
+bool write_scores(const std::string& path, const model::Dataset& ds, const std::vector<std::vector<double>>& runs) {
+  std::ofstream s(path);
+  s << "sha256\tlabel\tgroup\tfamily\ttype\tscore\trule";
+  for (std::size_t k = 1; k < runs.size(); ++k) s << "\tscore_packing" << (k + 1);
+  s << "\n";
+  for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+    const auto& r = ds.rows[i];
+    s << r.sha256 << "\t" << r.label << "\t" << r.group << "\t" << r.family << "\t" << model::file_type(ds, i);
+    s << "\t" << (runs.empty() || i >= runs[0].size() ? std::nan("") : runs[0][i]) << "\t" << rule_of(ds, i);
+    for (std::size_t k = 1; k < runs.size(); ++k) s << "\t" << (i < runs[k].size() ? runs[k][i] : std::nan(""));
+    s << "\n";
+  }
+  return static_cast<bool>(s);
+}
+
 // Globs of a file, one a line ('#' comments, blank lines skipped), appended to `out`.
 Status read_globs(const std::string& file, std::vector<std::string>& out) {
   if (file.empty()) return {};
@@ -188,7 +205,12 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--threshold-exclude-groups-from", *texcl_file,
                   "Like --threshold-exclude-group for each glob in FILE (one a line, # comments), e.g. "
                   "models/office/threshold-exclude-groups.txt");
-  return [d, o, out, texcl_file] {
+  auto scores_out = std::make_shared<std::string>();
+  cmd->add_option("--scores", *scores_out,
+                  "Also write every file's out-of-fold score as TSV, as `eval --cv group --scores` does (sha256, "
+                  "label, group, family, type, score of the first packing, office rule), plus one score column per "
+                  "further --threshold-repeats packing");
+  return [d, o, out, texcl_file, scores_out] {
     if (auto st = read_globs(*texcl_file, o->threshold_exclude_groups); !st.ok()) {
       std::cerr << "mamori train: " << st.error().message << "\n";
       return 2;
@@ -201,9 +223,14 @@ Runner add_train_command(CLI::App& app) {
       std::cerr << "mamori train: " << ds.error().message << "\n";
       return 2;
     }
-    auto meta = model::train_pe(*ds, *o, *out, std::cerr);
+    std::vector<std::vector<double>> oof;
+    auto meta = model::train_pe(*ds, *o, *out, std::cerr, scores_out->empty() ? nullptr : &oof);
     if (!meta.ok()) {
       std::cerr << "mamori train: " << meta.error().message << "\n";
+      return 2;
+    }
+    if (!scores_out->empty() && !write_scores(*scores_out, *ds, oof)) {
+      std::cerr << "mamori train: cannot write " << *scores_out << "\n";
       return 2;
     }
     std::cout << "cross-validation (out-of-fold scores):\n";
@@ -296,18 +323,9 @@ Runner add_eval_command(CLI::App& app) {
       scores = model::score_rows(*ds, *m);
     }
     model::print_report(rep, std::cout, *max_errors);
-    if (!scores_out->empty()) {
-      std::ofstream s(*scores_out);
-      s << "sha256\tlabel\tgroup\tfamily\ttype\tscore\trule\n";
-      for (std::size_t i = 0; i < ds->rows.size() && i < scores.size(); ++i) {
-        const auto& r = ds->rows[i];
-        s << r.sha256 << "\t" << r.label << "\t" << r.group << "\t" << r.family << "\t" << model::file_type(*ds, i)
-          << "\t" << scores[i] << "\t" << rule_of(*ds, i) << "\n";
-      }
-      if (!s) {
-        std::cerr << "mamori eval: cannot write " << *scores_out << "\n";
-        return 2;
-      }
+    if (!scores_out->empty() && !write_scores(*scores_out, *ds, {scores})) {
+      std::cerr << "mamori eval: cannot write " << *scores_out << "\n";
+      return 2;
     }
     if (!json_out->empty()) std::ofstream(*json_out) << rep.dump(1) << "\n";
     return 0;

@@ -417,7 +417,8 @@ void print_report(const nlohmann::json& rep, std::ostream& out, std::size_t max_
   if (errs.size() > max_errors) out << "  ... " << (errs.size() - max_errors) << " more (see the JSON report)\n";
 }
 
-Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log) {
+Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log,
+                                std::vector<std::vector<double>>* oof_out) {
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(out_dir, ec);
@@ -448,6 +449,7 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   const auto thr = at_fpr_over(pooled, pooled_y, pooled_pop, opt.target_fpr);
   const auto sthr = at_fpr_over(pooled, pooled_y, pooled_pop, opt.suspicious_fpr);
   auto cv = report(ds, oof, thr.threshold, pop);
+  if (oof_out) *oof_out = runs;
 
   log << "training the final model on " << ds.rows.size() << " files\n";
   std::vector<std::size_t> all(ds.rows.size());

@@ -69,8 +69,11 @@ OperatingPoint at_fpr_over(const std::vector<double>& score, const std::vector<i
 std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, std::ostream& log, int repeat = 0);
 
 /// Trains on everything (PE files or documents, by ds.kind; the name is historical), cross-validates, writes model.json, meta.json, training-set.tsv.gz and cv-report.json
-/// into `out_dir`. Returns meta.json's content.
-Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log);
+/// into `out_dir`. Returns meta.json's content. With `oof`, also hands back the out-of-fold scores of every packing
+/// (packing 0 first; NaN for rows never held out), so that a caller can judge the model without a second
+/// cross-validation.
+Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log,
+                                std::vector<std::vector<double>>* oof = nullptr);
 
 /// Scores every row with `m` (NaN where scoring failed).
 std::vector<double> score_rows(const Dataset& ds, const Model& m);
