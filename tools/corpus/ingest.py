@@ -147,7 +147,10 @@ def installer_kind(data, lf, nsec, optsz):
 
 
 # ------------------------------------------------------------------ documents
-def doc_kind(data, name):
+def doc_kind(data, name, encrypted=False):
+    """(kind, subkind) of a document, or (None, why). With encrypted, a compound file that only carries an encrypted
+    OOXML package (EncryptedPackage stream: a password-protected docx/xlsx/pptx) is kept as office/ole_encrypted; the
+    builders before corpus 10 did not keep those, so the option stays off unless a source line asks for it."""
     low = name.lower()
     if data[:8] == OLE:
         names = data[:2 * 1024 * 1024]
@@ -158,6 +161,8 @@ def doc_kind(data, name):
             app = "excel"
         elif b"P\0o\0w\0e\0r\0P\0o\0i\0n\0t" in names:
             app = "ppt"
+        elif encrypted and b"E\0n\0c\0r\0y\0p\0t\0e\0d\0P\0a\0c\0k\0a\0g\0e" in names:
+            return ("office", "ole_encrypted"), None
         else:
             return None, "ole-other"
         return ("office", "ole_%s%s" % (app, "_vba" if vba else "")), None
@@ -306,7 +311,7 @@ class Ingest:
                 self.skipped(archive, name, size, "not-pdf" if at is None else "archive-too-deep")
             return
         if "doc" in self.kinds:
-            dk, why = doc_kind(data, name)
+            dk, why = doc_kind(data, name, "encrypted" in self.kinds)
             if dk:
                 self.keep(data, dk[0], dk[1], archive, name)
                 return
