@@ -355,3 +355,55 @@ TEST(ModelData, ManifestRowsAreReadInSha256OrderAndTheFirstListingWins) {
   EXPECT_EQ((*both)[0].group, "g1");
   EXPECT_EQ((*both)[0].y, 1);
 }
+
+// 64-bit files mostly benign and 32-bit mostly malicious, as in the PE corpora: balanced by type, each type weighs
+// both classes alike, so "is 64-bit" stops predicting the label; without it, only the overall totals are level.
+TEST(ModelWeights, BalanceByTypeLevelsTheClassesInsideEachFileType) {
+  model::Dataset ds;
+  ds.kind = "pe";
+  ds.n_features = features::pe_schema().features.size();
+  std::size_t is64 = ds.n_features;
+  for (std::size_t k = 0; k < ds.n_features; ++k)
+    if (features::pe_schema().features[k].name == "general.is_pe32_plus") is64 = k;
+  ASSERT_LT(is64, ds.n_features);
+  auto add = [&](bool wide, int y, int n) {
+    for (int i = 0; i < n; ++i) {
+      model::Row r;
+      r.y = y;
+      r.group = "g" + std::to_string(ds.rows.size());
+      ds.rows.push_back(r);
+      ds.x.resize(ds.rows.size() * ds.n_features, 0.0f);
+      ds.x[(ds.rows.size() - 1) * ds.n_features + is64] = wide ? 1.0f : 0.0f;
+    }
+  };
+  add(true, 0, 40), add(true, 1, 10), add(false, 0, 10), add(false, 1, 40);
+  add(true, 1, 1);  // 64-bit: 40 benign against 11 malicious (factor 2.3, under the clamp)
+  std::vector<std::size_t> idx(ds.rows.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  auto sums = [&](const std::vector<float>& w) {
+    std::map<std::pair<bool, int>, double> s;
+    for (std::size_t i = 0; i < idx.size(); ++i) s[{ds.x[i * ds.n_features + is64] > 0.5f, ds.rows[i].y}] += w[i];
+    return s;
+  };
+  const auto plain = sums(model::sample_weights(ds, idx, false));
+  const auto typed = sums(model::sample_weights(ds, idx, true));
+  EXPECT_GT(plain.at({true, 0}), 3 * plain.at({true, 1}));
+  EXPECT_NEAR(typed.at({true, 0}), typed.at({true, 1}), 1e-3);
+  EXPECT_NEAR(typed.at({false, 0}), typed.at({false, 1}), 1e-3);
+  for (const auto& s : {plain, typed})  // both classes still weigh idx.size() / 2 in all
+    EXPECT_NEAR(s.at({true, 0}) + s.at({false, 0}), idx.size() / 2.0, 1e-3);
+  // The clamp: one malicious 64-bit file against 40 benign is raised 8 times, not 20.
+  model::Dataset few = ds;
+  few.rows.resize(61);
+  few.x.resize(61 * ds.n_features);
+  few.rows[40].y = 1;
+  for (std::size_t i = 41; i < 50; ++i) few.rows[i].y = 0;  // 64-bit: 49 benign, 1 malicious
+  std::vector<std::size_t> fidx(few.rows.size());
+  std::iota(fidx.begin(), fidx.end(), 0);
+  const auto fw = model::sample_weights(few, fidx, true);
+  // 64-bit: 49 benign, 1 malicious (row 40): the malicious factor 25 is clamped to 8, the benign one is 25/49.
+  // 32-bit: 10 benign, 1 malicious (row 60): factors 5.5 and 0.55, unclamped. The final per-class scaling is
+  // common to a class, so ratios within a class show the factors.
+  EXPECT_NEAR(fw[40] / fw[60], 8.0 / 5.5, 1e-4);
+  EXPECT_NEAR(fw[0] / fw[50], (25.0 / 49.0) / 0.55, 1e-4);
+}

@@ -192,6 +192,9 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--target-fpr", o->target_fpr, "FPR on the cross-validated data that sets the malicious threshold")->default_val(o->target_fpr);
   cmd->add_option("--suspicious-fpr", o->suspicious_fpr, "FPR that sets the suspicious threshold")->default_val(o->suspicious_fpr);
   cmd->add_flag("--loso", o->leave_one_source_out, "Cross-validate leaving one source group out at a time");
+  cmd->add_flag("--balance-by-type", o->balance_by_type,
+               "Also balance the two classes inside each file type (32/64-bit, EXE/DLL, .NET; each class's weight "
+               "raised or lowered at most 8 times), so that the type alone does not decide the score");
   cmd->add_option("--threshold-repeats", o->threshold_repeats,
                   "Choose the thresholds on the pooled out-of-fold scores of N cross-validations, each packing the "
                   "source groups into folds differently (N times the cross-validation time); the report and the "
@@ -269,6 +272,7 @@ Runner add_eval_command(CLI::App& app) {
   auto texcl_file = std::make_shared<std::string>();
   cmd->add_option("--threshold-exclude-groups-from", *texcl_file,
                   "Like --threshold-exclude-group for each glob in FILE (one a line, # comments)");
+  cmd->add_flag("--balance-by-type", o->balance_by_type, "With --cv: as train --balance-by-type");
   cmd->add_option("--seed", o->seed, "Seed for --cv")->default_val(1);
   cmd->add_option("--rounds", o->rounds, "Boosting rounds for --cv")->default_val(o->rounds);
   cmd->add_option("--max-depth", o->max_depth, "Tree depth for --cv")->default_val(o->max_depth);

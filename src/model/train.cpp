@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -45,24 +46,6 @@ struct Matrix {
   }
 };
 
-// Weights that keep one big source or one class from dominating: 1/sqrt(group size), then both classes summed
-// to the same total.
-std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx) {
-  std::map<std::string, std::size_t> gsize;
-  for (auto i : idx) ++gsize[ds.rows[i].group];
-  std::vector<float> w(idx.size());
-  double sum[2] = {0, 0};
-  for (std::size_t k = 0; k < idx.size(); ++k) {
-    w[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(gsize[ds.rows[idx[k]].group])));
-    sum[ds.rows[idx[k]].y] += w[k];
-  }
-  for (std::size_t k = 0; k < idx.size(); ++k) {
-    const int y = ds.rows[idx[k]].y;
-    if (sum[y] > 0) w[k] = static_cast<float>(w[k] * static_cast<double>(idx.size()) / 2.0 / sum[y]);
-  }
-  return w;
-}
-
 Matrix make_matrix(const Dataset& ds, const std::vector<std::size_t>& idx) {
   std::vector<float> x;
   x.reserve(idx.size() * ds.n_features);
@@ -78,7 +61,7 @@ Result<Booster> fit(const Dataset& ds, const std::vector<std::size_t>& idx, cons
   if (!m.h) return make_error(ErrorCode::internal, xgb_last_error());
   std::vector<float> y(idx.size());
   for (std::size_t k = 0; k < idx.size(); ++k) y[k] = static_cast<float>(ds.rows[idx[k]].y);
-  const auto w = sample_weights(ds, idx);
+  const auto w = sample_weights(ds, idx, opt.balance_by_type);
   XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size());
   XGDMatrixSetFloatInfo(m.h, "weight", w.data(), w.size());
   Booster b;
@@ -196,6 +179,48 @@ nlohmann::json op_json(const OperatingPoint& op) {
 }
 
 }  // namespace
+
+// A bucket's rarer class is weighted up at most this much: a handful of 64-bit .NET DLLs must not each count as a
+// hundred files.
+constexpr double kMaxTypeBalance = 8.0;
+
+// Weights that keep one big source or one class from dominating: 1/sqrt(group size), optionally the two classes
+// brought level inside each file-type bucket, then both classes summed to the same total.
+std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx, bool balance_by_type) {
+  std::map<std::string, std::size_t> gsize;
+  for (auto i : idx) ++gsize[ds.rows[i].group];
+  std::vector<float> w(idx.size());
+  for (std::size_t k = 0; k < idx.size(); ++k)
+    w[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(gsize[ds.rows[idx[k]].group])));
+  if (balance_by_type) {
+    std::vector<std::string> bucket(idx.size());
+    std::map<std::string, std::array<double, 2>> bsum;
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+      bucket[k] = pe_bucket(ds, idx[k]);
+      bsum[bucket[k]][static_cast<std::size_t>(ds.rows[idx[k]].y)] += w[k];
+    }
+    // Each class of a bucket moves toward half the bucket's weight; the bucket keeps its total when no factor is
+    // clamped. A bucket with one class only is left as it is.
+    std::map<std::string, std::array<double, 2>> factor;
+    for (const auto& [b, s2] : bsum) {
+      if (s2[0] <= 0 || s2[1] <= 0) {
+        factor[b] = {1.0, 1.0};
+        continue;
+      }
+      const double half = (s2[0] + s2[1]) / 2;
+      for (std::size_t c = 0; c < 2; ++c) factor[b][c] = std::clamp(half / s2[c], 1.0 / kMaxTypeBalance, kMaxTypeBalance);
+    }
+    for (std::size_t k = 0; k < idx.size(); ++k)
+      w[k] = static_cast<float>(w[k] * factor[bucket[k]][static_cast<std::size_t>(ds.rows[idx[k]].y)]);
+  }
+  double sum[2] = {0, 0};
+  for (std::size_t k = 0; k < idx.size(); ++k) sum[ds.rows[idx[k]].y] += w[k];
+  for (std::size_t k = 0; k < idx.size(); ++k) {
+    const int y = ds.rows[idx[k]].y;
+    if (sum[y] > 0) w[k] = static_cast<float>(w[k] * static_cast<double>(idx.size()) / 2.0 / sum[y]);
+  }
+  return w;
+}
 
 std::vector<int> assign_folds(const Dataset& ds, const TrainOptions& opt, int repeat) {
   return assign_folds_impl(ds, opt.folds, opt.seed, opt.leave_one_source_out, opt.loso_label, opt.train_only_groups,
@@ -503,7 +528,8 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   meta["params"] = {{"folds", opt.folds}, {"seed", opt.seed}, {"rounds", opt.rounds}, {"max_depth", opt.max_depth},
                     {"eta", opt.eta}, {"subsample", opt.subsample}, {"colsample_bytree", opt.colsample},
                     {"threshold_repeats", repeats},
-                    {"min_child_weight", opt.min_child_weight}, {"weights", "1/sqrt(group size), classes balanced"}};
+                    {"min_child_weight", opt.min_child_weight}, {"weights", opt.balance_by_type ? "1/sqrt(group size), classes balanced within each file type (factor <= 8) and overall"
+                                                        : "1/sqrt(group size), classes balanced"}};
   meta["training_files"] = ds.rows.size();
   nlohmann::json summary = cv;
   summary.erase("misclassified");

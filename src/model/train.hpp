@@ -23,6 +23,10 @@ struct TrainOptions {
   double subsample = 0.8;
   double colsample = 0.5;
   double min_child_weight = 2.0;
+  // Balance the classes inside each file-type bucket (32/64-bit, EXE/DLL, .NET) as well as overall, each class's
+  // factor at most kMaxTypeBalance. Without it the model can learn the type itself: the benign data is mostly 64-bit
+  // and the malicious mostly 32-bit, and unseen 64-bit malware scored clean (docs/MEASUREMENTS.md, tenth session).
+  bool balance_by_type = false;
   int threads = 2;
   double target_fpr = 0.001;       // malicious threshold: FPR on the cross-validated dev data
   double suspicious_fpr = 0.005;   // suspicious threshold
@@ -74,6 +78,11 @@ std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, s
 /// cross-validation.
 Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log,
                                 std::vector<std::vector<double>>* oof = nullptr);
+
+/// Training weight of each row of `idx`: 1/sqrt(its source group's size), with balance_by_type the two classes
+/// brought level inside each file-type bucket (file_type; factors clamped to [1/8, 8]), then both classes summed
+/// to the same total (idx.size() / 2 each).
+std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx, bool balance_by_type);
 
 /// Scores every row with `m` (NaN where scoring failed).
 std::vector<double> score_rows(const Dataset& ds, const Model& m);
