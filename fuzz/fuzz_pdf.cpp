@@ -1,8 +1,11 @@
 // libFuzzer target for pdf::parse (the one-pass lexer, stream bounding, FlateDecode/ASCIIHex decoding, object
 // streams, URI / Launch / JavaScript / embedded file extraction, the shape: link rectangles against the page, actions
-// on open followed through references, content operators, JavaScript traits).
+// on open followed through references, content operators, JavaScript traits and exploit shapes). The input is also
+// given to pdf::scan_exploit directly as JavaScript (escape sequences, sleds, `+` operands, bracket and comment
+// skipping are easier to reach without a PDF around them).
 // Checks: anomaly list and bits agree, caps from pdf::limits hold, obfuscated counts never exceed the counts, the
 // shape's fractions stay in [0, 1] and its resolved counts never exceed what was seen.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -13,6 +16,10 @@ namespace pdf = mamori::pdf;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const mamori::ByteView in(data, size);
+  pdf::JsExploit x;
+  pdf::scan_exploit(in, x);
+  check(x.bytes == std::min<std::uint64_t>(size, pdf::limits::max_exploit_scan));
+  check(x.longest_sled <= x.bytes && x.longest_code_list <= x.bytes && x.escapes <= x.bytes / 6 + 1);
   auto d = pdf::parse(in);
   if (!d.ok()) return 0;
   std::uint64_t bits = 0;
@@ -35,6 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(sh.uri_links <= pdf::limits::max_links && sh.open_uri + sh.open_javascript <= 2 * pdf::limits::max_refs + size);
   check(d->js.bytes <= pdf::limits::max_js_scan_total);
   check(d->js.longest_string <= d->js.bytes);
+  check(d->exploit.bytes <= pdf::limits::max_exploit_scan_total);
+  check(d->exploit.longest_sled <= 2 * d->exploit.bytes);
   check(d->header_offset < size);
   check(d->last_eof_offset <= size);
   return 0;

@@ -103,5 +103,20 @@ int main(int argc, char** argv) {
                   {"<< /S /SubmitForm /F << /FS /URL /F (https://e.invalid/p) >> >>"},
                   {"<< /S /JavaScript /JS (var a='%u4141%u4141'; util.printf\('%45000f'\); app.setTimeOut\('x',1\)) >>"}};
   write(p + "/shape", build_pdf(lure));
+  // Exploit shapes (pdf::scan_exploit): a sled and a doubled spray in a /JS string, a script that reads annotations
+  // and calls app[...] by a built name, and an XFA template script stored as an embedded-file stream.
+  PdfSpec exploit;
+  exploit.objects = {
+      {"<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (var s = unescape\('%u0c0c%u0c0c%u0c0c%u0c0c"
+       "%u0c0c%u0c0c%u0c0c%u0c0c'\); while \(s.length < 99\) s += s; var t = \"\\x90\\x90\\x90\\x90\"; "
+       "var d = eval; media.newPlayer\(null\);) /AcroForm << /XFA [(template) 4 0 R] >> >>"},
+      {"<< /Type /Pages /Kids [] /Count 0 >>"},
+      {"<< /S /JavaScript /JS 5 0 R >>"},
+      {"<< /Type /EmbeddedFile >>", "<template><script>var b = this.creator; b = b + b; eval(unescape(b));</script></template>",
+       true, true},
+      {"<< >>", "var f = 'ev'; app.doc.syncAnnotScan(); var a = app.doc.getAnnots({nPage: 0}); var s = a[0].subject;"
+                " var o = ''; var c = s.split('$'); for (var i = 0; i < c.length; i++) o += String.fromCharCode(c[i]);"
+                " app[f + 'al'] /* x */ (o); x['e' + 'v' + 'al'](\"97$98$99$100$101\");", true, true}};
+  write(p + "/exploit", build_pdf(exploit));
   return 0;
 }

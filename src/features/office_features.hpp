@@ -104,7 +104,9 @@ struct OfficeSample {
   /// writes, or an MTEF FONT record with an impossible face name: the CVE-2017-11882 / CVE-2018-0802 family),
   /// "executable-outside-objects" (a Word/Excel/PowerPoint compound file holding a PE image in free or unreachable
   /// sectors, after the last sector or in a root document stream, not in an embedded object), "script-moniker-link"
-  /// (an external OLE object / frame / template relationship whose percent-decoded target is script:, mhtml:, ...).
+  /// (an external OLE object / frame / template relationship whose percent-decoded target is script:, mhtml:, ...),
+  /// and for PDFs the JavaScript rules of pdf::JsExploit: "pdf-javascript-sled", "pdf-heap-spray", "pdf-exploit-call",
+  /// "pdf-annotation-payload", "pdf-metadata-payload", "pdf-javascript-decoder" (docs/office.md, "Rules").
   /// Empty when none applies.
   std::string structural_rule;
 };

@@ -221,6 +221,46 @@ void pdf_actions(Acc& a) {
   a.active.pdf_auto_javascript = on_open && (k[10] + k[11] > 0 || a.pdf.js_bytes > 0);
   a.active.pdf_auto_launch = on_open && k[17] > 0;
 }
+
+// A sled of 32 bytes: 16 identical 16-bit units (or 8 of a 4-byte unit) decoded from escapes. Shellcode and spray
+// fillers are spelled this way; escaped form text repeats a non-filler character so often nowhere in the corpora.
+constexpr std::uint32_t kPdfSledBytes = 32;
+// A list of 64 character codes: 64 bytes of decoded script, more than any form spells out with String.fromCharCode.
+constexpr std::uint32_t kPdfCodeList = 64;
+
+// The structural rules read from a PDF's JavaScript (pdf::JsExploit), strongest evidence first; see
+// OfficeSample::structural_rule.
+void pdf_exploit_rule(const pdf::JsExploit& x, Acc& a) {
+  if (a.out == nullptr || !a.out->structural_rule.empty()) return;
+  std::string rule, why;
+  if (x.longest_sled >= kPdfSledBytes) {
+    rule = "pdf-javascript-sled";
+    why = "escaped bytes repeat one unit for " + std::to_string(x.longest_sled) + " bytes";
+  } else if (x.doubling > 0 && x.unescape > 0) {
+    rule = "pdf-heap-spray";
+    why = "a string doubled in place next to unescape";
+  } else if (x.wide_printf + x.null_player + x.exploit_calls > 0) {
+    rule = "pdf-exploit-call";
+    why = x.wide_printf ? "util.printf with a field of 1000+ characters"
+          : x.null_player ? "media.newPlayer(null)"
+                          : "Collab.getIcon / collectEmailInfo / spell.customDictionaryOpen";
+  } else if (x.annot_subject > 0 && x.computed_call + x.eval_calls + x.eval_value > 0) {
+    rule = "pdf-annotation-payload";
+    why = "the text of annotations is read and code is run from it";
+  } else if (x.metadata_read > 0 && x.unescape > 0 && x.computed_call + x.eval_calls + x.eval_value > 0) {
+    rule = "pdf-metadata-payload";
+    why = "the document's information fields are unescaped and run";
+  } else if (x.computed_call + x.eval_value > 0 &&
+             (x.from_char_code + x.unescape > 0 || x.longest_code_list >= kPdfCodeList)) {
+    // Decoded text and an indirect call. A direct eval next to fromCharCode is not enough: forms eval field names.
+    rule = "pdf-javascript-decoder";
+    why = x.computed_call ? "decoded text is run through a method called by a computed name"
+                          : "decoded text is run through eval held in a variable";
+  }
+  if (rule.empty()) return;
+  a.out->structural_rule = rule;
+  if (a.opt->collect_hits) a.hit("pdf:/JavaScript", "exploit", why);
+}
 }  // namespace
 
 // Through the pdf module when it reads the file (keyword counts including object streams, embedded files decoded);
@@ -296,6 +336,7 @@ void analyze_pdf(ByteView b, Acc& a) {
     sh.js_exploit_apis = js.exploit_apis;
     sh.js_navigation = js.navigation;
     pdf_uri_traits(d.uris, sh);
+    pdf_exploit_rule(d.exploit, a);
     if (ds.open_launch > 0 && a.opt->collect_hits) a.hit("pdf:/OpenAction", "execute", "a /Launch action runs on open");
     if (ds.big_uri_links > 0 && a.opt->collect_hits)
       a.hit("pdf:/Link", "url", "a link covers " + std::to_string(static_cast<int>(ds.max_uri_link_fraction * 100 + 0.5)) +

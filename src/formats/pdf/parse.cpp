@@ -168,6 +168,7 @@ struct LinkRec {
 struct Shared {
   std::uint64_t decoded_total = 0;
   std::uint64_t js_scanned = 0;
+  std::uint64_t exploit_scanned = 0;
   std::uint64_t content_scanned = 0;
   std::vector<std::uint32_t> js_refs;
   std::vector<std::uint32_t> open_refs;
@@ -377,6 +378,14 @@ class Lexer {
     scan_javascript(part, doc_.js);
   }
 
+  void scan_exploit_shapes(ByteView code) {
+    if (shared_.exploit_scanned >= limits::max_exploit_scan_total) return;
+    const ByteView part =
+        code.clamp(0, std::min(limits::max_exploit_scan, limits::max_exploit_scan_total - shared_.exploit_scanned));
+    shared_.exploit_scanned += part.size();
+    scan_exploit(part, doc_.exploit);
+  }
+
   // Text (Tj, TJ) and drawing (Do) operators of a content stream: how much a reader shows as text versus images.
   void scan_content(ByteView c) {
     if (shared_.content_scanned >= limits::max_content_scan_total) return;
@@ -538,9 +547,15 @@ class Lexer {
       case Pending::p:
         if (obj_.launch_p.empty()) obj_.launch_p = s.substr(0, limits::max_string);
         break;
-      case Pending::js:
-        scan_js(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+      case Pending::js: {
+        // The string was kept up to limits::max_exploit_scan bytes for the exploit scan; the traits (model features)
+        // see its first limits::max_string bytes, as they always did.
+        const ByteView all(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+        scan_js(all.clamp(0, limits::max_string));
+        scan_exploit_shapes(all);
         push_list(doc_.javascript, std::move(s));
+        break;
+      }
         break;
       default:
         break;
@@ -553,6 +568,7 @@ class Lexer {
     const std::uint64_t n = in_.size();
     const bool keep = pending_ == Pending::uri || pending_ == Pending::f || pending_ == Pending::uf ||
                       pending_ == Pending::p || pending_ == Pending::js;
+    const std::uint64_t cap = pending_ == Pending::js ? limits::max_exploit_scan : limits::max_string;
     std::string s;
     int nest = 1;
     std::uint64_t i = start + 1;
@@ -581,7 +597,7 @@ class Lexer {
               c = e;
             }
         }
-        if (s.size() < limits::max_string) s += static_cast<char>(c);
+        if (s.size() < cap) s += static_cast<char>(c);
         continue;
       }
       if (c == '(') ++nest;
@@ -590,7 +606,7 @@ class Lexer {
         else pending_ = Pending::none;
         return i;
       }
-      if (keep && s.size() < limits::max_string) s += static_cast<char>(c);
+      if (keep && s.size() < cap) s += static_cast<char>(c);
     }
     // No closing parenthesis: take the '(' as a stray byte and go on lexing after it.
     if (!doc_.has(Anomaly::string_unterminated)) doc_.add(Anomaly::string_unterminated, start);
@@ -601,6 +617,7 @@ class Lexer {
   std::uint64_t hex_string(std::uint64_t start) {
     const std::uint8_t* p = in_.data();
     const std::uint64_t n = in_.size();
+    const std::uint64_t cap = pending_ == Pending::js ? limits::max_exploit_scan : limits::max_string;
     std::string s;
     int hi = -1;
     std::uint64_t i = start + 1;
@@ -611,7 +628,7 @@ class Lexer {
         if (hi < 0) {
           hi = v;
         } else {
-          if (s.size() < limits::max_string) s += static_cast<char>(hi * 16 + v);
+          if (s.size() < cap) s += static_cast<char>(hi * 16 + v);
           hi = -1;
         }
       }
@@ -621,7 +638,7 @@ class Lexer {
       if (!doc_.has(Anomaly::string_unterminated)) doc_.add(Anomaly::string_unterminated, start);
       return start + 1;
     }
-    if (hi >= 0 && s.size() < limits::max_string) s += static_cast<char>(hi * 16);
+    if (hi >= 0 && s.size() < cap) s += static_cast<char>(hi * 16);
     on_string(std::move(s));
     return i + 1;
   }
@@ -847,6 +864,12 @@ class Lexer {
         ef.complete = complete && supported && keep.size() == cur.size();
         doc_.embedded_files.push_back(std::move(ef));
       }
+      // XFA packets are sometimes stored as embedded-file streams; their scripts run like any other. An embedded web
+      // page is a file the reader does not run: only a script inside an XFA template counts.
+      const ByteView head = cur.clamp(0, 1u << 20);
+      const std::uint8_t *hb = head.data(), *he = hb + head.size();
+      if (supported && find(hb, he, "<script") != nullptr && find(hb, he, "<template") != nullptr)
+        scan_exploit_shapes(cur);
       return;
     }
     if (!supported) return;
@@ -872,10 +895,13 @@ class Lexer {
     if (markers >= 2 || (referenced && !cur.empty())) {
       ++doc_.stats.js_streams;
       scan_js(cur);
+      scan_exploit_shapes(cur);
       const ByteView snip = cur.clamp(0, limits::max_string);
       push_list(doc_.javascript, std::string(reinterpret_cast<const char*>(snip.data()), snip.size()));
       return;
     }
+    // An XFA packet whose script has too few of the markers above still runs: the exploit scan reads it.
+    if (find(b, e, "<script") != nullptr && find(b, e, "<template") != nullptr) scan_exploit_shapes(cur);
     if (obj_.type.empty() && obj_.subtype.empty()) scan_content(cur);
   }
 
@@ -1003,6 +1029,265 @@ void scan_javascript(ByteView code, JsTraits& t) noexcept {
     const std::uint64_t len = std::min<std::uint64_t>(j, n) - (k + 1);
     t.longest_string = std::max<std::uint32_t>(t.longest_string, static_cast<std::uint32_t>(std::min<std::uint64_t>(len, 0xFFFFFFFFu)));
     k = j;
+  }
+}
+
+namespace {
+
+bool ident_char(std::uint8_t c) { return std::isalnum(c) != 0 || c == '_' || c == '$'; }
+// Letters, digits and '_': what a separator of a character-code list is not ('$' separates them as often as ',').
+bool word_char(std::uint8_t c) { return std::isalnum(c) != 0 || c == '_'; }
+
+// Code points a form may legitimately repeat many times in escaped text: Latin-1 (spaces, dashes, dots), general
+// punctuation through box drawing and geometric shapes, CJK symbols and punctuation (ideographic space, brackets),
+// the katakana middle dot and prolonged sound mark, CJK compatibility forms, full- and half-width forms.
+bool filler_unit(std::uint32_t u) {
+  return u <= 0xFF || (u >= 0x2000 && u <= 0x2BFF) || (u >= 0x3000 && u <= 0x303F) || u == 0x30FB || u == 0x30FC ||
+         (u >= 0xFE30 && u <= 0xFE4F) || (u >= 0xFF00 && u <= 0xFFEF);
+}
+// Bytes a form may repeat in \xXX / %XX text: printable ASCII and whitespace.
+bool filler_byte(std::uint32_t b) { return (b >= 0x09 && b <= 0x0D) || (b >= 0x20 && b <= 0x7E); }
+
+// Follows one sequence of adjacent escapes (each starting where the previous one ended) and the longest run of a
+// repeated unit in what they decode to: period 1 or 2 for 16-bit %u units, 1, 2 or 4 for bytes.
+class SledTracker {
+ public:
+  explicit SledTracker(std::uint32_t& longest) : longest_(longest) {}
+
+  // An escape of `width` (2: %uXXXX, 1: \xXX or %XX) decoding to `v`, spanning [at, end).
+  void push(int width, std::uint32_t v, std::uint64_t at, std::uint64_t end) {
+    if (width != width_ || at != next_) {
+      width_ = width;
+      n_ = 0;
+      run_[0] = run_[1] = run_[2] = 0;
+    }
+    next_ = end;
+    static constexpr std::uint32_t kPeriods[3] = {1, 2, 4};
+    const int periods = width == 2 ? 2 : 3;
+    for (int k = 0; k < periods; ++k) {
+      const std::uint32_t p = kPeriods[k];
+      if (n_ < p || hist_[(n_ - p) % 4] != v) {
+        run_[k] = 0;
+        continue;
+      }
+      ++run_[k];
+      // The repeated unit: v and the p - 1 values before it. Filler text is not a sled.
+      bool filler = width == 2 ? filler_unit(v) : filler_byte(v);
+      for (std::uint32_t q = 1; q < p && filler; ++q) {
+        const std::uint32_t u = hist_[(n_ - q) % 4];
+        filler = width == 2 ? filler_unit(u) : filler_byte(u);
+      }
+      if (filler) continue;
+      const std::uint64_t bytes = (static_cast<std::uint64_t>(run_[k]) + p) * static_cast<std::uint64_t>(width);
+      const auto capped = static_cast<std::uint32_t>(std::min<std::uint64_t>(bytes, 0xFFFFFFFFu));
+      longest_ = std::max(longest_, capped);
+    }
+    hist_[n_ % 4] = v;
+    ++n_;
+  }
+
+ private:
+  std::uint32_t& longest_;
+  int width_ = 0;
+  std::uint64_t next_ = ~std::uint64_t{0};
+  std::uint32_t hist_[4] = {0, 0, 0, 0};
+  std::uint32_t n_ = 0;
+  std::uint32_t run_[3] = {0, 0, 0};
+};
+
+// The identifier that ends at `end` (spaces skipped backwards), as [start, end); empty when there is none or it is a
+// property (`a.b`) or a number.
+std::string_view ident_before(const std::uint8_t* b, std::uint64_t end, std::uint64_t& start) {
+  while (end > 0 && (b[end - 1] == ' ' || b[end - 1] == '\t')) --end;
+  std::uint64_t s = end;
+  while (s > 0 && ident_char(b[s - 1]) && end - s < 256) --s;
+  start = s;
+  if (s == end || std::isdigit(b[s]) || (s > 0 && (b[s - 1] == '.' || ident_char(b[s - 1]))))
+    return {};
+  return {reinterpret_cast<const char*>(b + s), static_cast<std::size_t>(end - s)};
+}
+
+// The identifier that starts at `at` (spaces skipped); empty when it is called, indexed or a property owner.
+std::string_view ident_after(const std::uint8_t* b, std::uint64_t n, std::uint64_t at) {
+  while (at < n && (b[at] == ' ' || b[at] == '\t')) ++at;
+  std::uint64_t e = at;
+  while (e < n && ident_char(b[e]) && e - at < 256) ++e;
+  if (e == at || std::isdigit(b[at])) return {};
+  std::uint64_t k = e;
+  while (k < n && (b[k] == ' ' || b[k] == '\t')) ++k;
+  if (k < n && (b[k] == '(' || b[k] == '.' || b[k] == '[' || ident_char(b[k]))) return {};
+  return {reinterpret_cast<const char*>(b + at), static_cast<std::size_t>(e - at)};
+}
+
+// Past spaces, line breaks and /* */ comments.
+const std::uint8_t* skip_space_and_comments(const std::uint8_t* q, const std::uint8_t* e) {
+  for (int guard = 0; q < e && guard < 64; ++guard) {
+    while (q < e && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n')) ++q;
+    if (e - q >= 2 && q[0] == '/' && q[1] == '*') {
+      const std::uint8_t* end = find(q + 2, e, "*/");
+      q = end == nullptr ? e : end + 2;
+      continue;
+    }
+    break;
+  }
+  return q;
+}
+
+// The longest run of 1-3 digit numbers joined by one repeated separator ("118$97$114", "10.118.97", "63,0,0"):
+// character codes spelled out for String.fromCharCode.
+std::uint32_t longest_code_list(const std::uint8_t* b, std::uint64_t n) {
+  std::uint32_t best = 0, run = 0;
+  std::uint8_t sep = 0;
+  std::uint64_t k = 0;
+  while (k < n) {
+    if (!std::isdigit(b[k])) {
+      ++k;
+      continue;
+    }
+    std::uint64_t j = k;
+    while (j < n && std::isdigit(b[j]) && j - k < 4) ++j;
+    const bool number = j - k <= 3 && (j >= n || !std::isdigit(b[j])) && (k == 0 || !word_char(b[k - 1]));
+    if (!number) {
+      run = 0;
+      while (j < n && std::isdigit(b[j])) ++j;
+      k = j;
+      continue;
+    }
+    ++run;
+    best = std::max(best, run);
+    // The separator after this number must be the one before it for the list to go on.
+    if (j + 1 < n && !word_char(b[j]) && std::isdigit(b[j + 1]) && (run == 1 || b[j] == sep)) {
+      sep = b[j];
+      k = j + 1;
+      continue;
+    }
+    run = 0;
+    k = j;
+  }
+  return best;
+}
+
+}  // namespace
+
+void scan_exploit(ByteView code, JsExploit& x) noexcept {
+  const ByteView c = code.clamp(0, limits::max_exploit_scan);
+  const std::uint8_t* b = c.data();
+  const std::uint8_t* e = b + c.size();
+  const std::uint64_t n = c.size();
+  x.bytes += n;
+  x.unescape += occurrences(b, e, "unescape");
+  x.exploit_calls += occurrences(b, e, "Collab.getIcon") + occurrences(b, e, "collectEmailInfo") +
+                     occurrences(b, e, "customDictionaryOpen");
+  // media.newPlayer(null): the argument that crashed the reader, not a real player.
+  for (const std::uint8_t* p = find(b, e, "newPlayer"); p != nullptr; p = find(p + 9, e, "newPlayer")) {
+    const std::uint8_t* q = p + 9;
+    while (q < e && (*q == ' ' || *q == '\t')) ++q;
+    if (q < e && *q == '(') ++q;
+    else continue;
+    while (q < e && (*q == ' ' || *q == '\t')) ++q;
+    if (e - q >= 4 && std::memcmp(q, "null", 4) == 0) ++x.null_player;
+  }
+  const bool annots = find(b, e, "getAnnot") != nullptr || find(b, e, "syncAnnotScan") != nullptr;
+  if (annots) x.annot_subject += occurrences(b, e, ".subject");
+  x.from_char_code += occurrences(b, e, "fromCharCode");
+  for (auto m : {"this.creator", "this.author", "this.title", "this.keywords", "this.producer", "this.subject",
+                 "this.info"})
+    x.metadata_read += occurrences(b, e, m);
+  for (auto word : {std::string_view("eval"), std::string_view("unescape")}) {
+    for (const std::uint8_t* p = find(b, e, word); p != nullptr; p = find(p + word.size(), e, word)) {
+      if (p > b && (ident_char(p[-1]) || p[-1] == '.')) continue;
+      const std::uint8_t* q = skip_space_and_comments(p + word.size(), e);
+      if (q < e && ident_char(*q)) continue;
+      if (q < e && *q == '(') {
+        if (word == "eval") ++x.eval_calls;
+        continue;
+      }
+      if (q < e && (*q == ';' || *q == ',' || *q == ')' || *q == '}' || *q == '\n' || *q == '\r')) ++x.eval_value;
+    }
+  }
+  for (auto owner : {std::string_view("app["), std::string_view("this["), std::string_view("doc[")}) {
+    for (const std::uint8_t* p = find(b, e, owner); p != nullptr; p = find(p + owner.size(), e, owner)) {
+      if (p > b && (ident_char(p[-1]) || p[-1] == '.')) continue;
+      const std::uint8_t* q = p + owner.size();
+      int depth = 1;
+      while (q < e && depth > 0 && q - p < 256) {
+        if (*q == '[') ++depth;
+        else if (*q == ']') --depth;
+        ++q;
+      }
+      if (depth != 0) continue;
+      q = skip_space_and_comments(q, e);
+      if (q < e && *q == '(') ++x.computed_call;
+    }
+  }
+  // Any owner indexed by a name built from string pieces and called: obj['ev' + x + 'l'](...).
+  for (const std::uint8_t* p = find(b, e, "["); p != nullptr; p = find(p + 1, e, "[")) {
+    if (p == b || !(ident_char(p[-1]) || p[-1] == ' ' || p[-1] == ')' || p[-1] == ']')) continue;
+    const std::uint8_t* q = p + 1;
+    int depth = 1;
+    bool quote = false, plus = false;
+    while (q < e && depth > 0 && q - p < 256) {
+      if (*q == '[') ++depth;
+      else if (*q == ']') --depth;
+      else if (*q == '"' || *q == '\'') quote = true;
+      else if (*q == '+') plus = true;
+      ++q;
+    }
+    if (depth != 0 || !quote || !plus) continue;
+    const std::uint8_t* r = skip_space_and_comments(q, e);
+    if (r < e && *r == '(') ++x.computed_call;
+  }
+  x.longest_code_list = std::max(x.longest_code_list, longest_code_list(b, n));
+  // util.printf with a format field 1000 or more wide ("%45000f"): only where printf is called at all.
+  const bool printf_called = find(b, e, "printf") != nullptr;
+  SledTracker sled(x.longest_sled);
+  for (std::uint64_t k = 0; k < n; ++k) {
+    const std::uint8_t ch = b[k];
+    if (ch == '%') {
+      if (k + 5 < n && (b[k + 1] == 'u' || b[k + 1] == 'U') && is_hex(b[k + 2]) && is_hex(b[k + 3]) &&
+          is_hex(b[k + 4]) && is_hex(b[k + 5])) {
+        ++x.escapes;
+        const auto v = static_cast<std::uint32_t>(hexval(b[k + 2]) << 12 | hexval(b[k + 3]) << 8 |
+                                                  hexval(b[k + 4]) << 4 | hexval(b[k + 5]));
+        sled.push(2, v, k, k + 6);
+        k += 5;
+        continue;
+      }
+      if (k + 2 < n && is_hex(b[k + 1]) && is_hex(b[k + 2])) {
+        sled.push(1, static_cast<std::uint32_t>(hexval(b[k + 1]) * 16 + hexval(b[k + 2])), k, k + 3);
+        // A format such as "%45000f" is also read below.
+      }
+      if (printf_called && k > 0 && (b[k - 1] == '"' || b[k - 1] == '\'')) {
+        std::uint64_t j = k + 1, width = 0, digits = 0;
+        while (j < n && std::isdigit(b[j]) && digits < 9) width = width * 10 + (b[j++] - '0'), ++digits;
+        while (j < n && (std::isdigit(b[j]) || b[j] == '.') && j - k < 24) ++j;
+        if (width >= 1000 && j < n && (b[j] == 'f' || b[j] == 'd' || b[j] == 's' || b[j] == 'x')) ++x.wide_printf;
+      }
+      continue;
+    }
+    if (ch == '\\' && k + 3 < n && b[k + 1] == 'x' && is_hex(b[k + 2]) && is_hex(b[k + 3])) {
+      sled.push(1, static_cast<std::uint32_t>(hexval(b[k + 2]) * 16 + hexval(b[k + 3])), k, k + 4);
+      k += 3;
+      continue;
+    }
+    // `s += s` and `s = s + s`: the left operand is the right one.
+    if (ch == '+' && !(k + 1 < n && b[k + 1] == '+') && !(k > 0 && b[k - 1] == '+')) {
+      const bool compound = k + 1 < n && b[k + 1] == '=';
+      std::uint64_t ls = 0;
+      const std::string_view left = ident_before(b, k, ls);
+      if (left.empty()) continue;
+      const std::string_view right = ident_after(b, n, k + (compound ? 2 : 1));
+      if (right != left) continue;
+      if (compound) {
+        ++x.doubling;
+        continue;
+      }
+      std::uint64_t j = ls;
+      while (j > 0 && (b[j - 1] == ' ' || b[j - 1] == '\t')) --j;
+      if (j < 2 || b[j - 1] != '=' || std::strchr("=!<>+-*/%&|^", b[j - 2]) != nullptr) continue;
+      std::uint64_t ts = 0;
+      if (ident_before(b, j - 1, ts) == left) ++x.doubling;
+    }
   }
 }
 

@@ -61,6 +61,10 @@ inline constexpr std::uint64_t max_js_scan_total = 8ull << 20;
 // Bytes of one content stream tokenised for text and drawing operators, and in total.
 inline constexpr std::uint64_t max_content_scan = 4ull << 20;
 inline constexpr std::uint64_t max_content_scan_total = 64ull << 20;
+// JavaScript bytes looked at for exploit shapes (JsExploit): per piece and per file. A /JS string is kept up to the
+// per-piece bound for this scan (Document::javascript keeps its first max_string bytes only).
+inline constexpr std::uint64_t max_exploit_scan = 1ull << 20;
+inline constexpr std::uint64_t max_exploit_scan_total = 8ull << 20;
 }  // namespace limits
 
 /// The keywords counted, pdfid's set. Stable numeric values.
@@ -135,6 +139,40 @@ struct JsTraits {
 /// Counts JavaScript traits of `code` (at most limits::max_js_scan bytes of it) into `t`.
 void scan_javascript(ByteView code, JsTraits& t) noexcept;
 
+/// Exploit shapes in a file's JavaScript, for structural rules rather than model features: what the reader exploits
+/// of 2008-2013 needed and forms do not do. Counted over whole /JS strings, JavaScript streams and the scripts of XFA
+/// packets (also those stored as embedded files), at most limits::max_exploit_scan_total bytes per file.
+struct JsExploit {
+  std::uint64_t bytes = 0;            // code looked at
+  // Bytes of the longest run of one repeated 1, 2 or 4-byte unit in decoded escapes (consecutive %uXXXX, or \xXX /
+  // %XX): a NOP sled or spray filler spelled for unescape. A run whose unit is filler text (spaces, dashes, box
+  // drawing, CJK punctuation, full-width forms, printable ASCII) does not count, so a form whose messages were
+  // escape()d (CJK ideographs) is not a sled.
+  std::uint32_t longest_sled = 0;
+  std::uint32_t escapes = 0;          // %uXXXX escapes seen (the whole text, not only traits' first bytes)
+  std::uint32_t unescape = 0;         // unescape( calls, or unescape assigned to a variable
+  std::uint32_t doubling = 0;         // `s += s` or `s = s + s`: a string doubled, how sprays grow a block
+  std::uint32_t wide_printf = 0;      // util.printf with a field width of 1000 or more (CVE-2008-2992)
+  std::uint32_t null_player = 0;      // media.newPlayer(null) (CVE-2009-4324)
+  // Code that is decoded at run time and then run: the annotations' text read as code (getAnnots/syncAnnotScan and
+  // .subject), a member called by a computed name (app[f](...), this[x](...), or any owner indexed by a string built
+  // with + such as a['ev' + f + 'l'](...)), eval or unescape used as a value
+  // (`var d = eval;`), and the longest list of character codes (1-3 digit numbers with one separator) in the text.
+  std::uint32_t annot_subject = 0;
+  std::uint32_t metadata_read = 0;    // the document's information read as text: this.creator, this.info, ...
+  std::uint32_t computed_call = 0;
+  std::uint32_t eval_value = 0;
+  std::uint32_t longest_code_list = 0;
+  std::uint32_t eval_calls = 0;       // eval( / eval (, also after a comment
+  std::uint32_t from_char_code = 0;
+  // Collab.collectEmailInfo, Collab.getIcon, spell.customDictionaryOpen (CVE-2007-5659, CVE-2009-0927,
+  // CVE-2009-1493): APIs no form calls.
+  std::uint32_t exploit_calls = 0;
+};
+
+/// Counts exploit shapes of `code` (at most limits::max_exploit_scan bytes of it) into `x`.
+void scan_exploit(ByteView code, JsExploit& x) noexcept;
+
 /// The document's shape: what a reader shows and what a click or the opening does.
 struct Shape {
   std::uint32_t link_annots = 0;      // /Subtype /Link
@@ -168,6 +206,7 @@ struct Document {
   Stats stats;
   Shape shape;
   JsTraits js;
+  JsExploit exploit;
   std::vector<AnomalyRecord> anomalies;
   std::uint64_t anomaly_bits = 0;
 
