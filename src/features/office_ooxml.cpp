@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "features/office_internal.hpp"
+#include "features/office_parts.hpp"
 #include "formats/ooxml/ooxml.hpp"
 #include "formats/xls/xls.hpp"
 
@@ -193,6 +194,14 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
   // Kept for the workbook reader, which needs the sheet list before the macro sheets.
   std::vector<std::uint8_t> workbook, workbook_rels;
   std::vector<std::pair<std::string, std::vector<std::uint8_t>>> macro_sheets;
+  // altChunk parts: those found by name, and the targets of aFChunk relationships (which may name any part and may
+  // come after the part in the zip: a second walk fetches those the first did not see).
+  std::unordered_set<std::string> chunks_seen, chunk_targets;
+  auto chunk = [&](const std::string& name, ByteView data) {
+    if (!chunks_seen.insert(lower(name)).second || chunks_seen.size() > 64) return;
+    a.hit("ooxml:" + name, "altchunk", "aFChunk part (" + std::to_string(data.size()) + " bytes) scanned as a document of its own");
+    a.embed(name, std::vector<std::uint8_t>(data.data(), data.data() + data.size()));
+  };
   auto classify = [](const ooxml::Part& p) {
     struct Kind {
       bool ct, rels, doc, workbook, workbook_rels, macrosheet, extlink, vba, embedding, activex;
@@ -229,7 +238,7 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
       else if (has_suffix(low, ".xml") && !k.rels) z.activex += 1;
     }
     return k.ct || k.rels || k.doc || k.workbook || k.macrosheet || k.extlink || k.vba || k.embedding ||
-           (k.activex && has_suffix(low, ".bin"));
+           (k.activex && has_suffix(low, ".bin")) || (a.depth == 0 && (chunk_part_name(low) || has_suffix(low, ".eps")));
   };
   auto visit = [&](const ooxml::Part& p, ByteView data, bool /*truncated*/) {
     const auto k = classify(p);
@@ -240,6 +249,19 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
     if (k.workbook_rels) workbook_rels.assign(data.data(), data.data() + data.size());
     if (k.workbook) {
       workbook.assign(data.data(), data.data() + data.size());
+      return true;
+    }
+    if (!k.embedding && !k.activex && a.depth == 0 && chunk_part_name(p.lower)) {
+      chunk(name, data);
+      return true;
+    }
+    if (has_suffix(p.lower, ".eps") && a.depth == 0) {
+      // EPS images (Office has not rendered them since 2017; 0 of 2,029 benign OOXML documents of the corpora have
+      // one): named only when the program holds a string no PostScript interpreter accepts.
+      if (const std::size_t n = longest_ps_hex_string(xml); n > 65535) {
+        a.hit("ooxml:" + name, "eps-exploit", "hex string literal of " + std::to_string(n) + " bytes (PostScript caps strings at 65,535)");
+        if (a.out && a.out->structural_rule.empty()) a.out->structural_rule = "eps-oversized-string";
+      }
       return true;
     }
     if (k.macrosheet) {
@@ -265,6 +287,8 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
         const std::string mode = lower(attr(tag, "TargetMode"));
         const std::string_view type = attr(tag, "Type");
         const std::string target = lower(attr(tag, "Target"));
+        if (has_suffix(type, "/aFChunk") && mode != "external" && chunk_targets.size() < 64)
+          if (auto part = resolve_part_target(name, attr(tag, "Target")); !part.empty()) chunk_targets.insert(std::move(part));
         if (target.find("mhtml:") != std::string::npos || target.find("x-usc:") != std::string::npos) z.mhtml_targets += 1;
         if (mode != "external") return;
         z.external_rels += 1;
@@ -348,6 +372,17 @@ void analyze_ooxml(ByteView bytes, Acc& a) {
     return;
   }
   const ooxml::Summary& sum = *walked;
+  // aFChunk targets with names the first walk did not take for chunks: one more header walk, only for those parts.
+  bool unseen = false;
+  for (const auto& t : chunk_targets) unseen = unseen || !chunks_seen.contains(t);
+  if (unseen && a.depth == 0) {
+    auto want_target = [&](const ooxml::Part& p) { return chunk_targets.contains(p.lower) && !chunks_seen.contains(p.lower); };
+    auto visit_target = [&](const ooxml::Part& p, ByteView data, bool) {
+      chunk(p.name, data);
+      return true;
+    };
+    (void)ooxml::for_each_part(bytes, ooxml::Options{}, want_target, visit_target);
+  }
   z.entries = static_cast<double>(sum.entries);
   z.uncompressed_bytes = sum.declared_bytes;
   z.zip_errors += static_cast<double>(sum.zip_errors);
