@@ -285,6 +285,35 @@ const std::unordered_map<std::string, IdInfo>& id_table() {
   }();
   return m;
 }
+
+// id_table() as an open-addressing table keyed by the names' fnv64 (which analyze_code makes while it lower-cases
+// an identifier anyway): one probe or two per identifier instead of hashing the name again and walking a bucket.
+const IdInfo* find_id(std::string_view name, std::uint64_t hash) {
+  using Entry = const std::pair<const std::string, IdInfo>*;
+  struct Index {
+    std::vector<Entry> slots;
+    std::size_t mask = 0;
+  };
+  static const Index index = [] {
+    Index x;
+    std::size_t n = 64;
+    while (n < 4 * id_table().size()) n *= 2;
+    x.slots.assign(n, nullptr);
+    x.mask = n - 1;
+    for (const auto& e : id_table()) {
+      const std::uint64_t h = fnv64(e.first);
+      std::size_t i = static_cast<std::size_t>(h ^ (h >> 32)) & x.mask;
+      while (x.slots[i] != nullptr) i = (i + 1) & x.mask;
+      x.slots[i] = &e;
+    }
+    return x;
+  }();
+  for (std::size_t i = static_cast<std::size_t>(hash ^ (hash >> 32)) & index.mask;; i = (i + 1) & index.mask) {
+    const Entry e = index.slots[i];
+    if (e == nullptr) return nullptr;
+    if (e->first == name) return &e->second;
+  }
+}
 }  // namespace
 
 void analyze_code(std::string_view src, std::string_view module, Acc& a, std::string_view kind) {
@@ -293,7 +322,6 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
     a.anomaly("macro_source_truncated_by_limit");
     return;
   }
-  const auto& ids = id_table();
   const auto& tk = token_keywords();
   s.modules += 1;
   s.code_bytes += static_cast<double>(src.size());
@@ -414,9 +442,12 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
         const std::string_view id = line.substr(i, j - i);
         if (j < line.size() && (line[j] == '$') ) ++j;
         idl.assign(id);
-        for (auto& ch : idl) ch = ascii_lower(ch);
-        const auto known = ids.find(idl);
-        const IdInfo* info = known != ids.end() ? &known->second : nullptr;
+        std::uint64_t idl_hash = fnv64({});  // fnv64(idl), made as it is lower-cased
+        for (auto& ch : idl) {
+          ch = ascii_lower(ch);
+          idl_hash = (idl_hash ^ static_cast<std::uint8_t>(ch)) * 1099511628211ull;
+        }
+        const IdInfo* info = find_id(idl, idl_hash);
         s.identifiers += 1;
         if (after_sub) {
           s.procedures += 1;
@@ -470,7 +501,7 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
           }
           if (digit && alpha) s.id_mixed_digits += 1;
           if (max_run >= 5) s.id_consonant_runs += 1;
-          if (s.id_seen.size() < 100000 && s.id_seen.insert(fnv64(idl)).second) s.distinct_identifiers += 1;
+          if (s.id_seen.size() < 100000 && s.id_seen.insert(idl_hash)) s.distinct_identifiers += 1;
           push(h_id);
         }
         i = j;
