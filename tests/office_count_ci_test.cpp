@@ -3,10 +3,8 @@
 // count on generated strings where candidates overlap, repeat and change case.
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <random>
 #include <string>
-#include <unordered_set>
 
 #include "features/office_internal.hpp"
 
@@ -62,18 +60,3 @@ TEST(OfficeCountCi, AgreesWithAPlainCount) {
 
 }  // namespace
 
-// HashSet64, the set of identifier hashes behind the `distinct_identifiers` feature: it must say "new" exactly when
-// a std::unordered_set would, through growth, for 0 (kept aside), and for values that share their low bits.
-TEST(OfficeHashSet64, NewExactlyWhenAStdSetSaysSo) {
-  mamori::features::office::HashSet64 set;
-  std::unordered_set<std::uint64_t> ref;
-  std::mt19937_64 rng(7);
-  for (int i = 0; i < 20000; ++i) {
-    std::uint64_t v = rng() % 5000;              // many repeats
-    if (i % 3 == 0) v = (rng() % 64) << 40;       // low bits all zero: the same home slot without the fold
-    if (i % 7 == 0) v = rng() % 3 == 0 ? 0 : v;  // zero now and then
-    ASSERT_EQ(set.insert(v), ref.insert(v).second) << "value " << v << " at step " << i;
-    ASSERT_EQ(set.size(), ref.size());
-  }
-  EXPECT_GT(ref.size(), 1024u);  // the table grew past its first size
-}

@@ -501,7 +501,7 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
           }
           if (digit && alpha) s.id_mixed_digits += 1;
           if (max_run >= 5) s.id_consonant_runs += 1;
-          if (s.id_seen.size() < 100000 && s.id_seen.insert(idl_hash)) s.distinct_identifiers += 1;
+          if (s.id_seen.size() < 100000 && s.id_seen.insert(idl_hash).second) s.distinct_identifiers += 1;
           push(h_id);
         }
         i = j;

@@ -35,50 +35,6 @@ const std::vector<Keyword>& token_keywords();
 /// Substrings searched in the lower-cased source (strings included): commands, COM classes, URLs, file types.
 const std::vector<Keyword>& substring_keywords();
 
-/// A set of 64-bit name hashes: open addressing with linear probing in a power-of-two table, kept at most half
-/// full (the value 0 is held aside, since 0 marks an empty slot). analyze_code inserts once per identifier of every
-/// module, where std::unordered_set allocated a node per new name and divided per lookup.
-class HashSet64 {
- public:
-  std::size_t size() const { return n_ + (zero_ ? 1 : 0); }
-  /// true when h was not in the set (and is now)
-  bool insert(std::uint64_t h) {
-    if (h == 0) {
-      if (zero_) return false;
-      zero_ = true;
-      return true;
-    }
-    if (2 * (n_ + 1) > t_.size()) grow();
-    const std::size_t mask = t_.size() - 1;
-    for (std::size_t i = home(h, mask);; i = (i + 1) & mask) {
-      if (t_[i] == h) return false;
-      if (t_[i] == 0) {
-        t_[i] = h;
-        ++n_;
-        return true;
-      }
-    }
-  }
-
- private:
-  void grow() {
-    std::vector<std::uint64_t> old = std::move(t_);
-    t_.assign(old.empty() ? 1024 : old.size() * 2, 0);
-    const std::size_t mask = t_.size() - 1;
-    for (const std::uint64_t h : old)
-      if (h != 0) {
-        std::size_t i = home(h, mask);
-        while (t_[i] != 0) i = (i + 1) & mask;
-        t_[i] = h;
-      }
-  }
-  // The high half folded in: the low bits of an FNV product depend on the low bits of the characters alone.
-  static std::size_t home(std::uint64_t h, std::size_t mask) { return static_cast<std::size_t>(h ^ (h >> 32)) & mask; }
-  std::vector<std::uint64_t> t_;
-  std::size_t n_ = 0;  // nonzero hashes held
-  bool zero_ = false;
-};
-
 struct CodeStats {
   double modules = 0, code_bytes = 0, lines = 0, code_lines = 0, comment_lines = 0, blank_lines = 0;
   double max_line = 0, sum_line = 0, long_lines = 0;
@@ -93,7 +49,7 @@ struct CodeStats {
   std::array<double, cat_count> cats{};
   double control_events = 0;  // Sub X_Click / _Change / _Layout ... declarations (ActiveX triggers)
   std::array<float, kBigramBuckets> bigrams{};
-  HashSet64 id_seen;
+  std::unordered_set<std::uint64_t> id_seen;
   // What macro viruses do, which the download/execute categories miss: copy their code into other documents or
   // the global template / XLSTART (replication) and switch off the user's protections (stealth).
   double replication = 0, stealth = 0, startup_paths = 0;
