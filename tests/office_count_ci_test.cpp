@@ -59,3 +59,4 @@ TEST(OfficeCountCi, AgreesWithAPlainCount) {
 }
 
 }  // namespace
+

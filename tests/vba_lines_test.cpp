@@ -59,4 +59,14 @@ TEST(VbaLines, BlankSetsDifferOnlyInFormFeedsAndVerticalTabs) {
   EXPECT_TRUE(split("Rem\fz: q\n", StatementBlanks::any_space).empty());
 }
 
+TEST(VbaLines, DoubledQuotesAndUnclosedStringsHideColonsAndQuotes) {
+  // "" inside a string is two strings back to back: the ':' and "'" after it are still inside.
+  EXPECT_EQ(split("a = \"x\"\":y' z\": b = 1\n"), (Stmts{{"a = \"x\"\":y' z\"", 1}, {"b = 1", 1}}));
+  // A string with no closing quote runs to the end of the line, and the next line starts afresh.
+  EXPECT_EQ(split("a = \"x: 'y\nb = 1: c\n"), (Stmts{{"a = \"x: 'y", 1}, {"b = 1", 2}, {"c", 2}}));
+  // Line ends of each kind in runs, with a file ending in '\r' and in no line end at all.
+  EXPECT_EQ(split("a\r\rb\n\nc\r\n\rd\r"), (Stmts{{"a", 1}, {"b", 3}, {"c", 5}, {"d", 7}}));
+  EXPECT_EQ(split("x\ny"), (Stmts{{"x", 1}, {"y", 2}}));
+}
+
 }  // namespace

@@ -3,7 +3,9 @@
 // the same statement the chain attributes to a procedure.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -28,10 +30,19 @@ void for_each_vba_statement(std::string_view src, StatementBlanks blanks, std::s
   };
   std::uint32_t line_no = 0, start = 0;
   std::string logical;
+  // The next '\r' and the next '\n' at or after i (src.size() for none), each found with memchr and kept until a
+  // line passes it: a module is searched once for each, not byte by byte.
+  const auto next_of = [&](char c, std::size_t from) {
+    const void* p = std::memchr(src.data() + from, c, src.size() - from);
+    return p == nullptr ? src.size() : static_cast<std::size_t>(static_cast<const char*>(p) - src.data());
+  };
+  std::size_t cr = 0, lf = 0;
+  bool cr_known = false, lf_known = false;
   std::size_t i = 0;
   while (i < src.size()) {
-    std::size_t j = i;
-    while (j < src.size() && src[j] != '\r' && src[j] != '\n') ++j;
+    if (!cr_known || cr < i) cr = next_of('\r', i), cr_known = true;
+    if (!lf_known || lf < i) lf = next_of('\n', i), lf_known = true;
+    std::size_t j = std::min(cr, lf);
     std::string_view phys = src.substr(i, j - i);
     ++line_no;
     if (j < src.size() && src[j] == '\r' && j + 1 < src.size() && src[j + 1] == '\n') ++j;
@@ -57,12 +68,19 @@ void for_each_vba_statement(std::string_view src, StatementBlanks blanks, std::s
       if (!part.empty()) fn(part, start);
       return true;
     };
-    bool in_str = false;
     std::size_t from = 0, k = 0;
     for (; k < l.size(); ++k) {
       const char c = l[k];
-      if (c == '"') in_str = !in_str;
-      if (in_str) continue;
+      if (c == '"') {
+        // A string runs to the next quote (a "" inside is two strings back to back); none closes it: to the end.
+        const std::size_t q = l.find('"', k + 1);
+        if (q == std::string_view::npos) {
+          k = l.size();
+          break;
+        }
+        k = q;
+        continue;
+      }
       if (c == '\'') break;
       if (c == ':' && !(k + 1 < l.size() && l[k + 1] == '=')) {
         if (!emit(from, k)) {

@@ -98,57 +98,78 @@ void append_line_lower(std::string& dst, std::string_view s) {
 
 struct Tok {
   enum Kind : std::uint8_t { id, str, op } kind;
-  std::string text;  // identifiers lower case; strings as written (quotes removed); operators one character
   bool after_dot = false;
+  // Identifiers lower case; strings as written (quotes removed); operators one character. A view into the
+  // statement, into its lower-cased copy or into the unquoted literals of ChainLexer: valid until the next
+  // statement is tokenized (a large add-in's modules are a million tokens: no allocation per token).
+  std::string_view text;
 };
 
-// One statement's tokens (comments already removed by the caller) into `out`, cleared first: the caller keeps it
-// from statement to statement so that its storage is reused.
-void tokenize(std::string_view s, std::vector<Tok>& out) {
-  out.clear();
-  char prev_sig = 0;  // last non-space character outside tokens
-  for (std::size_t i = 0; i < s.size() && out.size() < chain_limits::max_tokens_per_statement;) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == ' ' || c == '\t') { ++i; continue; }
-    if (c == '"') {
-      std::string lit;
-      std::size_t j = i + 1;
-      while (j < s.size()) {
-        // The run up to the next quote is appended whole; "" is one quote.
-        const std::size_t q = std::min(s.find('"', j), s.size());
-        lit.append(s.data() + j, q - j);
-        j = q;
-        if (j < s.size() && j + 1 < s.size() && s[j + 1] == '"') { lit.push_back('"'); j += 2; continue; }
-        break;
-      }
-      out.push_back({Tok::str, std::move(lit), false});
-      prev_sig = '"';
-      i = j + 1;
-      continue;
-    }
-    if (is_id_start(c)) {
-      std::size_t j = i + 1;
-      while (j < s.size() && is_id_char(static_cast<unsigned char>(s[j]))) ++j;
-      out.push_back({Tok::id, lower_ascii(s.substr(i, j - i)), prev_sig == '.'});
-      if (j < s.size() && (s[j] == '$' || s[j] == '%' || s[j] == '&' || s[j] == '!' || s[j] == '#')) ++j;  // type suffix
-      prev_sig = 'a';
-      i = j;
-      continue;
-    }
-    if (c == '[') {  // [Foo Bar] escaped identifier
-      const std::size_t j = s.find(']', i + 1);
-      if (j != std::string_view::npos) {
-        out.push_back({Tok::id, lower_ascii(s.substr(i + 1, j - i - 1)), prev_sig == '.'});
-        prev_sig = 'a';
+// One statement's tokens and the buffers their views point into, kept from statement to statement so that their
+// storage is reused.
+struct ChainLexer {
+  std::vector<Tok> toks;
+  std::string low;  // the statement, ASCII lower-cased: identifiers are views into it
+  std::string lit;  // literals holding "" (unquoted), one after the other; reserved so that views stay valid
+
+  // The statement's tokens (comments already removed by the caller) into `toks`, cleared first.
+  void tokenize(std::string_view s) {
+    toks.clear();
+    low.assign(s);
+    for (auto& c : low) c = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 'a' - 'A' : 0));
+    lit.clear();
+    lit.reserve(s.size());  // the unquoted literals together are shorter than the statement
+    char prev_sig = 0;  // last non-space character outside tokens
+    for (std::size_t i = 0; i < s.size() && toks.size() < chain_limits::max_tokens_per_statement;) {
+      const unsigned char c = static_cast<unsigned char>(s[i]);
+      if (c == ' ' || c == '\t') { ++i; continue; }
+      if (c == '"') {
+        // The run up to the next quote is the literal unless "" (one quote) follows it.
+        std::size_t q = std::min(s.find('"', i + 1), s.size());
+        if (q >= s.size() || q + 1 >= s.size() || s[q + 1] != '"') {
+          toks.push_back({Tok::str, false, s.substr(i + 1, q - i - 1)});
+          prev_sig = '"';
+          i = q + 1;
+          continue;
+        }
+        const std::size_t at = lit.size();
+        std::size_t j = i + 1;
+        while (j < s.size()) {
+          q = std::min(s.find('"', j), s.size());
+          lit.append(s.data() + j, q - j);
+          j = q;
+          if (j < s.size() && j + 1 < s.size() && s[j + 1] == '"') { lit.push_back('"'); j += 2; continue; }
+          break;
+        }
+        toks.push_back({Tok::str, false, std::string_view(lit).substr(at)});
+        prev_sig = '"';
         i = j + 1;
         continue;
       }
+      if (is_id_start(c)) {
+        std::size_t j = i + 1;
+        while (j < s.size() && is_id_char(static_cast<unsigned char>(s[j]))) ++j;
+        toks.push_back({Tok::id, prev_sig == '.', std::string_view(low).substr(i, j - i)});
+        if (j < s.size() && (s[j] == '$' || s[j] == '%' || s[j] == '&' || s[j] == '!' || s[j] == '#')) ++j;  // type suffix
+        prev_sig = 'a';
+        i = j;
+        continue;
+      }
+      if (c == '[') {  // [Foo Bar] escaped identifier
+        const std::size_t j = s.find(']', i + 1);
+        if (j != std::string_view::npos) {
+          toks.push_back({Tok::id, prev_sig == '.', std::string_view(low).substr(i + 1, j - i - 1)});
+          prev_sig = 'a';
+          i = j + 1;
+          continue;
+        }
+      }
+      toks.push_back({Tok::op, false, s.substr(i, 1)});
+      prev_sig = static_cast<char>(c);
+      ++i;
     }
-    out.push_back({Tok::op, std::string(1, static_cast<char>(c)), false});
-    prev_sig = static_cast<char>(c);
-    ++i;
   }
-}
+};
 
 bool id_is(const std::vector<Tok>& t, std::size_t i, std::string_view w) {
   return i < t.size() && t[i].kind == Tok::id && t[i].text == w;
@@ -228,15 +249,16 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
   std::string project_text;                       // every literal, lower case (bounded)
   bool truncated = false;
 
-  std::vector<Tok> toks;  // one statement's, reused
+  ChainLexer lexer;   // one statement's tokens, reused
+  std::string id_key;  // an identifier's text as a set key, reused (ids holds each name once)
   for (std::size_t mi = 0; mi < modules.size(); ++mi) {
     Proc* cur = nullptr;
     // Lines are numbered as analysis::evaluate_vba numbers them, so the evaluator's "vba:Module:12" places map onto
     // procedures; blanks are what tokenize() skips.
     analysis::for_each_vba_statement(modules[mi].source, analysis::StatementBlanks::space_tab,
                                      chain_limits::max_statement_bytes, [&](std::string_view st, std::uint32_t line) {
-      tokenize(st, toks);
-      const std::vector<Tok>& t = toks;
+      lexer.tokenize(st);
+      const std::vector<Tok>& t = lexer.toks;
       if (t.empty()) return;
       std::size_t i = 0;
       while (id_is(t, i, "public") || id_is(t, i, "private") || id_is(t, i, "friend") || id_is(t, i, "static")) ++i;
@@ -246,7 +268,7 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
         if (id_is(t, k, "ptrsafe")) ++k;
         if (id_is(t, k, "function") || id_is(t, k, "sub")) ++k;
         if (k < t.size() && t[k].kind == Tok::id) {
-          const std::string name = t[k].text;
+          const std::string name(t[k].text);
           Api kind = api_kind(name);
           for (std::size_t q = k + 1; q + 1 < t.size(); ++q) {
             if (id_is(t, q, "lib") && t[q + 1].kind == Tok::str && contains(lower_ascii(t[q + 1].text), "urlmon") &&
@@ -306,7 +328,10 @@ void analyze_chain(const std::vector<ChainModule>& modules, const analysis::Eval
           continue;
         }
         if (tk.kind != Tok::id) continue;
-        if (cur->ids.size() < chain_limits::max_ids_per_procedure) cur->ids.insert(tk.text);
+        if (cur->ids.size() < chain_limits::max_ids_per_procedure) {
+          id_key.assign(tk.text);
+          cur->ids.insert(id_key);
+        }
         const std::string_view n = tk.text;  // compared with many words: lengths first
         const Api a = api_kind(n);
         if (a == Api::download) cur->download_api = true;

@@ -61,6 +61,9 @@ bool ends_with(std::string_view s, std::string_view suf) {
 
 // ASCII, as <cctype> in the "C" locale the engine runs in, without a call per character.
 bool ascii_alpha(unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool ascii_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+bool ascii_alnum(unsigned char c) { return ascii_alpha(c) || ascii_digit(c); }
+bool ascii_xdigit(unsigned char c) { return ascii_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 bool is_id_start(unsigned char c) { return ascii_alpha(c) || c >= 0x80; }
 bool is_id_char(unsigned char c) { return ascii_alpha(c) || (c >= '0' && c <= '9') || c == '_' || c >= 0x80; }
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -175,16 +178,19 @@ const std::vector<Keyword>& substring_keywords() {
 std::string lower(std::string_view s) {
   // ASCII only, as std::tolower in the "C" locale; without the per-character call (macro text runs to megabytes).
   std::string o(s);
-  for (auto& c : o)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  // Branch-free, so that the compiler does it sixteen or thirty-two bytes at a time.
+  for (auto& c : o) c = static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 'a' - 'A' : 0));
   return o;
 }
 
 std::size_t count_ci(std::string_view hay, std::string_view needle, std::size_t cap) {
   if (needle.empty() || hay.size() < needle.size()) return 0;
   std::size_t n = 0;
-  const auto first = static_cast<char>(std::tolower(static_cast<unsigned char>(needle[0])));
-  const auto first_up = static_cast<char>(std::toupper(static_cast<unsigned char>(first)));
+  // ASCII case, as std::tolower and std::toupper in the "C" locale the engine runs in (nothing calls setlocale),
+  // without a library call for each byte compared.
+  const auto fold = [](char c) { return static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 'a' - 'A' : 0)); };
+  const char first = fold(needle[0]);
+  const char first_up = first >= 'a' && first <= 'z' ? static_cast<char>(first - 'a' + 'A') : first;
   // The next place of the first character, in either case, found with memchr: the haystack is a document's macro
   // text or XML (megabytes), and most of it holds no candidate at all.
   auto next_of = [&](char c, std::size_t from) {
@@ -196,9 +202,7 @@ std::size_t count_ci(std::string_view hay, std::string_view needle, std::size_t 
     std::size_t i = std::min(lo, up);
     if (i + needle.size() > hay.size()) break;
     std::size_t k = 1;
-    while (k < needle.size() &&
-           std::tolower(static_cast<unsigned char>(hay[i + k])) == std::tolower(static_cast<unsigned char>(needle[k])))
-      ++k;
+    while (k < needle.size() && fold(hay[i + k]) == fold(needle[k])) ++k;
     i += k == needle.size() ? needle.size() : 1;  // matches do not overlap
     if (k == needle.size()) ++n;
     if (lo < i) lo = next_of(first, i);
@@ -281,6 +285,35 @@ const std::unordered_map<std::string, IdInfo>& id_table() {
   }();
   return m;
 }
+
+// id_table() as an open-addressing table keyed by the names' fnv64 (which analyze_code makes while it lower-cases
+// an identifier anyway): one probe or two per identifier instead of hashing the name again and walking a bucket.
+const IdInfo* find_id(std::string_view name, std::uint64_t hash) {
+  using Entry = const std::pair<const std::string, IdInfo>*;
+  struct Index {
+    std::vector<Entry> slots;
+    std::size_t mask = 0;
+  };
+  static const Index index = [] {
+    Index x;
+    std::size_t n = 64;
+    while (n < 4 * id_table().size()) n *= 2;
+    x.slots.assign(n, nullptr);
+    x.mask = n - 1;
+    for (const auto& e : id_table()) {
+      const std::uint64_t h = fnv64(e.first);
+      std::size_t i = static_cast<std::size_t>(h ^ (h >> 32)) & x.mask;
+      while (x.slots[i] != nullptr) i = (i + 1) & x.mask;
+      x.slots[i] = &e;
+    }
+    return x;
+  }();
+  for (std::size_t i = static_cast<std::size_t>(hash ^ (hash >> 32)) & index.mask;; i = (i + 1) & index.mask) {
+    const Entry e = index.slots[i];
+    if (e == nullptr) return nullptr;
+    if (e->first == name) return &e->second;
+  }
+}
 }  // namespace
 
 void analyze_code(std::string_view src, std::string_view module, Acc& a, std::string_view kind) {
@@ -289,7 +322,6 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
     a.anomaly("macro_source_truncated_by_limit");
     return;
   }
-  const auto& ids = id_table();
   const auto& tk = token_keywords();
   s.modules += 1;
   s.code_bytes += static_cast<double>(src.size());
@@ -297,41 +329,42 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
   // Substrings, on the lower-cased whole text (string literals included: that is where commands hide). One pass
   // for all keywords, each counted without overlaps and capped as count_ci counts it (the keywords are lower case).
   const std::string low = lower(src);
-  for (auto p : kStartupPaths) s.startup_paths += static_cast<double>(count_ci(low, p));
   const auto& sk = substring_keywords();
+  // The needles: the substring keywords, then the startup paths (all lower case), each counted without overlaps
+  // up to kCap as count_ci counts them, in the one pass over the text.
+  static const auto needles = [] {
+    std::vector<std::string_view> n;
+    for (const auto& k : substring_keywords()) n.emplace_back(k.name);
+    for (const auto p : kStartupPaths) n.push_back(p);
+    return n;
+  }();
   static const auto by_first = [] {
     std::array<std::vector<std::uint8_t>, 256> t;
-    const auto& k = substring_keywords();
-    for (std::size_t i = 0; i < k.size(); ++i) t[static_cast<unsigned char>(k[i].name[0])].push_back(static_cast<std::uint8_t>(i));
+    for (std::size_t i = 0; i < needles.size(); ++i) t[static_cast<unsigned char>(needles[i][0])].push_back(static_cast<std::uint8_t>(i));
     return t;
   }();
-  static const auto lens = [] {
-    std::vector<std::size_t> l;
-    for (const auto& k : substring_keywords()) l.push_back(std::strlen(k.name));
-    return l;
-  }();
-  // Every keyword has two characters or more: a position is looked at only when its two characters begin one.
+  // Every needle has two characters or more: a position is looked at only when its two characters begin one.
   static const auto starts = [] {
     std::vector<std::uint8_t> t(1u << 16, 0);  // bytes, not bits: looked up at every position of the text
-    for (const auto& k : substring_keywords())
-      t[static_cast<unsigned char>(k.name[0]) << 8 | static_cast<unsigned char>(k.name[1])] = 1;
+    for (const auto n : needles) t[static_cast<unsigned char>(n[0]) << 8 | static_cast<unsigned char>(n[1])] = 1;
     return t;
   }();
-  std::vector<std::size_t> found(sk.size(), 0), next(sk.size(), 0);
-  constexpr std::size_t kCap = 1u << 20;  // per keyword, as count_ci's default cap
+  std::vector<std::size_t> found(needles.size(), 0), next(needles.size(), 0);
+  constexpr std::size_t kCap = 1u << 20;  // per needle, as count_ci's default cap
   for (std::size_t i = 0; i + 1 < low.size(); ++i) {
     if (!starts[static_cast<unsigned char>(low[i]) << 8 | static_cast<unsigned char>(low[i + 1])]) continue;
     const auto& cand = by_first[static_cast<unsigned char>(low[i])];
     for (const std::uint8_t k : cand) {
-      const std::size_t n = lens[k];
-      if (i < next[k] || found[k] >= kCap || low.size() - i < n) continue;
-      if (low[i + 1] != sk[k].name[1]) continue;
-      if (std::memcmp(low.data() + i, sk[k].name, n) == 0) {
+      const std::string_view w = needles[k];
+      if (i < next[k] || found[k] >= kCap || low.size() - i < w.size()) continue;
+      if (low[i + 1] != w[1]) continue;
+      if (std::memcmp(low.data() + i, w.data(), w.size()) == 0) {
         ++found[k];
-        next[k] = i + n;
+        next[k] = i + w.size();
       }
     }
   }
+  for (std::size_t i = sk.size(); i < needles.size(); ++i) s.startup_paths += static_cast<double>(found[i]);
   for (std::size_t i = 0; i < sk.size(); ++i) {
     const auto n = static_cast<double>(found[i]);
     s.sub[i] += n;
@@ -380,6 +413,7 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
     bool chr_has_op = false;
     for (std::size_t i = 0; i < line.size();) {
       const unsigned char c = static_cast<unsigned char>(line[i]);
+      if (c == ' ' || c == '\t' || c == '\r') { ++i; continue; }  // the commonest byte, and none of the cases below
       if (c == '"') {
         std::size_t j = i + 1;
         while (j < line.size()) {
@@ -408,9 +442,12 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
         const std::string_view id = line.substr(i, j - i);
         if (j < line.size() && (line[j] == '$') ) ++j;
         idl.assign(id);
-        for (auto& ch : idl) ch = ascii_lower(ch);
-        const auto known = ids.find(idl);
-        const IdInfo* info = known != ids.end() ? &known->second : nullptr;
+        std::uint64_t idl_hash = fnv64({});  // fnv64(idl), made as it is lower-cased
+        for (auto& ch : idl) {
+          ch = ascii_lower(ch);
+          idl_hash = (idl_hash ^ static_cast<std::uint8_t>(ch)) * 1099511628211ull;
+        }
+        const IdInfo* info = find_id(idl, idl_hash);
         s.identifiers += 1;
         if (after_sub) {
           s.procedures += 1;
@@ -464,15 +501,15 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
           }
           if (digit && alpha) s.id_mixed_digits += 1;
           if (max_run >= 5) s.id_consonant_runs += 1;
-          if (s.id_seen.size() < 100000 && s.id_seen.insert(fnv64(idl)).second) s.distinct_identifiers += 1;
+          if (s.id_seen.size() < 100000 && s.id_seen.insert(idl_hash).second) s.distinct_identifiers += 1;
           push(h_id);
         }
         i = j;
         continue;
       }
-      if (std::isdigit(c)) {
+      if (ascii_digit(c)) {
         std::size_t j = i;
-        while (j < line.size() && (std::isalnum(static_cast<unsigned char>(line[j])) || line[j] == '.')) ++j;
+        while (j < line.size() && (ascii_alnum(static_cast<unsigned char>(line[j])) || line[j] == '.')) ++j;
         s.numbers += 1;
         push(h_num);
         i = j;
@@ -480,13 +517,12 @@ void analyze_code(std::string_view src, std::string_view module, Acc& a, std::st
       }
       if (c == '&' && i + 1 < line.size() && (line[i + 1] == 'H' || line[i + 1] == 'h')) {  // &H1F hex literal
         std::size_t j = i + 2;
-        while (j < line.size() && std::isxdigit(static_cast<unsigned char>(line[j]))) ++j;
+        while (j < line.size() && ascii_xdigit(static_cast<unsigned char>(line[j]))) ++j;
         s.numbers += 1;
         push(h_num);
         i = j;
         continue;
       }
-      if (c == ' ' || c == '\t' || c == '\r') { ++i; continue; }
       if (c == '=') assigns = true;
       if (c != '.') after_application_dot = false;
       if (c == '&') s.concat_amp += 1;

@@ -5,6 +5,7 @@
 // PROJECTVERSION (0x0009), whose "size" field is a reserved 4 followed by 6 bytes of version. Records are applied
 // by id rather than by a fixed order, so a reordered or padded dir stream still yields its modules.
 #include <algorithm>
+#include <cstring>
 
 #include "common/anomalies.hpp"
 #include "common/codepage.hpp"
@@ -303,10 +304,18 @@ class Extractor {
 
 void count_lines(std::string_view s, std::uint32_t& lines, std::uint32_t& code_lines, std::uint32_t& attribute_lines) {
   lines = code_lines = attribute_lines = 0;
+  // The next '\r' and '\n' (s.size() for none), found with memchr and kept until a line passes them: the source is
+  // searched once for each instead of byte by byte.
+  const auto next_of = [&](char c, std::size_t from) {
+    const void* p = std::memchr(s.data() + from, c, s.size() - from);
+    return p == nullptr ? s.size() : static_cast<std::size_t>(static_cast<const char*>(p) - s.data());
+  };
   std::size_t i = 0;
+  std::size_t cr = s.empty() ? 0 : next_of('\r', 0), lf = s.empty() ? 0 : next_of('\n', 0);
   while (i < s.size()) {
-    std::size_t j = i;
-    while (j < s.size() && s[j] != '\r' && s[j] != '\n') ++j;
+    if (cr < i) cr = next_of('\r', i);
+    if (lf < i) lf = next_of('\n', i);
+    std::size_t j = std::min(cr, lf);
     const std::string_view line = trim(s.substr(i, j - i));
     ++lines;
     if (starts_with_icase(line, "Attribute ")) ++attribute_lines;
