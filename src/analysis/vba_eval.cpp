@@ -584,7 +584,6 @@ class Evaluator {
     std::vector<std::uint8_t> set;
     std::vector<Path> with;  // With target paths
     std::uint32_t line = 0;
-    mutable std::string slot_prefix;  // "module:procedure:", the start of this frame's candidate slot keys
   };
 
   // ---- bookkeeping ----
@@ -689,9 +688,9 @@ class Evaluator {
     if (!charge(v.s.size())) return;
     // (The place is spelt out only for a string that is kept: most assignments repeat a value already seen.)
     if (!slot.empty()) {
-      if (f.slot_prefix.empty())
-        f.slot_prefix = std::to_string(f.module) + ":" + (f.proc ? f.proc->key : std::string()) + ":";
-      const std::string key = f.slot_prefix + slot;
+      // The key is built in one reused buffer; only a new slot's key is copied (into slot_cand_).
+      std::string& key = slot_key_;
+      key.assign(slot_prefix(f)).append(slot);
       auto it = slot_cand_.find(key);
       if (it != slot_cand_.end()) {
         Candidate& c = cands_[it->second];
@@ -714,6 +713,17 @@ class Evaluator {
     cands_.push_back({v.s, where(f.module, f.line), v.partial});
   }
   static constexpr std::size_t kMaxCandidates = 50000;
+
+  // "module:procedure:", the start of frame f's candidate slot keys; made once per procedure (or per module for
+  // module-level code) instead of once per call.
+  const std::string& slot_prefix(const Frame& f) {
+    std::vector<std::string>& table = f.proc ? proc_prefix_ : module_prefix_;
+    const std::size_t at = f.proc ? proc_index(f, procs_) : f.module;
+    if (table.size() <= at) table.resize(at + 1);
+    std::string& pre = table[at];
+    if (pre.empty()) pre = std::to_string(f.module) + ":" + (f.proc ? f.proc->key : std::string()) + ":";
+    return pre;
+  }
 
   // ---- procedure structure ----
 
@@ -935,19 +945,23 @@ class Evaluator {
   }
 
   void exec_if(const Proc& p, std::size_t pc, std::size_t end, Frame& f) {
-    // Branch heads at this nesting level: the If, each ElseIf, the Else.
-    std::vector<std::size_t> heads{pc};
+    // Branch heads at this nesting level: the If, each ElseIf, the Else. They go on heads_ above what the Ifs
+    // this one runs inside put there (an If in a branch pushes its own above these and takes them off again).
+    const std::size_t base = heads_.size();
+    heads_.push_back(pc);
     for (std::size_t i = pc + 1; i < end; ++i) {
       const auto& t = p.body[i].toks;
-      if (kw(t[0], Kw::ElseIf) || (kw(t[0], Kw::Else) && t[1].k == Tk::eol)) heads.push_back(i);
+      if (kw(t[0], Kw::ElseIf) || (kw(t[0], Kw::Else) && t[1].k == Tk::eol)) heads_.push_back(i);
       // Skip nested blocks.
       if (p.match[i] > i) i = p.match[i];
     }
-    heads.push_back(end);
+    heads_.push_back(end);
+    const std::size_t nheads = heads_.size() - base;
+    auto head = [&](std::size_t h) { return heads_[base + h]; };  // by index: a nested If may grow heads_
     bool taken = false;
-    for (std::size_t h = 0; h + 1 < heads.size() && !taken; ++h) {
-      const auto& t = p.body[heads[h]].toks;
-      f.line = p.body[heads[h]].line;
+    for (std::size_t h = 0; h + 1 < nheads && !taken; ++h) {
+      const auto& t = p.body[head(h)].toks;
+      f.line = p.body[head(h)].line;
       bool run = true;
       if (!kw(t[0], Kw::Else)) {
         Cursor c{t, 1};
@@ -956,8 +970,9 @@ class Evaluator {
         if (n && *n == 0) run = false;
         if (n && *n != 0) taken = true;
       }
-      if (run) exec_range(p, heads[h] + 1, heads[h + 1], f);
+      if (run) exec_range(p, head(h) + 1, head(h + 1), f);
     }
+    heads_.resize(base);
   }
 
   // One statement that is not a block opener.
@@ -1127,7 +1142,8 @@ class Evaluator {
           // Element assignment x(i) = v.
           Cursor ic{t, i + 2};
           const Value idx = eval_expr(ic, f);
-          candidate(v, f, name + "(" + (as_string(idx) ? *as_string(idx) : "?") + ")");
+          // (The slot's name is spelt out only for a value candidate() looks at.)
+          if (v.is_str() && v.s.size() >= 6) candidate(v, f, name + "(" + (as_string(idx) ? *as_string(idx) : "?") + ")");
           auto* arr = lookup_mut(var, f);
           const auto n = as_int(idx);
           if (arr && arr->k == Value::K::arr && arr->a && n && *n >= 0 && static_cast<std::size_t>(*n) < arr->a->size()) {
@@ -1470,11 +1486,30 @@ class Evaluator {
     for (auto id : ids) xargs_.push_back(id);
   }
 
-  std::vector<Value> xeval_args(std::uint32_t first, std::uint32_t count, Frame& f) {
-    std::vector<Value> args;
+  // An argument list whose vector comes from args_pool_ and goes back there (emptied: the values end where they
+  // ended before, with the list) instead of one allocation per call. Only a list with arguments touches the pool.
+  struct PooledArgs {
+    Evaluator& e;
+    std::vector<Value> v;
+    explicit PooledArgs(Evaluator& ev) : e(ev) {}
+    PooledArgs(const PooledArgs&) = delete;
+    PooledArgs& operator=(const PooledArgs&) = delete;
+    ~PooledArgs() {
+      if (v.capacity() == 0) return;
+      v.clear();
+      if (e.args_pool_.size() < kArgsPool) e.args_pool_.push_back(std::move(v));
+    }
+  };
+  static constexpr std::size_t kArgsPool = 64;
+
+  void xeval_args(std::uint32_t first, std::uint32_t count, Frame& f, std::vector<Value>& args) {
+    if (count == 0) return;
+    if (args.capacity() == 0 && !args_pool_.empty()) {
+      args = std::move(args_pool_.back());
+      args_pool_.pop_back();
+    }
     args.reserve(count);
     for (std::uint32_t k = 0; k < count; ++k) args.push_back(xeval(xargs_[first + k], f));
-    return args;
   }
 
   Value xeval(std::uint32_t id, Frame& f) {
@@ -1523,8 +1558,9 @@ class Evaluator {
     }
     const Tk& t = *n.tok;
     const Var var = var_of(t, f);
-    std::vector<Value> args;
-    if (n.has_args) args = xeval_args(n.args, n.nargs, f);
+    PooledArgs pooled(*this);
+    std::vector<Value>& args = pooled.v;
+    if (n.has_args) xeval_args(n.args, n.nargs, f, args);
     const std::uint32_t pi = proc_of(var.sym);
     Value v;
     if (auto* x = lookup_mut(var, f); x != nullptr && !(f.proc && f.proc->key_sym == var.sym && n.has_args)) {
@@ -1550,8 +1586,9 @@ class Evaluator {
   Value xchain(const XNode& n, Frame& f, Value v, Path path) {
     for (std::uint32_t k = 0; k < n.nmembers; ++k) {
       const XMember& m = xmembers_[n.members + k];
-      std::vector<Value> args;
-      if (m.has_args) args = xeval_args(m.args, m.nargs, f);
+      PooledArgs pooled(*this);
+      std::vector<Value>& args = pooled.v;
+      if (m.has_args) xeval_args(m.args, m.nargs, f, args);
       path.push_back(m.name);
       if (path.size() > 16) path.erase(path.begin());
       if (path.size() == 2 && (iequals(path[0], "VBA") || iequals(path[0], "Strings") || iequals(path[0], "Interaction") ||
@@ -1567,8 +1604,9 @@ class Evaluator {
     }
     for (std::uint32_t k = 0; k < n.ncalls; ++k) {
       const XCall& call = xcalls_[n.calls + k];
-      const auto args = xeval_args(call.args, call.nargs, f);
-      v = index(v, args);
+      PooledArgs pooled(*this);
+      xeval_args(call.args, call.nargs, f, pooled.v);
+      v = index(v, pooled.v);
     }
     return v;
   }
@@ -1958,7 +1996,10 @@ class Evaluator {
     return best == nullptr ? nullptr : &best->value;
   }
 
-  Value call_proc(const Proc& p, const std::vector<Value>& args, Frame& caller) {
+  // The arguments are the caller's temporaries (every caller drops them after the call): they are moved into the
+  // parameters. An array passed on is then held by the parameter instead of by both (a copy of the array is made
+  // on the first element write either way when the caller's variable holds it too).
+  Value call_proc(const Proc& p, std::vector<Value>& args, Frame& caller) {
     if (call_depth_ >= limits::max_call_depth) {
       ++limits_hit_;
       return Value::unknown();
@@ -1967,16 +2008,24 @@ class Evaluator {
     Frame f;
     f.module = p.module;
     f.proc = &p;
+    if (!vals_pool_.empty()) {
+      f.vals = std::move(vals_pool_.back());
+      vals_pool_.pop_back();
+    }
+    if (!set_pool_.empty()) {
+      f.set = std::move(set_pool_.back());
+      set_pool_.pop_back();
+    }
     for (std::size_t k = 0; k < p.params.size(); ++k) {
       const Param& prm = p.params[k];
       if (prm.param_array) {
         std::vector<Value> rest;
-        for (std::size_t r = k; r < args.size(); ++r) rest.push_back(args[r]);
+        for (std::size_t r = k; r < args.size(); ++r) rest.push_back(std::move(args[r]));
         set_local(f, prm.slot, Value::array(std::move(rest)));
         break;
       }
       if (k < args.size()) {
-        set_local(f, prm.slot, args[k]);
+        set_local(f, prm.slot, std::move(args[k]));
       } else if (!prm.default_value.empty()) {
         Cursor c{prm.default_value, 0};
         const std::uint32_t saved_depth = depth_;
@@ -1997,6 +2046,11 @@ class Evaluator {
     abort_ = saved_abort;
     --call_depth_;
     Value r = std::move(f.vals[p.key_slot]);  // set above; the frame ends here
+    // The locals end here, as they did with the frame; the vectors' storage is kept for the next call.
+    f.vals.clear();
+    f.set.clear();
+    if (vals_pool_.size() < kFramePool) vals_pool_.push_back(std::move(f.vals));
+    if (set_pool_.size() < kFramePool) set_pool_.push_back(std::move(f.set));
     if (p.is_function) {
       Frame& w = caller;
       candidate(r, w);
@@ -2367,6 +2421,15 @@ class Evaluator {
   // adding parts of an If nested in it) stays where it is.
   std::unordered_map<const Tk*, Stmt> inline_parts_;
   std::unordered_map<std::string, std::size_t> slot_cand_;
+  std::string slot_key_;  // candidate's key buffer
+  std::vector<std::string> proc_prefix_, module_prefix_;  // slot_prefix's, by procedure and by module
+  // Frames' local vectors handed back when a call ends, reused by the next call (cleared: no value outlives its
+  // frame). At most kFramePool of each are kept.
+  std::vector<std::vector<Value>> vals_pool_;
+  std::vector<std::vector<std::uint8_t>> set_pool_;
+  static constexpr std::size_t kFramePool = 64;
+  std::vector<std::size_t> heads_;  // exec_if's branch heads, a stack shared by nested Ifs
+  std::vector<std::vector<Value>> args_pool_;  // see PooledArgs
   std::unordered_set<std::string> seen_, literal_set_;
   std::set<std::pair<std::string, std::string>> replaces_;
   std::set<std::string> splits_;
