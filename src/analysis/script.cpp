@@ -633,8 +633,10 @@ Assessment assess(std::string_view bytes, Lang lang) {
   const Searcher& s = r.s;
 
   // Encoded with the Script Encoder (.jse/.vbe): only the script engine reads it, and only malware still uses it.
-  if (const auto at = text.find("#@~^"); at != std::string_view::npos && text.find("^#~@", at) != std::string_view::npos)
-    r.add("encoded_script", 100, {true, at, SIZE_MAX}, "Script Encoder marker #@~^");
+  // (The markers hold carets, which the prepared text drops: looked for in the input.)
+  if (const auto at = orig.find("#@~^"); at != std::string_view::npos && orig.find("^#~@", at) != std::string_view::npos)
+    r.add("encoded_script", 100, {}, "line " + std::to_string(std::upper_bound(p.orig_lines.begin(), p.orig_lines.end(), at) -
+                                                              p.orig_lines.begin()) + ": Script Encoder marker #@~^");
 
   const Hit dl = s.any(kDownloadApi);
   const Hit shell = s.any(kWshShell);
@@ -649,7 +651,8 @@ Assessment assess(std::string_view bytes, Lang lang) {
   // weight needs the dropper's shape too: silent, small or saving into the user's temporary folders.
   if (wsh && lang != Lang::ps1 && dl.found && shell.found && run.found) {
     r.add("download_execute", 60, dl, write.found ? "downloads, saves and runs" : "downloads and runs");
-    if (write.found && (temp.found || !talks || orig.size() < 6000)) {
+    // (Deployment frameworks are libraries of tens of thousands of lines; droppers are short.)
+    if (write.found && orig.size() < 50000 && (temp.found || !talks || orig.size() < 6000)) {
       std::string why = temp.found ? "into a temporary folder" : !talks ? "silently" : "in a few lines";
       r.add("dropper_shape", 40, temp.found ? temp : write, why);
     }
@@ -706,6 +709,17 @@ Assessment assess(std::string_view bytes, Lang lang) {
           break;
         }
       break;
+    }
+  }
+
+  // Batch files that fetch with curl/wget and start what they saved in the user's folders.
+  if (lang == Lang::bat || lang == Lang::unknown) {
+    if (Hit h = s.line_with({"curl", "wget"}, {"http"}); h.found) {
+      r.add("batch_download", 30, h);
+      if (Hit h2 = s.line_with({"start ", "call ", "cmd /c ", "rundll32 ", "regsvr32 ", "wscript ", "cscript ", "mshta "},
+                               {"%temp%", "%tmp%", "%appdata%", "%public%"});
+          h2.found)
+        r.add("run_downloaded", 50, h2);
     }
   }
 
@@ -815,8 +829,16 @@ Assessment assess(std::string_view bytes, Lang lang) {
     for (const auto& i : a.iocs) {
       if (i.type != "url" || !fetches) continue;
       const std::string v = to_lower(i.value);
-      // Only URLs the code holds count, not those of comments (documentation links).
-      if (text.find(v) == std::string_view::npos && !s.layers({v}).found) continue;
+      // Only URLs the code fetches count: on a line that downloads (not in a comment, a log message or a
+      // documentation link), or in a decoded layer.
+      if (const auto at = text.find(v); at != std::string_view::npos) {
+        const auto line = Searcher::line_around(text, at);
+        if (!Searcher::contains_any(line, kDownloadApi) && !Searcher::contains_any(line, kPsDownload) &&
+            !Searcher::contains_any(line, {".open", "urlcache", "bitsadmin", "/transfer", "mshta", "regsvr32"}))
+          continue;
+      } else if (!s.layers({v}).found) {
+        continue;
+      }
       // (.ps1 is what a cradle fetches by nature; the cradle rule weighs that.)
       for (std::string_view ext : {".exe", ".scr", ".dll", ".jar", ".hta", ".vbs", ".bat", ".msi", ".cmd", ".js", ".pif"})
         if (v.size() > ext.size() && std::string_view(v).ends_with(ext) && !exe) {
@@ -841,9 +863,20 @@ Assessment assess(std::string_view bytes, Lang lang) {
     for (const auto& f : a.findings) a.points += f.points;
   }
   if (a.points < kSuspiciousPoints) a.iocs.clear();
-  int best = 0;
-  for (const auto& f : a.findings)
-    if (f.points > best) best = f.points, a.top_rule = camel(f.rule);
+  // The verdict is named after the strongest rule that says what the script does; the additions (where, how
+  // quietly, which URL) name it only when nothing else fired.
+  auto addition = [](std::string_view rule) {
+    for (std::string_view x : {"script.persistence", "script.hidden_window", "script.policy_bypass", "script.url_executable",
+                               "script.url_plain_http", "script.url_ip_host", "script.dropper_shape", "script.obfuscated_wsh",
+                               "script.encoded_powershell_payload"})
+      if (rule == x) return true;
+    return false;
+  };
+  for (int pass = 0; pass < 2 && a.top_rule.empty(); ++pass) {
+    int best = 0;
+    for (const auto& f : a.findings)
+      if ((pass == 1 || !addition(f.rule)) && f.points > best) best = f.points, a.top_rule = camel(f.rule);
+  }
   return a;
 }
 
