@@ -59,8 +59,15 @@ bool has_script_extension(std::string_view name) {
   return l != Lang::unknown && l != Lang::html;
 }
 
-Lang language_of(std::string_view subtype, std::string_view name) {
+Lang language_of(std::string_view subtype, std::string_view name, std::string_view text) {
   if (const Lang e = lang_of_extension(name); e != Lang::unknown) return e;
+  // VBA modules exported as text (Attribute VB_Name, Sub ... End Sub) read to the type detector like JScript when
+  // they declare variables with "var"-like words; their own markers decide.
+  const std::string_view head = text.substr(0, std::min<std::size_t>(text.size(), 8192));
+  if (ifind(head, "attribute vb_name") != std::string_view::npos ||
+      (ifind(head, "end sub") != std::string_view::npos && ifind(head, "sub ") != std::string_view::npos &&
+       subtype != "script-ps1" && subtype != "script-hta" && subtype != "script-html"))
+    return subtype == "script-vbs" ? Lang::vbs : Lang::vba;
   if (subtype == "script-js") return Lang::js;
   if (subtype == "script-vbs") return Lang::vbs;
   if (subtype == "script-ps1") return Lang::ps1;
@@ -515,10 +522,11 @@ constexpr std::string_view kTempPath[] = {"%temp%", "%tmp%", "%appdata%", "%publ
 constexpr std::string_view kPowerShell[] = {"powershell", "pwsh"};
 constexpr std::string_view kPsInvoke[] = {"iex", "invoke-expression", "scriptblock]::create", ".invoke("};
 constexpr std::string_view kPsDownload[] = {"downloadstring", "downloaddata", "downloadfile", "invoke-webrequest", "iwr ",
-                                 "invoke-restmethod", "irm ", "net.webclient", "start-bitstransfer", "wget ", "curl "};
+                                 "invoke-restmethod", "irm ", "net.webclient", "start-bitstransfer", "wget ", "curl ",
+                                           "responsetext"};
 constexpr std::string_view kHidden[] = {"-w hidden", "-windowstyle hidden", "-win hidden", "-window hidden", "-wi hidden",
                              "-w 1 ", "windowstyle hidden", "-nop -w", "-windowstyle 1"};
-constexpr std::string_view kPersist[] = {"currentversion\\run", "schtasks /create", "schtasks.exe /create", "schtasks /f /create",
+constexpr std::string_view kPersist[] = {"autoexec.bat", "currentversion\\run", "schtasks /create", "schtasks.exe /create", "schtasks /f /create",
                               "register-scheduledtask", "new-scheduledtasktrigger", "\\start menu\\programs\\startup",
                               "startup\\", "\\winlogon\\userinit", "image file execution options"};
 // Words that, when no line of the script shows them but a decoded layer does, were hidden on purpose.

@@ -47,9 +47,10 @@ inline constexpr std::size_t max_shown_line = 240;
 enum class Lang : std::uint8_t { js, vbs, vba, ps1, bat, hta, wsf, sct, html, unknown };
 const char* lang_name(Lang l) noexcept;
 
-/// The language from the type detector's subtype ("script-js", ...) and the file name's extension; the extension
-/// wins when it names a script language (a .vbs that reads like JScript still runs under the VBScript engine).
-Lang language_of(std::string_view subtype, std::string_view name);
+/// The language from the type detector's subtype ("script-js", ...), the file name's extension and, without one, VBA
+/// module markers in `text`; the extension wins when it names a script language (a .vbs that reads like JScript
+/// still runs under the VBScript engine).
+Lang language_of(std::string_view subtype, std::string_view name, std::string_view text = {});
 
 /// Whether `name` ends in an extension Windows runs as a script (.js .jse .vbs .vbe .wsf .wsh .hta .sct .ps1 .psm1
 /// .bat .cmd .vba .bas).

@@ -13,8 +13,8 @@ namespace mamori::engine::handlers {
 
 void script(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   namespace sc = analysis::script;
-  const sc::Lang lang = sc::language_of(r.type.subtype, r.path);
   const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const sc::Lang lang = sc::language_of(r.type.subtype, r.path, text);
   const sc::Assessment a = sc::assess(text, lang);
   r.model = "script-rules";
   r.context.emplace_back("script.language", sc::lang_name(lang));
