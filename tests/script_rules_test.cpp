@@ -216,6 +216,36 @@ TEST(ScriptRules, ObfuscatedEvalOfCharCodesInWshScript) {
   EXPECT_EQ(r.signature, "Mamori.Script.ObfuscatedEval");
 }
 
+TEST(ScriptRules, EmbeddedExecutableWrittenOut) {
+  const std::string js = "var st = new ActiveXObject('ADODB.Stream'); st.Open(); st.Type = 1;\n"
+                         "var d = new ActiveXObject('MSXml2.DOMDocument').createElement('b'); d.dataType = 'bin.base64';\n"
+                         "d.text = 'TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAA=='; st.Write(d.nodeTypedValue);\n"
+                         "st.SaveToFile('C:\\\\Users\\\\Public\\\\x.exe', 2);\n";
+  auto r = scan(js, "e.js");
+  EXPECT_EQ(r.signature, "Mamori.Script.EmbeddedExecutable");
+  EXPECT_EQ(r.verdict, Verdict::malicious);
+  // The same bytes as data that nothing writes out (a test vector, a resource) weigh little.
+  r = scan("$header = 'TVqQAAMAAAAEAAAA'\nif ($b64.StartsWith($header)) { Write-Output 'PE' }\n", "t.ps1");
+  EXPECT_TRUE(has_rule(r, "embedded_executable_data"));
+  EXPECT_EQ(r.verdict, Verdict::clean);
+}
+
+TEST(ScriptRules, MembersNamedByDecodingCalls) {
+  std::string js = "var t = ['x', 'y'];\nfunction d(k) { return t[k.length % 2]; }\nvar o = new ActiveXObject(d('q%a!z'));\n";
+  for (int i = 0; i < 20; ++i) js += "o[d('k" + std::to_string(i) + "$!')](d('v" + std::to_string(i) + "@#'));\n";
+  auto r = scan(js, "w.js");
+  EXPECT_TRUE(has_rule(r, "computed_names"));
+  EXPECT_TRUE(has_rule(r, "obfuscated_wsh"));
+  EXPECT_EQ(r.verdict, Verdict::malicious);
+  EXPECT_EQ(r.signature, "Mamori.Script.ComputedNames");
+  // A few computed names are ordinary code.
+  std::string lib = "var o = {};\n";
+  for (int i = 0; i < 6; ++i) lib += "o[key('a" + std::to_string(i) + "')] = " + std::to_string(i) + ";\n";
+  r = scan(lib, "lib.js");
+  EXPECT_FALSE(has_rule(r, "computed_names"));
+  EXPECT_EQ(r.verdict, Verdict::clean);
+}
+
 TEST(ScriptRules, BrowserLibraryWithIeXmlHttpFallbackStaysClean) {
   const std::string js =
       "(function(){ function xhr(){ try { return new XMLHttpRequest(); } catch(e) {}\n"

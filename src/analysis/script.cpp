@@ -778,6 +778,38 @@ Assessment assess(std::string_view bytes, Lang lang) {
     }
   }
 
+  // An executable carried inside the script (base64 "TVqQAA" is "MZ\x90\0", or the bytes as hex/decimal): a
+  // dropper that needs no download. Writing it out makes it malicious.
+  if (Hit h = s.main({"tvqqaa", "4d5a9000", "0x4d,0x5a,0x90", "77,90,144,0"}); h.found) {
+    if (write.found || s.any({"writeallbytes", "set-content", "[io.file]", "savetofile", "writefile"}).found)
+      r.add("embedded_executable", 100, h, "an executable image written out by the script");
+    else
+      r.add("embedded_executable_data", 30, h, "an executable image inside the script");
+  }
+
+  // Names built by calls at run time: obj[decode("key")](...) dozens of times, the shape of javascript-obfuscator
+  // and of the word-salad JScript droppers; libraries name their members.
+  {
+    std::size_t computed = 0;
+    for (std::size_t pos = 0; computed < 1000;) {
+      pos = text.find('[', pos);
+      if (pos == std::string_view::npos) break;
+      std::size_t k = ++pos;
+      while (k < text.size() && (is_alnum(text[k]) || text[k] == '_' || text[k] == '$')) ++k;
+      if (k == pos || k + 2 >= text.size() || text[k] != '(' || (text[k + 1] != '"' && text[k + 1] != '\'')) continue;
+      const char q = text[k + 1];
+      const std::size_t close = text.find(q, k + 2);
+      if (close == std::string_view::npos || close - k - 2 < 3 || close - k - 2 > 60) continue;
+      if (text.substr(k + 2, close - k - 2).find('\n') != std::string_view::npos) continue;
+      if (close + 2 < text.size() && text[close + 1] == ')' && text[close + 2] == ']') ++computed;
+    }
+    if (computed >= 16 && lang != Lang::ps1 && lang != Lang::bat && lang != Lang::vbs && lang != Lang::vba) {
+      r.add("computed_names", 60, {}, std::to_string(computed) + " members named by decoding calls (obj[f(\"...\")])");
+      if (wsh && !r.has("obfuscated_wsh") && s.any({"activexobject", "wscript", "createobject", "getobject("}).found)
+        r.add("obfuscated_wsh", 50, s.any({"activexobject", "wscript", "createobject", "getobject("}));
+    }
+  }
+
   // PowerShell that loads code into memory.
   if (Hit h = s.line_with({"reflection.assembly]::load"}, {"frombase64string", "downloaddata", "readallbytes"}); h.found)
     r.add("reflective_load", 100, h);
