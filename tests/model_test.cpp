@@ -437,3 +437,103 @@ TEST(ModelWeights, GroupPowerSetsHowMuchABigSourceCounts) {
   EXPECT_NEAR(big_over_small(1.0), 1.0, 1e-4);
   EXPECT_EQ(model::sample_weights(ds, idx, false), model::sample_weights(ds, idx, false, 0.5));
 }
+
+// A file type whose benign files score higher than the rest (as the bulk benign PDFs do in the document model): with
+// --type-threshold it gets its own thresholds at the same FPR over its own benign files, the other files get theirs
+// without it, the model itself is unchanged, and the loaded model hands each type its threshold.
+TEST(ModelTypeThresholds, ATypeGetsItsOwnOperatingPointAndTheLoaderAppliesIt) {
+  auto ds = synthetic(360, 6);
+  ds.kind = "pe";
+  std::size_t is_dll = 0, is64 = 0, is_net = 0;
+  const auto& names = features::pe_schema().features;
+  for (std::size_t k = 0; k < names.size(); ++k) {
+    if (names[k].name == "general.is_dll") is_dll = k;
+    if (names[k].name == "general.is_pe32_plus") is64 = k;
+    if (names[k].name == "general.is_dotnet") is_net = k;
+  }
+  ASSERT_TRUE(is_dll && is64 && is_net);
+  for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+    float* x = ds.x.data() + i * ds.n_features;
+    x[is64] = 0, x[is_net] = 0;
+    x[is_dll] = i % 3 == 0 ? 1.0f : 0.0f;
+    if (i % 3 == 0 && ds.rows[i].y == 0) x[5] += 0.5f;  // the DLLs' benign files look half malicious
+  }
+  auto o = small_training(10, 3);
+  o.threshold_repeats = 2;
+  TempDir a, b;
+  std::ostringstream log;
+  std::vector<std::vector<double>> oof;
+  auto plain = model::train_pe(ds, o, a.p.string(), log);
+  o.type_thresholds = {"32-dll"};
+  auto typed = model::train_pe(ds, o, b.p.string(), log, &oof);
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  ASSERT_TRUE(typed.ok()) << typed.error().message;
+  EXPECT_EQ(slurp(a.p / "model.json"), slurp(b.p / "model.json"));
+  ASSERT_TRUE((*typed).contains("type_thresholds"));
+  const auto& t = (*typed)["type_thresholds"]["32-dll"];
+  const double t_dll = t["threshold"].get<double>(), t_main = (*typed)["threshold"].get<double>();
+  EXPECT_LE(t["suspicious_threshold"].get<double>(), t_dll);
+  EXPECT_GT(t_dll, t_main);
+  EXPECT_EQ((*typed)["cv_report"]["type_thresholds"]["32-dll"].get<double>(), t_dll);
+  // Each threshold keeps its population's pooled out-of-fold FPR within the target.
+  std::size_t neg[2] = {0, 0}, fp[2] = {0, 0};
+  for (const auto& run : oof)
+    for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+      if (ds.rows[i].y != 0 || std::isnan(run[i])) continue;
+      const int dll = i % 3 == 0;
+      ++neg[dll];
+      fp[dll] += run[i] >= (dll ? t_dll : t_main);
+    }
+  ASSERT_GT(neg[0], 0u);
+  ASSERT_GT(neg[1], 0u);
+  EXPECT_LE(static_cast<double>(fp[0]), o.target_fpr * neg[0]);
+  EXPECT_LE(static_cast<double>(fp[1]), o.target_fpr * neg[1]);
+  // The single threshold of the plain run lets more of the DLLs' benign files through than the DLL threshold does.
+  std::size_t fp_plain = 0;
+  for (const auto& run : oof)
+    for (std::size_t i = 0; i < ds.rows.size(); i += 3)
+      fp_plain += ds.rows[i].y == 0 && run[i] >= (*plain)["threshold"].get<double>();
+  EXPECT_GT(fp_plain, fp[1]);
+
+  auto m = model::Model::load(b.p.string(), features::pe_schema());
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->threshold_for("32-dll"), t_dll);
+  EXPECT_EQ(m->suspicious_threshold_for("32-dll"), t["suspicious_threshold"].get<double>());
+  EXPECT_EQ(m->threshold_for("32-exe"), t_main);
+  EXPECT_EQ(m->suspicious_threshold_for("32-exe"), m->suspicious_threshold());
+}
+
+TEST(ModelTypeThresholds, AMalformedTypeThresholdRefusesTheModel) {
+  const auto ds = synthetic(60, 7);
+  model::TrainOptions o;
+  o.rounds = 5;
+  o.folds = 2;
+  TempDir d;
+  std::ostringstream log;
+  ASSERT_TRUE(model::train_pe(ds, o, d.p.string(), log).ok());
+  const auto meta = nlohmann::json::parse(slurp(d.p / "meta.json"));
+  const std::vector<nlohmann::json> bad = {
+      nlohmann::json::array(),                                           // not an object
+      {{"pdf", 0.5}},                                                    // an entry that is not an object
+      {{"pdf", {{"threshold", "0.5"}}}},                                 // a threshold that is not a number
+      {{"pdf", {{"threshold", 0.5}, {"suspicious_threshold", 0.9}}}},    // suspicious above malicious
+      {{"pdf", {{"threshold", 1.5}}}},                                   // out of range
+  };
+  for (const auto& b : bad) {
+    auto m2 = meta;
+    m2["type_thresholds"] = b;
+    std::ofstream(d.p / "meta.json") << m2.dump();
+    auto m = model::Model::load(d.p.string(), features::pe_schema());
+    ASSERT_FALSE(m.ok()) << b.dump();
+    EXPECT_EQ(m.error().code, ErrorCode::incompatible) << b.dump();
+    EXPECT_NE(m.error().message.find("type_thresholds"), std::string::npos);
+  }
+  auto m2 = meta;
+  m2["type_thresholds"] = {{"pdf", {{"threshold", 0.75}}}};  // suspicious defaults to the malicious threshold
+  std::ofstream(d.p / "meta.json") << m2.dump();
+  auto m = model::Model::load(d.p.string(), features::pe_schema());
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->threshold_for("pdf"), 0.75);
+  EXPECT_EQ(m->suspicious_threshold_for("pdf"), 0.75);
+  EXPECT_EQ(m->threshold_for("rtf"), m->threshold());
+}

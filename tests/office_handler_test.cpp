@@ -649,3 +649,52 @@ TEST(OfficeFeatures, GarbageNeverThrows) {
 }
 
 }  // namespace
+
+// meta.json's type_thresholds reach the verdict: the shipped model with a PDF threshold of its own. A plain PDF that
+// the model's threshold leaves clean is malicious at a PDF threshold of 0 and suspicious at 1 / 0 (malicious /
+// suspicious), while a Word document, of another type, keeps the verdict it had.
+TEST(OfficeHandler, TypeThresholdsApplyToTheirTypeOnly) {
+  namespace fs = std::filesystem;
+  const fs::path shipped = fs::path(MAMORI_SOURCE_DIR) / "models" / "office";
+  if (!fs::exists(shipped / "meta.json")) GTEST_SKIP() << "models/office not present";
+  const fs::path dir = fs::temp_directory_path() / ("mamori-typethr-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::copy_file(shipped / "model.json", dir / "model.json", fs::copy_options::overwrite_existing);
+  nlohmann::json meta;
+  std::ifstream(shipped / "meta.json") >> meta;
+  meta.erase("type_thresholds");
+  const std::string pdf =
+      "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\n"
+      "endobj\nxref\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n";
+  CfbSpec plain;
+  plain.streams.push_back({"WordDocument", std::vector<std::uint8_t>(5000, 0)});
+  plain.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
+  const auto doc = build_cfb(plain);
+  auto scan = [&](const nlohmann::json& types) {
+    auto m = meta;
+    if (!types.is_null()) m["type_thresholds"] = types;
+    std::ofstream(dir / "meta.json") << m.dump();
+    auto office = model::Model::load(dir.string(), features::office_schema());
+    EXPECT_TRUE(office.ok()) << office.error().message;
+    engine::Models models;
+    models.office = std::move(office).value();
+    engine::Scanner s(std::move(models), engine::Options{});
+    return std::make_pair(s.scan_bytes(ByteView(reinterpret_cast<const std::uint8_t*>(pdf.data()), pdf.size()), "a.pdf"),
+                          s.scan_bytes(ByteView(doc.data(), doc.size()), "a.doc"));
+  };
+  const auto [p0, d0] = scan(nullptr);
+  ASSERT_TRUE(p0.score.has_value());
+  ASSERT_EQ(p0.verdict, engine::Verdict::clean) << *p0.score;  // the premise: the model's threshold leaves it clean
+  const auto [p1, d1] = scan({{"pdf", {{"threshold", 0.0}, {"suspicious_threshold", 0.0}}}});
+  EXPECT_EQ(p1.verdict, engine::Verdict::malicious);
+  EXPECT_EQ(p1.signature, "Mamori.PDF.Malicious");
+  EXPECT_EQ(d1.verdict, d0.verdict);
+  const auto [p2, d2] = scan({{"pdf", {{"threshold", 1.0}, {"suspicious_threshold", 0.0}}}});
+  EXPECT_EQ(p2.verdict, engine::Verdict::suspicious);
+  EXPECT_EQ(d2.verdict, d0.verdict);
+  // A type the model does not name ("rtf") changes nothing.
+  const auto [p3, d3] = scan({{"rtf", {{"threshold", 0.0}}}});
+  EXPECT_EQ(p3.verdict, engine::Verdict::clean);
+  EXPECT_EQ(d3.verdict, d0.verdict);
+  fs::remove_all(dir);
+}

@@ -211,6 +211,11 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_option("--threshold-exclude-groups-from", *texcl_file,
                   "Like --threshold-exclude-group for each glob in FILE (one a line, # comments), e.g. "
                   "models/office/threshold-exclude-groups.txt");
+  cmd->add_option("--type-threshold", o->type_thresholds,
+                  "Give the files of this type (--kind office: a file-type bucket as the reports name it, e.g. 'pdf') "
+                  "malicious and suspicious thresholds of their own, chosen at --target-fpr / --suspicious-fpr over "
+                  "that type's benign files of every group; the model's thresholds are then chosen over the other "
+                  "files. Stored in meta.json's type_thresholds, which the scanner applies; repeatable");
   auto scores_out = std::make_shared<std::string>();
   cmd->add_option("--scores", *scores_out,
                   "Also write every file's out-of-fold score as TSV, as `eval --cv group --scores` does (sha256, "

@@ -25,6 +25,7 @@ Model& Model::operator=(Model&& o) noexcept {
     name_ = std::move(o.name_);
     threshold_ = o.threshold_;
     suspicious_threshold_ = o.suspicious_threshold_;
+    type_thresholds_ = std::move(o.type_thresholds_);
     n_features_ = o.n_features_;
     meta_ = std::move(o.meta_);
     explain_mutex_ = std::move(o.explain_mutex_);
@@ -56,6 +57,22 @@ Result<Model> Model::load(const std::string& dir, const features::Schema& expect
   m.name_ = meta.value("name", fs::path(dir).filename().string());
   m.threshold_ = meta.value("threshold", 0.5);
   m.suspicious_threshold_ = meta.value("suspicious_threshold", m.threshold_);
+  // Per-type thresholds: a malformed entry refuses the model rather than scoring that type at the wrong point.
+  if (auto it = meta.find("type_thresholds"); it != meta.end()) {
+    auto bad = [&](const std::string& why) {
+      return make_error(ErrorCode::incompatible, meta_path.string() + ": type_thresholds: " + why);
+    };
+    if (!it->is_object()) return bad("not an object");
+    for (const auto& [type, t] : it->items()) {
+      if (!t.is_object() || !t.contains("threshold") || !t["threshold"].is_number()) return bad(type + " has no threshold");
+      const double thr = t["threshold"].get<double>();
+      const auto s = t.find("suspicious_threshold");
+      if (s != t.end() && !s->is_number()) return bad(type + ": suspicious_threshold is not a number");
+      const double sthr = s != t.end() ? s->get<double>() : thr;
+      if (!(thr >= 0 && thr <= 1 && sthr >= 0 && sthr <= thr)) return bad(type + ": thresholds out of order or range");
+      m.type_thresholds_[type] = {thr, sthr};
+    }
+  }
   m.n_features_ = expected.features.size();
   if (XGBoosterCreate(nullptr, 0, &m.booster_) != 0) return make_error(ErrorCode::internal, xgb_last_error());
   if (XGBoosterLoadModel(m.booster_, model_path.c_str()) != 0)
@@ -66,6 +83,16 @@ Result<Model> Model::load(const std::string& dir, const features::Schema& expect
   if (XGBoosterGetNumFeature(m.booster_, &nf) == 0 && nf > m.n_features_)
     return make_error(ErrorCode::incompatible, "model expects " + std::to_string(nf) + " features");
   return m;
+}
+
+double Model::threshold_for(std::string_view type) const noexcept {
+  const auto it = type_thresholds_.find(type);
+  return it != type_thresholds_.end() ? it->second.first : threshold_;
+}
+
+double Model::suspicious_threshold_for(std::string_view type) const noexcept {
+  const auto it = type_thresholds_.find(type);
+  return it != type_thresholds_.end() ? it->second.second : suspicious_threshold_;
 }
 
 Result<double> Model::score(const std::vector<float>& x) const {

@@ -9,9 +9,11 @@
 // thread-safe, so it is serialised.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -45,6 +47,15 @@ class Model {
   const std::string& name() const noexcept { return name_; }
   double threshold() const noexcept { return threshold_; }
   double suspicious_threshold() const noexcept { return suspicious_threshold_; }
+  /// The thresholds for a file of type `type` (the file-type bucket, features::office_bucket: "pdf", "rtf", ...):
+  /// its own when meta.json's "type_thresholds" names the type, the model's otherwise. A document model scores
+  /// every format, but one format's benign files (the bulk PDFs) can need another operating point than the rest.
+  double threshold_for(std::string_view type) const noexcept;
+  double suspicious_threshold_for(std::string_view type) const noexcept;
+  /// meta.json's "type_thresholds": type -> {malicious, suspicious}.
+  const std::map<std::string, std::pair<double, double>, std::less<>>& type_thresholds() const noexcept {
+    return type_thresholds_;
+  }
   const nlohmann::json& meta() const noexcept { return meta_; }
 
  private:
@@ -52,6 +63,7 @@ class Model {
   std::string name_;
   double threshold_ = 0.5;
   double suspicious_threshold_ = 0.5;
+  std::map<std::string, std::pair<double, double>, std::less<>> type_thresholds_;
   std::size_t n_features_ = 0;
   nlohmann::json meta_;
   std::unique_ptr<std::mutex> explain_mutex_ = std::make_unique<std::mutex>();

@@ -288,7 +288,7 @@ OperatingPoint at_fpr_over(const std::vector<double>& score, const std::vector<i
 }
 
 nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold,
-                      const std::vector<char>& population) {
+                      const std::vector<char>& population, const std::map<std::string, double>& type_thresholds) {
   std::vector<int> y(ds.rows.size());
   for (std::size_t i = 0; i < y.size(); ++i) y[i] = ds.rows[i].y;
   nlohmann::json r;
@@ -306,8 +306,18 @@ nlohmann::json report(const Dataset& ds, const std::vector<double>& score, doubl
   r["at_fpr_0.1%"] = op_json(p01);
   r["at_fpr_0.5%"] = op_json(p05);
   r["at_fpr_1%"] = op_json(p1);
-  if (threshold >= 0) r["at_model_threshold"] = op_json(at_threshold(score, y, threshold));
   const double thr = threshold >= 0 ? threshold : p1.threshold;
+  // Figures at the operating point: a row of a type with its own threshold is flagged at that threshold. `flag_score`
+  // shifts each such row's score by the difference of the two thresholds, so `>= thr` flags exactly those rows and
+  // at_threshold serves both cases; AUCs still use the real scores.
+  std::vector<double> flag_score = score;
+  if (!type_thresholds.empty()) {
+    r["type_thresholds"] = type_thresholds;
+    for (std::size_t i = 0; i < score.size(); ++i)
+      if (auto it = type_thresholds.find(pe_bucket(ds, i)); it != type_thresholds.end())
+        flag_score[i] = score[i] - it->second + thr;
+  }
+  if (threshold >= 0) r["at_model_threshold"] = op_json(at_threshold(flag_score, y, threshold));
   r["operating_threshold"] = thr;
 
   auto subset_report = [&](auto&& key_of) {
@@ -315,10 +325,10 @@ nlohmann::json report(const Dataset& ds, const std::vector<double>& score, doubl
     for (std::size_t i = 0; i < ds.rows.size(); ++i) by[key_of(i)].push_back(i);
     nlohmann::json out = nlohmann::json::object();
     for (const auto& [k, idx] : by) {
-      std::vector<double> s;
+      std::vector<double> s, fs;
       std::vector<int> yy;
-      for (auto i : idx) s.push_back(score[i]), yy.push_back(y[i]);
-      const auto op = at_threshold(s, yy, thr);
+      for (auto i : idx) s.push_back(score[i]), fs.push_back(flag_score[i]), yy.push_back(y[i]);
+      const auto op = at_threshold(fs, yy, thr);
       out[k] = {{"files", idx.size()}, {"malicious", op.positives}, {"benign", op.negatives},
                 {"tpr", num(op.tpr)}, {"fpr", num(op.fpr)}, {"roc_auc", num(roc_auc(s, yy))}};
     }
@@ -354,7 +364,7 @@ nlohmann::json report(const Dataset& ds, const std::vector<double>& score, doubl
       const float* x = ds.x.data() + i * ds.n_features;
       if (!(x[code] > 0 || x[xlm] > 0)) continue;
       ++n;
-      if (score[i] >= thr) ++fp_op;
+      if (flag_score[i] >= thr) ++fp_op;
       if (score[i] >= p05.threshold) ++fp_05;
       if (rule[i] > 0.5) ++fp_rule;
     }
@@ -366,7 +376,7 @@ nlohmann::json report(const Dataset& ds, const std::vector<double>& score, doubl
     std::vector<double> s;
     std::vector<int> yy;
     for (std::size_t i = 0; i < ds.rows.size(); ++i)
-      if (ds.rows[i].family == "Emotet") s.push_back(score[i]), yy.push_back(y[i]);
+      if (ds.rows[i].family == "Emotet") s.push_back(flag_score[i]), yy.push_back(y[i]);
     const auto op = at_threshold(s, yy, thr);
     r["family_emotet"] = {{"files", s.size()}, {"tpr", num(op.tpr)}};
   }
@@ -384,7 +394,7 @@ nlohmann::json report(const Dataset& ds, const std::vector<double>& score, doubl
   nlohmann::json errs = nlohmann::json::array();
   for (std::size_t i = 0; i < ds.rows.size(); ++i) {
     if (std::isnan(score[i])) continue;
-    const bool flagged = score[i] >= thr;
+    const bool flagged = flag_score[i] >= thr;
     if (flagged != (y[i] == 1))
       errs.push_back({{"sha256", ds.rows[i].sha256}, {"label", ds.rows[i].label}, {"group", ds.rows[i].group},
                       {"family", ds.rows[i].family}, {"type", pe_bucket(ds, i)}, {"score", score[i]},
@@ -488,9 +498,32 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
     pooled_y.insert(pooled_y.end(), y.begin(), y.end());
     pooled_pop.insert(pooled_pop.end(), pop.begin(), pop.end());
   }
-  const auto thr = at_fpr_over(pooled, pooled_y, pooled_pop, opt.target_fpr);
-  const auto sthr = at_fpr_over(pooled, pooled_y, pooled_pop, opt.suspicious_fpr);
-  auto cv = report(ds, oof, thr.threshold, pop);
+  // Types with thresholds of their own leave the population of the model's thresholds (both classes) and get theirs
+  // over their own rows, benign files of every group counted: the excluded groups are left out of the model's
+  // choice because they are easy bulk files of one format, and a format's own threshold must spare exactly those.
+  std::vector<char> main_pop = pooled_pop;
+  std::map<std::string, std::vector<char>> type_pop;
+  if (!opt.type_thresholds.empty()) {
+    if (main_pop.empty()) main_pop.assign(pooled.size(), 1);
+    for (const auto& t : opt.type_thresholds) type_pop[t].assign(pooled.size(), 0);
+    for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+      const auto it = type_pop.find(pe_bucket(ds, i));
+      if (it == type_pop.end()) continue;
+      for (std::size_t r = 0; r < runs.size(); ++r) {
+        main_pop[r * ds.rows.size() + i] = 0;
+        it->second[r * ds.rows.size() + i] = 1;
+      }
+    }
+  }
+  const auto thr = at_fpr_over(pooled, pooled_y, main_pop, opt.target_fpr);
+  const auto sthr = at_fpr_over(pooled, pooled_y, main_pop, opt.suspicious_fpr);
+  std::map<std::string, std::pair<OperatingPoint, OperatingPoint>> type_thr;
+  std::map<std::string, double> type_thr_report;
+  for (const auto& [t, tp] : type_pop) {
+    type_thr[t] = {at_fpr_over(pooled, pooled_y, tp, opt.target_fpr), at_fpr_over(pooled, pooled_y, tp, opt.suspicious_fpr)};
+    type_thr_report[t] = type_thr[t].first.threshold;
+  }
+  auto cv = report(ds, oof, thr.threshold, pop, type_thr_report);
   if (oof_out) *oof_out = runs;
 
   log << "training the final model on " << ds.rows.size() << " files\n";
@@ -516,6 +549,24 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
     population += " (" + cv["threshold_benign_left_out"].dump() + " benign files left out of the choice, still trained on)";
     meta["threshold_exclude_groups"] = opt.threshold_exclude_groups;
   }
+  if (!type_thr.empty()) {
+    population += ", files of the types";
+    for (const auto& [t, _] : type_thr) population += " " + t;
+    population += " left out (they have thresholds of their own, type_thresholds)";
+    nlohmann::json types = nlohmann::json::object();
+    for (const auto& [t, ops] : type_thr) {
+      const auto& [m, s] = ops;
+      const std::string basis = " over the " + std::to_string(m.negatives) + " cross-validated benign files of type " + t +
+                                " (every group; pooled over " + std::to_string(repeats) + " fold packings): ";
+      types[t] = {{"threshold", m.threshold},
+                  {"suspicious_threshold", std::min(s.threshold, m.threshold)},
+                  {"threshold_basis", "out-of-fold score at FPR <= " + std::to_string(opt.target_fpr) + basis +
+                                          std::to_string(m.fp) + " false positives, TPR " + std::to_string(m.tpr)},
+                  {"suspicious_basis", "out-of-fold score at FPR <= " + std::to_string(opt.suspicious_fpr) + basis +
+                                           std::to_string(s.fp) + " false positives, TPR " + std::to_string(s.tpr)}};
+    }
+    meta["type_thresholds"] = types;
+  }
   meta["threshold_basis"] = "out-of-fold score at FPR <= " + std::to_string(opt.target_fpr) + population + ": " +
                             std::to_string(thr.fp) + " false positives";
   meta["suspicious_threshold"] = std::min(sthr.threshold, thr.threshold);
@@ -528,12 +579,17 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
     meta["suspicious_basis"] = meta["suspicious_basis"].get<std::string>() + pooled_note;
     // What one packing alone would have chosen, and each packing's TPR at the pooled thresholds: the fold noise.
     nlohmann::json per = nlohmann::json::array();
-    for (const auto& run : runs) {
-      const auto own = at_fpr_over(run, y, pop, opt.target_fpr), own_s = at_fpr_over(run, y, pop, opt.suspicious_fpr);
+    for (std::size_t r = 0; r < runs.size(); ++r) {
+      const auto& run = runs[r];
+      // This packing's slice of the population the model's thresholds were chosen over.
+      const std::vector<char> rpop = main_pop.empty() ? std::vector<char>{}
+                                                      : std::vector<char>(main_pop.begin() + static_cast<std::ptrdiff_t>(r * run.size()),
+                                                                          main_pop.begin() + static_cast<std::ptrdiff_t>((r + 1) * run.size()));
+      const auto own = at_fpr_over(run, y, rpop, opt.target_fpr), own_s = at_fpr_over(run, y, rpop, opt.suspicious_fpr);
       std::vector<double> rs;
       std::vector<int> ry;
       for (std::size_t i = 0; i < run.size(); ++i)
-        if (pop.empty() || pop[i]) rs.push_back(run[i]), ry.push_back(y[i]);
+        if (rpop.empty() || rpop[i]) rs.push_back(run[i]), ry.push_back(y[i]);
       const auto at_m = at_threshold(rs, ry, thr.threshold), at_s = at_threshold(rs, ry, meta["suspicious_threshold"].get<double>());
       per.push_back({{"own_threshold", own.threshold}, {"own_suspicious_threshold", own_s.threshold},
                      {"tpr_at_threshold", num(at_m.tpr)}, {"fp_at_threshold", at_m.fp},
@@ -593,7 +649,9 @@ std::vector<double> score_rows(const Dataset& ds, const Model& m) {
 std::string file_type(const Dataset& ds, std::size_t i) { return pe_bucket(ds, i); }
 
 nlohmann::json evaluate(const Dataset& ds, const Model& m, const std::vector<char>& population) {
-  return report(ds, score_rows(ds, m), m.threshold(), population);
+  std::map<std::string, double> types;
+  for (const auto& [t, th] : m.type_thresholds()) types[t] = th.first;
+  return report(ds, score_rows(ds, m), m.threshold(), population, types);
 }
 
 }  // namespace mamori::model

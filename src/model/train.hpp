@@ -2,6 +2,7 @@
 // and test), a final model on all data, and the reports that `mamori train` and `mamori eval` print.
 #pragma once
 
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -50,6 +51,11 @@ struct TrainOptions {
   // highest benign scores of whichever groups happen to be out of fold together, which moved the shipped malicious
   // threshold by several points of TPR between two almost identical training sets (docs/MEASUREMENTS.md, m15/m15b).
   int threshold_repeats = 1;
+  // File types (office_bucket names, e.g. "pdf") that get thresholds of their own, chosen at the same target FPRs over
+  // that type's out-of-fold scores (benign files of every group counted); the model's thresholds are then chosen over
+  // the other files only. One population of easy benign files of one format otherwise moves the threshold of all
+  // (docs/MEASUREMENTS.md, tenth and eleventh sessions). Written to meta.json's "type_thresholds".
+  std::vector<std::string> type_thresholds;
   // Per-feature monotone constraint (1 = the score may only rise with the value, 0 = free); empty = none. Capability
   // counts get 1 so that a source with more of them is never scored lower for it (see docs/office.md).
   std::vector<int> monotone;
@@ -101,8 +107,11 @@ nlohmann::json evaluate(const Dataset& ds, const Model& m, const std::vector<cha
 /// `threshold` (if >= 0) is the operating threshold for per-group figures and the misclassified list. A non-empty
 /// `population` (threshold_population) chooses the FPR operating points on its rows only (and gives their TPR/FPR
 /// there); every other figure still covers all rows.
+/// `type_thresholds` (type -> threshold) replaces `threshold` for the rows of those file types in every figure taken
+/// at the operating threshold.
 nlohmann::json report(const Dataset& ds, const std::vector<double>& score, double threshold,
-                      const std::vector<char>& population = {});
+                      const std::vector<char>& population = {},
+                      const std::map<std::string, double>& type_thresholds = {});
 
 /// Human-readable rendering of a report.
 void print_report(const nlohmann::json& rep, std::ostream& out, std::size_t max_errors);

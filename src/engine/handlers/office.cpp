@@ -57,10 +57,13 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
       r.score = *score;
       r.model = m->name();
       const std::string fam = family(sample.doc_type);
-      if (*score >= m->threshold()) {
+      // The operating point of this file's type (the model's own unless meta.json gives the type one), found from
+      // the vector as the trainer found it, so both agree on which files a type threshold covers.
+      const std::string type = features::office_bucket(sample.x.data());
+      if (*score >= m->threshold_for(type)) {
         r.verdict = Verdict::malicious;
         r.signature = fam + ".Malicious";
-      } else if (opt.alert_suspicious && *score >= m->suspicious_threshold()) {
+      } else if (opt.alert_suspicious && *score >= m->suspicious_threshold_for(type)) {
         r.verdict = Verdict::suspicious;
         r.signature = fam + ".Suspicious";
       } else {
