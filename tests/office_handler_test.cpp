@@ -698,3 +698,62 @@ TEST(OfficeHandler, TypeThresholdsApplyToTheirTypeOnly) {
   EXPECT_EQ(d3.verdict, d0.verdict);
   fs::remove_all(dir);
 }
+
+// A models/pdf folder scores PDFs in place of models/office, and only PDFs: here a copy of the document model whose
+// threshold is 0 makes a plain PDF malicious under its own name, while a Word document keeps the document model's
+// verdict. A pdf folder that does not load stops the engine rather than scoring PDFs with the wrong model.
+TEST(OfficeHandler, PdfModelScoresPdfsOnly) {
+  namespace fs = std::filesystem;
+  const fs::path shipped = fs::path(MAMORI_SOURCE_DIR) / "models";
+  if (!fs::exists(shipped / "office" / "meta.json") || !fs::exists(shipped / "pe" / "meta.json"))
+    GTEST_SKIP() << "models not present";
+  const fs::path root = fs::temp_directory_path() / ("mamori-pdfmodel-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  for (const char* sub : {"pe", "office", "pdf"}) {
+    fs::create_directories(root / sub);
+    const char* from = std::string(sub) == "pe" ? "pe" : "office";
+    for (const char* f : {"model.json", "meta.json"}) fs::copy_file(shipped / from / f, root / sub / f);
+  }
+  nlohmann::json meta;
+  std::ifstream(shipped / "office" / "meta.json") >> meta;
+  meta.erase("type_thresholds");
+  meta["name"] = "pdf-test";
+  meta["threshold"] = 0.0;
+  meta["suspicious_threshold"] = 0.0;
+  std::ofstream(root / "pdf" / "meta.json") << meta.dump();
+
+  const std::string pdf =
+      "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\n"
+      "endobj\nxref\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n";
+  CfbSpec plain;
+  plain.streams.push_back({"WordDocument", std::vector<std::uint8_t>(5000, 0)});
+  plain.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
+  const auto doc = build_cfb(plain);
+  auto scan_both = [&](engine::Models models) {
+    engine::Scanner s(std::move(models), engine::Options{});
+    return std::make_pair(s.scan_bytes(ByteView(reinterpret_cast<const std::uint8_t*>(pdf.data()), pdf.size()), "a.pdf"),
+                          s.scan_bytes(ByteView(doc.data(), doc.size()), "a.doc"));
+  };
+  auto with_pdf = engine::load_models(root.string());
+  ASSERT_TRUE(with_pdf.ok()) << with_pdf.error().message;
+  ASSERT_TRUE(with_pdf->pdf.has_value());
+  const auto [p1, d1] = scan_both(std::move(with_pdf).value());
+  fs::remove_all(root / "pdf");
+  auto without = engine::load_models(root.string());
+  ASSERT_TRUE(without.ok());
+  EXPECT_FALSE(without->pdf.has_value());
+  const auto [p0, d0] = scan_both(std::move(without).value());
+
+  ASSERT_EQ(p0.verdict, engine::Verdict::clean);  // the premise: the document model leaves the PDF clean
+  EXPECT_EQ(p1.verdict, engine::Verdict::malicious);
+  EXPECT_EQ(p1.model, "pdf-test");
+  EXPECT_EQ(p1.signature, "Mamori.PDF.Malicious");
+  EXPECT_EQ(d1.verdict, d0.verdict);
+  EXPECT_EQ(d1.model, d0.model);
+  EXPECT_NE(d1.model, "pdf-test");
+
+  fs::create_directories(root / "pdf");
+  std::ofstream(root / "pdf" / "meta.json") << "{\"schema_version\": 1}";
+  EXPECT_FALSE(engine::load_models(root.string()).ok());
+  fs::remove_all(root);
+}

@@ -26,6 +26,7 @@ struct DataFlags {
   std::vector<std::string> exclude_groups;
   std::string exclude_file;
   std::vector<std::string> drop_features, only_features, increasing;
+  std::string only_type;  // --kind office: keep the rows of this file-type bucket only (e.g. "pdf")
 };
 
 void add_data_flags(CLI::App* cmd, DataFlags& d) {
@@ -33,6 +34,9 @@ void add_data_flags(CLI::App* cmd, DataFlags& d) {
   cmd->add_option("--kind", d.kind, "Which rows and model: 'pe' (Windows executables) or 'office' (documents: manifest "
                                     "kinds office, rtf and pdf)")->default_val("pe")->check(CLI::IsMember({"pe", "office"}));
   cmd->add_option("--cache", d.cache, "Feature cache file, reused across runs (keyed on sha256 and schema hash)");
+  cmd->add_option("--only-type", d.only_type,
+                  "--kind office: keep only the documents of this file-type bucket, as the reports name it (e.g. "
+                  "'pdf': the model the engine loads from models/pdf scores PDFs in place of models/office)");
   cmd->add_option("-j,--threads", d.threads, "Worker threads")->default_val(2)->check(CLI::Range(1, 256));
   cmd->add_option("--exclude-group", d.exclude_groups, "Leave out rows whose source group matches this glob; repeatable");
   cmd->add_option("--exclude-groups-from", d.exclude_file,
@@ -121,6 +125,24 @@ Status read_globs(const std::string& file, std::vector<std::string>& out) {
   return {};
 }
 
+// Keeps the rows whose bucket (features::office_bucket, from the full vector as the engine sees it) is `type`.
+void keep_type(model::Dataset& ds, const std::string& type) {
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < ds.rows.size(); ++i) {
+    if (features::office_bucket(ds.x.data() + i * ds.n_features) != type) continue;
+    if (out != i) {
+      ds.rows[out] = std::move(ds.rows[i]);
+      ds.rules[out] = std::move(ds.rules[i]);
+      std::copy_n(ds.x.begin() + static_cast<std::ptrdiff_t>(i * ds.n_features), ds.n_features,
+                  ds.x.begin() + static_cast<std::ptrdiff_t>(out * ds.n_features));
+    }
+    ++out;
+  }
+  ds.rows.resize(out);
+  ds.rules.resize(out);
+  ds.x.resize(out * ds.n_features);
+}
+
 Result<model::Dataset> load_data(const DataFlags& d) {
   auto rows = model::read_manifests(d.manifests, d.kind);
   if (!rows.ok()) return std::move(rows).error();
@@ -158,6 +180,12 @@ Result<model::Dataset> load_data(const DataFlags& d) {
         const auto row = ds->x.begin() + static_cast<std::ptrdiff_t>(i * ds->n_features);
         ds->rules[i] = features::office_rule(std::vector<float>(row, row + static_cast<std::ptrdiff_t>(ds->n_features)));
       }
+    }
+    if (!d.only_type.empty()) {
+      if (ds->kind != "office") return make_error(ErrorCode::invalid_argument, "--only-type needs --kind office");
+      keep_type(*ds, d.only_type);
+      std::cerr << "kept " << ds->rows.size() << " rows of type " << d.only_type << "\n";
+      if (ds->rows.empty()) return make_error(ErrorCode::invalid_argument, "no row of type '" + d.only_type + "'");
     }
     mask_features(*ds, d);
   }

@@ -39,9 +39,10 @@ struct Options {
 struct Models {
   std::optional<model::Model> pe;
   std::optional<model::Model> office;
+  std::optional<model::Model> pdf;  // scores the documents of bucket "pdf" in place of `office` when present
 };
 
-/// Loads root/pe (required) and every other model directory that exists under `root`.
+/// Loads root/pe (required) and every other model directory that exists under `root` (office, pdf).
 Result<Models> load_models(const std::string& root);
 
 class Scanner {

@@ -47,7 +47,11 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
   for (const auto& h : sample.hits)
     if (h.where.rfind("vba:", 0) != 0) analysis::merge_iocs(r.iocs, analysis::iocs_from_text(h.text, h.where));
 
+  // The bucket is found from the vector as the trainer found it, so the engine and the trainer agree on which files
+  // the PDF model and a type threshold cover.
+  const std::string type = features::office_bucket(sample.x.data());
   const model::Model* m = s.models().office ? &*s.models().office : nullptr;
+  if (type == "pdf" && s.models().pdf) m = &*s.models().pdf;
   if (m) {
     auto score = m->score(sample.x);
     if (!score.ok()) {
@@ -57,9 +61,7 @@ void office(ByteView bytes, ScanResult& r, ScanContext& ctx) {
       r.score = *score;
       r.model = m->name();
       const std::string fam = family(sample.doc_type);
-      // The operating point of this file's type (the model's own unless meta.json gives the type one), found from
-      // the vector as the trainer found it, so both agree on which files a type threshold covers.
-      const std::string type = features::office_bucket(sample.x.data());
+      // The operating point of this file's type: the model's own unless meta.json gives the type one.
       if (*score >= m->threshold_for(type)) {
         r.verdict = Verdict::malicious;
         r.signature = fam + ".Malicious";
