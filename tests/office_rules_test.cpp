@@ -603,4 +603,52 @@ TEST(OfficeRules, EpsWithAnOversizedHexString) {
   EXPECT_EQ(quoted.structural_rule, "");
 }
 
+// A Word dropper split across modules, as corpus 10's Gozi-style `order 05.20.doc`: Document_Open reaches code
+// that names the payload (a .dll under ProgramData), the file is written by a class and started by another
+// class's Class_Initialize (`New`, which the chain does not follow), so macro-loader stays silent.
+VbaModuleSpec word_module(const std::string& name, const std::string& code, bool procedural) {
+  return {name, "Attribute VB_Name = \"" + name + "\"\r\n" + code, std::vector<std::uint8_t>(600, 0xA5), procedural};
+}
+
+features::OfficeSample word_doc(const std::string& trigger, const std::string& file) {
+  VbaSpec v;
+  v.modules = {word_module("ThisDocument",
+                           "Private Sub " + trigger + "()\r\n  Module1.Prepare\r\nEnd Sub\r\n", false),
+               word_module("Module1",
+                           "Public Target As String\r\n"
+                           "Sub Prepare()\r\n  Target = Environ(\"ProgramData\") & \"\\" + file + "\"\r\n"
+                           "  Dim w As New Writer\r\n  w.Save Target\r\n  Dim r As New Runner\r\nEnd Sub\r\n", true),
+               word_module("Writer",
+                           "Sub Save(p As String)\r\n  Open p For Binary As #1\r\n  Put #1, , ActiveDocument.Content.Text\r\n"
+                           "  Close #1\r\nEnd Sub\r\n", false),
+               word_module("Runner",
+                           "Private Sub Class_Initialize()\r\n  Shell \"regsvr32 \" & Module1.Target, 0\r\nEnd Sub\r\n", false)};
+  return featurize(build_word_doc(v));
+}
+
+TEST(OfficeRules, WordOpenTriggerNamingAnExecutableThatIsWrittenAndRun) {
+  const auto s = word_doc("Document_Open", "upd.dll");
+  EXPECT_GT(feature(s, "macro_kw.document_open"), 0.0f);
+  EXPECT_GT(feature(s, "chain.trigger_executable_string"), 0.0f);
+  EXPECT_GT(feature(s, "macro.cat_write"), 0.0f);
+  EXPECT_GT(feature(s, "macro.cat_execute"), 0.0f);
+  EXPECT_EQ(feature(s, "chain.trigger_download_execute"), 0.0f);
+  EXPECT_EQ(features::office_rule(s.x), "word-open-dropper");
+  EXPECT_EQ(features::office_rule(word_doc("AutoOpen", "upd.dll").x), "word-open-dropper");
+}
+
+// Twins: a template installer that writes a template file and runs a program from the same open trigger (the
+// Macmillan installers' shape: no executable named from the trigger), and the dropper's code behind a new-document
+// trigger (Document_New), which is not Word's open trigger.
+TEST(OfficeRules, WordOpenTriggerWithoutAnExecutableIsNotTheRule) {
+  const auto installer = word_doc("Document_Open", "Startup.dotm");
+  EXPECT_GT(feature(installer, "macro.cat_write"), 0.0f);
+  EXPECT_GT(feature(installer, "macro.cat_execute"), 0.0f);
+  EXPECT_EQ(feature(installer, "chain.trigger_executable_string"), 0.0f);
+  EXPECT_EQ(features::office_rule(installer.x), "");
+  const auto on_new = word_doc("Document_New", "upd.dll");
+  EXPECT_EQ(feature(on_new, "macro_kw.document_open") + feature(on_new, "macro_kw.autoopen"), 0.0f);
+  EXPECT_EQ(features::office_rule(on_new.x), "");
+}
+
 }  // namespace
