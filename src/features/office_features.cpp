@@ -596,9 +596,6 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t chain_ex = index_of("chain.trigger_execute");
   static const std::size_t chain_computed_class = index_of("chain.trigger_object_by_expression");
   static const std::size_t chain_remote_exe = index_of("chain.trigger_remote_executable");
-  static const std::size_t word_autoopen = index_of("macro_kw.autoopen"), word_docopen = index_of("macro_kw.document_open");
-  static const std::size_t cat_write = index_of("macro.cat_write"), cat_execute = index_of("macro.cat_execute");
-  static const std::size_t chain_exe_string = index_of("chain.trigger_executable_string");
   static const std::size_t template_web = index_of("active.remote_template_web");
   static const std::size_t object_untrusted = index_of("active.external_object_untrusted");
   static const std::size_t ext_unc = index_of("ooxml.external_unc_or_file");
@@ -645,14 +642,6 @@ std::string office_rule(const std::vector<float>& x) {
   // does either; a self-updating template that fetches and runs its installer on Windows would.
   if (x[chain_dl_ex] > 0 || (x[chain_ex] > 0 && (x[chain_computed_class] > 0 || x[chain_remote_exe] > 0)))
     return "macro-loader";
-  // A Word dropper split across modules (the trigger in one, the file write in a class, the run in a third, joined
-  // by calls the chain does not follow): Word's own open trigger (AutoOpen, Document_Open), code reachable from it
-  // naming an executable file (.exe, .dll, .scr, regsvr32...), and a file write and an execute anywhere in the
-  // project. Benign Word templates that open with a macro install templates, fill forms and save files; none of the
-  // corpora's names an executable from the trigger and writes and runs one (docs/office.md, "Rules").
-  if (x[code] > 0 && x[word_autoopen] + x[word_docopen] > 0 && x[chain_exe_string] > 0 && x[cat_write] > 0 &&
-      x[cat_execute] > 0)
-    return "word-open-dropper";
   // Template injection: the document fetches its attachedTemplate from a web host that is not Microsoft's.
   if (x[template_web] > 0) return "remote-template";
   // The same fetch on open through an OLE object, a frame (webSettings) or a subdocument linked to such a host:
