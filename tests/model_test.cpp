@@ -407,3 +407,33 @@ TEST(ModelWeights, BalanceByTypeLevelsTheClassesInsideEachFileType) {
   EXPECT_NEAR(fw[40] / fw[60], 8.0 / 5.5, 1e-4);
   EXPECT_NEAR(fw[0] / fw[50], (25.0 / 49.0) / 0.55, 1e-4);
 }
+
+// The group power decides how much a big source outweighs a small one: at 0 every file counts alike, at 1 every
+// source counts alike, at the default 0.5 a source of 100 files weighs 10 times one file's source.
+TEST(ModelWeights, GroupPowerSetsHowMuchABigSourceCounts) {
+  model::Dataset ds;
+  ds.kind = "pe";
+  ds.n_features = 1;
+  auto add = [&](const std::string& g, int y, int n) {
+    for (int i = 0; i < n; ++i) {
+      model::Row r;
+      r.y = y;
+      r.group = g;
+      ds.rows.push_back(r);
+      ds.x.push_back(0.0f);
+    }
+  };
+  add("big", 1, 100), add("small", 1, 1), add("benign", 0, 101);
+  std::vector<std::size_t> idx(ds.rows.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  auto big_over_small = [&](double p) {
+    const auto w = model::sample_weights(ds, idx, false, p);
+    double big = 0;
+    for (std::size_t i = 0; i < 100; ++i) big += w[i];
+    return big / w[100];
+  };
+  EXPECT_NEAR(big_over_small(0.0), 100.0, 1e-3);
+  EXPECT_NEAR(big_over_small(0.5), 10.0, 1e-3);
+  EXPECT_NEAR(big_over_small(1.0), 1.0, 1e-4);
+  EXPECT_EQ(model::sample_weights(ds, idx, false), model::sample_weights(ds, idx, false, 0.5));
+}

@@ -97,6 +97,26 @@ TEST(RtfParse, PackageWithExecutable) {
   EXPECT_FALSE(rtf::executable_name("a.docx"));
 }
 
+// CFB compares names without case, so Office opens an \x01Ole10Native stream in any case; a dropper that varies the
+// case must not hide the packaged executable.
+TEST(RtfParse, OleWrappedPackageFoundWhateverTheStreamNameCase) {
+  const std::vector<std::uint8_t> payload = {'M', 'Z', 0x90, 0, 3, 0, 0, 0};
+  auto native = package_native("run.exe", "C:\\a\\run.exe", "C:\\t\\run.exe", payload);
+  std::vector<std::uint8_t> sized = {static_cast<std::uint8_t>(native.size()), static_cast<std::uint8_t>(native.size() >> 8), 0, 0};
+  sized.insert(sized.end(), native.begin(), native.end());
+  for (const char* name : {"\x01Ole10Native", "\x01oLE10nATIVE"}) {
+    CfbSpec spec;
+    spec.streams = {{name, sized}};
+    const auto doc = parse(rtf_embedded_object("Package", build_cfb(spec)));
+    ASSERT_TRUE(doc.ok());
+    ASSERT_EQ(doc->objects.size(), 1u);
+    EXPECT_TRUE(doc->objects[0].native_is_ole2);
+    ASSERT_TRUE(doc->objects[0].package.has_value()) << name + 1;
+    EXPECT_EQ(doc->objects[0].package->file_name, "run.exe");
+    EXPECT_TRUE(doc->has(rtf::Anomaly::package_executable));
+  }
+}
+
 TEST(RtfParse, LinkedObjectAndAutoLink) {
   const auto doc = parse("{\\rtf1{\\object\\objautlink\\objupdate{\\*\\objclass Word.Document.8}{\\*\\objdata " +
                          rtf_hex(ole1_linked("Word.Document.8", "http://example.invalid/x.doc"), HexStyle::plain) + "}}}");

@@ -500,3 +500,41 @@ TEST(VbaEvalMacro, ArraysGrownAndWalkedKeepTheirElements) {
       << dump(ev.iocs);
   EXPECT_EQ(ev.limits_hit, 0u);
 }
+
+// Calls reuse their frames' storage (and argument lists) and move the arguments into the parameters: a local of one
+// call must not be seen by the next (Dim keeps a value it finds, so a stale one would show), and a callee writing
+// into an array parameter must not change the caller's array.
+TEST(VbaEvalMacro, CallsStartWithFreshLocalsAndLeaveTheCallersArraysAlone) {
+  const std::string src = vb({
+      "Attribute VB_Name = \"Module1\"",
+      "Function Part(n)",
+      "  Dim secret",
+      "  If n = 1 Then",
+      "    secret = \"leak\"",
+      "  End If",
+      "  Part = \"p\" & secret & n",
+      "End Function",
+      "Sub Main()",
+      "  a = Part(1)",
+      "  u = \"http://calls.example.com/\" & Part(2)",
+      "End Sub",
+      "Sub Change(arr)",
+      "  arr(0) = \"http://changed.example.com/x\"",
+      "  c = arr(0) & \"/y\"",
+      "End Sub",
+      "Sub Main2()",
+      "  Dim xs(1)",
+      "  xs(0) = \"http://kept.example.com/k\"",
+      "  Change xs",
+      "  d = xs(0) & \"/z\"",
+      "End Sub",
+  });
+  const auto ev = analysis::evaluate_vba(src, "Module1");
+  const Set urls = values_of(ev.iocs, "url");
+  EXPECT_TRUE(urls.count("http://calls.example.com/p2")) << dump(ev.iocs);
+  EXPECT_FALSE(urls.count("http://calls.example.com/pleak2")) << dump(ev.iocs);
+  EXPECT_TRUE(urls.count("http://changed.example.com/x/y")) << dump(ev.iocs);
+  EXPECT_TRUE(urls.count("http://kept.example.com/k/z")) << dump(ev.iocs);
+  EXPECT_FALSE(urls.count("http://changed.example.com/x/z")) << dump(ev.iocs);
+  EXPECT_EQ(ev.limits_hit, 0u);
+}

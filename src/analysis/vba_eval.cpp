@@ -475,6 +475,32 @@ struct Cursor {
   }
 };
 
+// The names builtin() tests for. It looks its name up here once (builtin_index) and compares indexes (bi, made
+// when compiling), instead of comparing the name with each literal in turn.
+constexpr std::string_view kBuiltinNames[] = {
+    "vbcrlf", "vbnewline", "vbcr", "vblf", "vbtab", "vbnullstring", "vbnullchar", "vbback", "true", "false", "vbhide",
+    "vbbinarycompare", "vbnormalfocus", "vbtextcompare", "vbunicode", "vbfromunicode", "empty", "chr", "chrw", "chrb",
+    "chr$", "chrw$", "chrb$", "asc", "ascw", "ascb", "strreverse", "lcase", "ucase", "trim", "ltrim", "rtrim", "len",
+    "lenb", "mid", "midb", "left", "right", "leftb", "rightb", "replace", "split", "join", "array", "ubound",
+    "lbound", "cstr", "cvar", "str", "cint", "clng", "cbyte", "clnglng", "cdbl", "csng", "val", "ccur", "cdec", "int",
+    "fix", "abs", "sgn", "sqr", "round", "hex", "hex$", "oct", "oct$", "space", "space$", "string", "string$",
+    "instr", "instrrev", "iif", "choose", "environ", "environ$", "log", "exp", "sin", "cos", "tan", "atn", "strconv",
+};
+consteval int bi(std::string_view n) {
+  for (std::size_t i = 0; i < std::size(kBuiltinNames); ++i)
+    if (kBuiltinNames[i] == n) return static_cast<int>(i);
+  throw "not in kBuiltinNames";  // a compile error: every name builtin() tests is in the table
+}
+int builtin_index(std::string_view name) {
+  static const std::unordered_map<std::string_view, int> table = [] {
+    std::unordered_map<std::string_view, int> t;
+    for (std::size_t i = 0; i < std::size(kBuiltinNames); ++i) t.emplace(kBuiltinNames[i], static_cast<int>(i));
+    return t;
+  }();
+  const auto it = table.find(name);
+  return it == table.end() ? -1 : it->second;
+}
+
 class Evaluator {
  public:
   Evaluator(const DocumentStrings& extra, bool compiled) : extra_(extra), compiled_(compiled) {
@@ -584,7 +610,6 @@ class Evaluator {
     std::vector<std::uint8_t> set;
     std::vector<Path> with;  // With target paths
     std::uint32_t line = 0;
-    mutable std::string slot_prefix;  // "module:procedure:", the start of this frame's candidate slot keys
   };
 
   // ---- bookkeeping ----
@@ -689,9 +714,9 @@ class Evaluator {
     if (!charge(v.s.size())) return;
     // (The place is spelt out only for a string that is kept: most assignments repeat a value already seen.)
     if (!slot.empty()) {
-      if (f.slot_prefix.empty())
-        f.slot_prefix = std::to_string(f.module) + ":" + (f.proc ? f.proc->key : std::string()) + ":";
-      const std::string key = f.slot_prefix + slot;
+      // The key is built in one reused buffer; only a new slot's key is copied (into slot_cand_).
+      std::string& key = slot_key_;
+      key.assign(slot_prefix(f)).append(slot);
       auto it = slot_cand_.find(key);
       if (it != slot_cand_.end()) {
         Candidate& c = cands_[it->second];
@@ -714,6 +739,17 @@ class Evaluator {
     cands_.push_back({v.s, where(f.module, f.line), v.partial});
   }
   static constexpr std::size_t kMaxCandidates = 50000;
+
+  // "module:procedure:", the start of frame f's candidate slot keys; made once per procedure (or per module for
+  // module-level code) instead of once per call.
+  const std::string& slot_prefix(const Frame& f) {
+    std::vector<std::string>& table = f.proc ? proc_prefix_ : module_prefix_;
+    const std::size_t at = f.proc ? proc_index(f, procs_) : f.module;
+    if (table.size() <= at) table.resize(at + 1);
+    std::string& pre = table[at];
+    if (pre.empty()) pre = std::to_string(f.module) + ":" + (f.proc ? f.proc->key : std::string()) + ":";
+    return pre;
+  }
 
   // ---- procedure structure ----
 
@@ -935,19 +971,23 @@ class Evaluator {
   }
 
   void exec_if(const Proc& p, std::size_t pc, std::size_t end, Frame& f) {
-    // Branch heads at this nesting level: the If, each ElseIf, the Else.
-    std::vector<std::size_t> heads{pc};
+    // Branch heads at this nesting level: the If, each ElseIf, the Else. They go on heads_ above what the Ifs
+    // this one runs inside put there (an If in a branch pushes its own above these and takes them off again).
+    const std::size_t base = heads_.size();
+    heads_.push_back(pc);
     for (std::size_t i = pc + 1; i < end; ++i) {
       const auto& t = p.body[i].toks;
-      if (kw(t[0], Kw::ElseIf) || (kw(t[0], Kw::Else) && t[1].k == Tk::eol)) heads.push_back(i);
+      if (kw(t[0], Kw::ElseIf) || (kw(t[0], Kw::Else) && t[1].k == Tk::eol)) heads_.push_back(i);
       // Skip nested blocks.
       if (p.match[i] > i) i = p.match[i];
     }
-    heads.push_back(end);
+    heads_.push_back(end);
+    const std::size_t nheads = heads_.size() - base;
+    auto head = [&](std::size_t h) { return heads_[base + h]; };  // by index: a nested If may grow heads_
     bool taken = false;
-    for (std::size_t h = 0; h + 1 < heads.size() && !taken; ++h) {
-      const auto& t = p.body[heads[h]].toks;
-      f.line = p.body[heads[h]].line;
+    for (std::size_t h = 0; h + 1 < nheads && !taken; ++h) {
+      const auto& t = p.body[head(h)].toks;
+      f.line = p.body[head(h)].line;
       bool run = true;
       if (!kw(t[0], Kw::Else)) {
         Cursor c{t, 1};
@@ -956,8 +996,9 @@ class Evaluator {
         if (n && *n == 0) run = false;
         if (n && *n != 0) taken = true;
       }
-      if (run) exec_range(p, heads[h] + 1, heads[h + 1], f);
+      if (run) exec_range(p, head(h) + 1, head(h + 1), f);
     }
+    heads_.resize(base);
   }
 
   // One statement that is not a block opener.
@@ -1127,7 +1168,8 @@ class Evaluator {
           // Element assignment x(i) = v.
           Cursor ic{t, i + 2};
           const Value idx = eval_expr(ic, f);
-          candidate(v, f, name + "(" + (as_string(idx) ? *as_string(idx) : "?") + ")");
+          // (The slot's name is spelt out only for a value candidate() looks at.)
+          if (v.is_str() && v.s.size() >= 6) candidate(v, f, name + "(" + (as_string(idx) ? *as_string(idx) : "?") + ")");
           auto* arr = lookup_mut(var, f);
           const auto n = as_int(idx);
           if (arr && arr->k == Value::K::arr && arr->a && n && *n >= 0 && static_cast<std::size_t>(*n) < arr->a->size()) {
@@ -1470,11 +1512,30 @@ class Evaluator {
     for (auto id : ids) xargs_.push_back(id);
   }
 
-  std::vector<Value> xeval_args(std::uint32_t first, std::uint32_t count, Frame& f) {
-    std::vector<Value> args;
+  // An argument list whose vector comes from args_pool_ and goes back there (emptied: the values end where they
+  // ended before, with the list) instead of one allocation per call. Only a list with arguments touches the pool.
+  struct PooledArgs {
+    Evaluator& e;
+    std::vector<Value> v;
+    explicit PooledArgs(Evaluator& ev) : e(ev) {}
+    PooledArgs(const PooledArgs&) = delete;
+    PooledArgs& operator=(const PooledArgs&) = delete;
+    ~PooledArgs() {
+      if (v.capacity() == 0) return;
+      v.clear();
+      if (e.args_pool_.size() < kArgsPool) e.args_pool_.push_back(std::move(v));
+    }
+  };
+  static constexpr std::size_t kArgsPool = 64;
+
+  void xeval_args(std::uint32_t first, std::uint32_t count, Frame& f, std::vector<Value>& args) {
+    if (count == 0) return;
+    if (args.capacity() == 0 && !args_pool_.empty()) {
+      args = std::move(args_pool_.back());
+      args_pool_.pop_back();
+    }
     args.reserve(count);
     for (std::uint32_t k = 0; k < count; ++k) args.push_back(xeval(xargs_[first + k], f));
-    return args;
   }
 
   Value xeval(std::uint32_t id, Frame& f) {
@@ -1523,8 +1584,9 @@ class Evaluator {
     }
     const Tk& t = *n.tok;
     const Var var = var_of(t, f);
-    std::vector<Value> args;
-    if (n.has_args) args = xeval_args(n.args, n.nargs, f);
+    PooledArgs pooled(*this);
+    std::vector<Value>& args = pooled.v;
+    if (n.has_args) xeval_args(n.args, n.nargs, f, args);
     const std::uint32_t pi = proc_of(var.sym);
     Value v;
     if (auto* x = lookup_mut(var, f); x != nullptr && !(f.proc && f.proc->key_sym == var.sym && n.has_args)) {
@@ -1550,8 +1612,9 @@ class Evaluator {
   Value xchain(const XNode& n, Frame& f, Value v, Path path) {
     for (std::uint32_t k = 0; k < n.nmembers; ++k) {
       const XMember& m = xmembers_[n.members + k];
-      std::vector<Value> args;
-      if (m.has_args) args = xeval_args(m.args, m.nargs, f);
+      PooledArgs pooled(*this);
+      std::vector<Value>& args = pooled.v;
+      if (m.has_args) xeval_args(m.args, m.nargs, f, args);
       path.push_back(m.name);
       if (path.size() > 16) path.erase(path.begin());
       if (path.size() == 2 && (iequals(path[0], "VBA") || iequals(path[0], "Strings") || iequals(path[0], "Interaction") ||
@@ -1567,8 +1630,9 @@ class Evaluator {
     }
     for (std::uint32_t k = 0; k < n.ncalls; ++k) {
       const XCall& call = xcalls_[n.calls + k];
-      const auto args = xeval_args(call.args, call.nargs, f);
-      v = index(v, args);
+      PooledArgs pooled(*this);
+      xeval_args(call.args, call.nargs, f, pooled.v);
+      v = index(v, pooled.v);
     }
     return v;
   }
@@ -1958,7 +2022,10 @@ class Evaluator {
     return best == nullptr ? nullptr : &best->value;
   }
 
-  Value call_proc(const Proc& p, const std::vector<Value>& args, Frame& caller) {
+  // The arguments are the caller's temporaries (every caller drops them after the call): they are moved into the
+  // parameters. An array passed on is then held by the parameter instead of by both (a copy of the array is made
+  // on the first element write either way when the caller's variable holds it too).
+  Value call_proc(const Proc& p, std::vector<Value>& args, Frame& caller) {
     if (call_depth_ >= limits::max_call_depth) {
       ++limits_hit_;
       return Value::unknown();
@@ -1967,16 +2034,24 @@ class Evaluator {
     Frame f;
     f.module = p.module;
     f.proc = &p;
+    if (!vals_pool_.empty()) {
+      f.vals = std::move(vals_pool_.back());
+      vals_pool_.pop_back();
+    }
+    if (!set_pool_.empty()) {
+      f.set = std::move(set_pool_.back());
+      set_pool_.pop_back();
+    }
     for (std::size_t k = 0; k < p.params.size(); ++k) {
       const Param& prm = p.params[k];
       if (prm.param_array) {
         std::vector<Value> rest;
-        for (std::size_t r = k; r < args.size(); ++r) rest.push_back(args[r]);
+        for (std::size_t r = k; r < args.size(); ++r) rest.push_back(std::move(args[r]));
         set_local(f, prm.slot, Value::array(std::move(rest)));
         break;
       }
       if (k < args.size()) {
-        set_local(f, prm.slot, args[k]);
+        set_local(f, prm.slot, std::move(args[k]));
       } else if (!prm.default_value.empty()) {
         Cursor c{prm.default_value, 0};
         const std::uint32_t saved_depth = depth_;
@@ -1997,6 +2072,11 @@ class Evaluator {
     abort_ = saved_abort;
     --call_depth_;
     Value r = std::move(f.vals[p.key_slot]);  // set above; the frame ends here
+    // The locals end here, as they did with the frame; the vectors' storage is kept for the next call.
+    f.vals.clear();
+    f.set.clear();
+    if (vals_pool_.size() < kFramePool) vals_pool_.push_back(std::move(f.vals));
+    if (set_pool_.size() < kFramePool) set_pool_.push_back(std::move(f.set));
     if (p.is_function) {
       Frame& w = caller;
       candidate(r, w);
@@ -2032,6 +2112,7 @@ class Evaluator {
 
   // `name` is a view: it is compared with a hundred literals, and a view compares the lengths first.
   std::optional<Value> builtin(std::string_view name, const std::vector<Value>& a, bool has_args, Frame& f) {
+    const int id = builtin_index(name);  // -1 for a name none of the tests below compares with
     auto str = [&](std::size_t i) -> std::optional<std::string> {
       if (i >= a.size() || !a[i].known()) return std::nullopt;
       return as_string(a[i]);
@@ -2045,60 +2126,60 @@ class Evaluator {
     (void)f;
     // Constants (no arguments).
     if (!has_args) {
-      if (name == "vbcrlf" || name == "vbnewline") return Value::string("\r\n");
-      if (name == "vbcr") return Value::string("\r");
-      if (name == "vblf") return Value::string("\n");
-      if (name == "vbtab") return Value::string("\t");
-      if (name == "vbnullstring") return Value::string("");
-      if (name == "vbnullchar") return Value::string(std::string(1, '\0'));
-      if (name == "vbback") return Value::string("\b");
-      if (name == "true") return Value::number(-1);
-      if (name == "false" || name == "vbhide" || name == "vbbinarycompare") return Value::number(0);
-      if (name == "vbnormalfocus" || name == "vbtextcompare") return Value::number(1);
-      if (name == "vbunicode") return Value::number(64);
-      if (name == "vbfromunicode") return Value::number(128);
-      if (name == "empty") return Value{};
+      if (id == bi("vbcrlf") || id == bi("vbnewline")) return Value::string("\r\n");
+      if (id == bi("vbcr")) return Value::string("\r");
+      if (id == bi("vblf")) return Value::string("\n");
+      if (id == bi("vbtab")) return Value::string("\t");
+      if (id == bi("vbnullstring")) return Value::string("");
+      if (id == bi("vbnullchar")) return Value::string(std::string(1, '\0'));
+      if (id == bi("vbback")) return Value::string("\b");
+      if (id == bi("true")) return Value::number(-1);
+      if (id == bi("false") || id == bi("vbhide") || id == bi("vbbinarycompare")) return Value::number(0);
+      if (id == bi("vbnormalfocus") || id == bi("vbtextcompare")) return Value::number(1);
+      if (id == bi("vbunicode")) return Value::number(64);
+      if (id == bi("vbfromunicode")) return Value::number(128);
+      if (id == bi("empty")) return Value{};
       // Word's WdKey constants (wdKeyA = 65 ... wdKey9 = 57): Emotet spelled letters with them.
       if (name.size() == 6 && name.compare(0, 5, "wdkey") == 0 && is_alnum(name[5]))
         return Value::number(static_cast<double>(upper(name[5])));
     }
-    if (name == "chr" || name == "chrw" || name == "chrb" || name == "chr$" || name == "chrw$" || name == "chrb$") {
+    if (id == bi("chr") || id == bi("chrw") || id == bi("chrb") || id == bi("chr$") || id == bi("chrw$") || id == bi("chrb$")) {
       auto n = num(0);
       if (!n) return Value::unknown();
       const std::string s = chr_of(*n, name[3] == 'w');
       if (s.empty() && *n != 0) return Value::unknown();
       return Value::string(*n == 0 ? std::string(1, '\0') : s);
     }
-    if (name == "asc" || name == "ascw" || name == "ascb") {
+    if (id == bi("asc") || id == bi("ascw") || id == bi("ascb")) {
       auto s = str(0);
       if (!s || s->empty()) return Value::unknown();
-      const long long cp = name == "ascb" ? static_cast<unsigned char>((*s)[0]) : first_code_point(*s);
+      const long long cp = id == bi("ascb") ? static_cast<unsigned char>((*s)[0]) : first_code_point(*s);
       return Value::number(static_cast<double>(cp));
     }
-    if (name == "strreverse") {
+    if (id == bi("strreverse")) {
       auto s = str(0);
       if (!s) return Value::unknown();
       return Value::string(std::string(s->rbegin(), s->rend()), partial(0));
     }
-    if (name == "lcase" || name == "ucase") {
+    if (id == bi("lcase") || id == bi("ucase")) {
       auto s = str(0);
       if (!s) return Value::unknown();
-      return Value::string(name == "lcase" ? to_lower(*s) : to_upper(*s), partial(0));
+      return Value::string(id == bi("lcase") ? to_lower(*s) : to_upper(*s), partial(0));
     }
-    if (name == "trim" || name == "ltrim" || name == "rtrim") {
+    if (id == bi("trim") || id == bi("ltrim") || id == bi("rtrim")) {
       auto s = str(0);
       if (!s) return Value::unknown();
       std::string_view v = *s;
-      if (name != "rtrim") while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-      if (name != "ltrim") while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+      if (id != bi("rtrim")) while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      if (id != bi("ltrim")) while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
       return Value::string(std::string(v), partial(0));
     }
-    if (name == "len" || name == "lenb") {
+    if (id == bi("len") || id == bi("lenb")) {
       auto s = str(0);
       if (!s || partial(0)) return Value::unknown();
-      return Value::number(static_cast<double>(s->size() * (name == "lenb" ? 2 : 1)));
+      return Value::number(static_cast<double>(s->size() * (id == bi("lenb") ? 2 : 1)));
     }
-    if (name == "mid" || name == "midb") {
+    if (id == bi("mid") || id == bi("midb")) {
       auto s = str(0);
       auto st = num(1);
       if (!s || !st || *st < 1) return Value::unknown();
@@ -2112,14 +2193,14 @@ class Evaluator {
       if (from >= s->size()) return Value::string("");
       return Value::string(s->substr(from, n), partial(0));
     }
-    if (name == "left" || name == "right" || name == "leftb" || name == "rightb") {
+    if (id == bi("left") || id == bi("right") || id == bi("leftb") || id == bi("rightb")) {
       auto s = str(0);
       auto l = num(1);
       if (!s || !l || *l < 0) return Value::unknown();
       const std::size_t n = std::min(s->size(), static_cast<std::size_t>(*l));
       return Value::string(name[0] == 'l' ? s->substr(0, n) : s->substr(s->size() - n), partial(0));
     }
-    if (name == "replace") {
+    if (id == bi("replace")) {
       auto s = str(0), from = str(1), to = str(2);
       if (!s || !from || !to) return Value::unknown();
       long long start = 1, count = -1;
@@ -2157,7 +2238,7 @@ class Evaluator {
       if (!charge(r.size())) return Value::unknown();
       return Value::string(std::move(r), partial(0));
     }
-    if (name == "split") {
+    if (id == bi("split")) {
       auto s = str(0);
       if (!s) return Value::unknown();
       std::string d = " ";
@@ -2182,7 +2263,7 @@ class Evaluator {
       if (!charge(s->size() + parts.size())) return Value::unknown();
       return Value::array(std::move(parts));
     }
-    if (name == "join") {
+    if (id == bi("join")) {
       if (a.empty() || a[0].k != Value::K::arr || !a[0].a) return Value::unknown();
       std::string d = " ";
       if (a.size() > 1) {
@@ -2204,40 +2285,40 @@ class Evaluator {
       }
       return Value::string(std::move(r), part);
     }
-    if (name == "array") {
+    if (id == bi("array")) {
       if (a.size() > limits::max_array) return Value::unknown();
       return Value::array(a);
     }
-    if (name == "ubound" || name == "lbound") {
+    if (id == bi("ubound") || id == bi("lbound")) {
       if (a.empty() || a[0].k != Value::K::arr || !a[0].a) return Value::unknown();
-      return Value::number(name == "lbound" ? 0 : static_cast<double>(a[0].a->size()) - 1);
+      return Value::number(id == bi("lbound") ? 0 : static_cast<double>(a[0].a->size()) - 1);
     }
-    if (name == "cstr" || name == "cvar" || name == "str") {
+    if (id == bi("cstr") || id == bi("cvar") || id == bi("str")) {
       auto s = str(0);
       if (!s) return Value::unknown();
-      if (name == "str" && a[0].k == Value::K::num && a[0].n >= 0) return Value::string(" " + *s);
+      if (id == bi("str") && a[0].k == Value::K::num && a[0].n >= 0) return Value::string(" " + *s);
       return Value::string(*s, partial(0));
     }
-    if (name == "cint" || name == "clng" || name == "cbyte" || name == "clnglng" || name == "cdbl" || name == "csng" ||
-        name == "val" || name == "ccur" || name == "cdec") {
+    if (id == bi("cint") || id == bi("clng") || id == bi("cbyte") || id == bi("clnglng") || id == bi("cdbl") || id == bi("csng") ||
+        id == bi("val") || id == bi("ccur") || id == bi("cdec")) {
       if (a.empty() || !a[0].known()) return Value::unknown();
       auto d = as_number(a[0]);
-      if (!d) return name == "val" ? Value::number(0) : Value::unknown();
-      if (name == "cint" || name == "clng" || name == "cbyte" || name == "clnglng") return Value::number(std::nearbyint(*d));
+      if (!d) return id == bi("val") ? Value::number(0) : Value::unknown();
+      if (id == bi("cint") || id == bi("clng") || id == bi("cbyte") || id == bi("clnglng")) return Value::number(std::nearbyint(*d));
       return Value::number(*d);
     }
-    if (name == "int" || name == "fix" || name == "abs" || name == "sgn" || name == "sqr" || name == "round") {
+    if (id == bi("int") || id == bi("fix") || id == bi("abs") || id == bi("sgn") || id == bi("sqr") || id == bi("round")) {
       if (a.empty() || !a[0].known()) return Value::unknown();
       auto d = as_number(a[0]);
       if (!d) return Value::unknown();
-      if (name == "int") return Value::number(std::floor(*d));
-      if (name == "fix") return Value::number(std::trunc(*d));
-      if (name == "abs") return Value::number(std::fabs(*d));
-      if (name == "sgn") return Value::number(*d > 0 ? 1 : (*d < 0 ? -1 : 0));
-      if (name == "sqr") return *d >= 0 ? Value::number(std::sqrt(*d)) : Value::unknown();
+      if (id == bi("int")) return Value::number(std::floor(*d));
+      if (id == bi("fix")) return Value::number(std::trunc(*d));
+      if (id == bi("abs")) return Value::number(std::fabs(*d));
+      if (id == bi("sgn")) return Value::number(*d > 0 ? 1 : (*d < 0 ? -1 : 0));
+      if (id == bi("sqr")) return *d >= 0 ? Value::number(std::sqrt(*d)) : Value::unknown();
       return Value::number(std::nearbyint(*d));
     }
-    if (name == "hex" || name == "hex$" || name == "oct" || name == "oct$") {
+    if (id == bi("hex") || id == bi("hex$") || id == bi("oct") || id == bi("oct$")) {
       auto n = num(0);
       if (!n) return Value::unknown();
       char buf[32];
@@ -2245,12 +2326,12 @@ class Evaluator {
       std::snprintf(buf, sizeof buf, name[0] == 'h' ? "%llX" : "%llo", u);
       return Value::string(buf);
     }
-    if (name == "space" || name == "space$") {
+    if (id == bi("space") || id == bi("space$")) {
       auto n = num(0);
       if (!n || *n < 0 || static_cast<std::size_t>(*n) > limits::max_string) return Value::unknown();
       return Value::string(std::string(static_cast<std::size_t>(*n), ' '));
     }
-    if (name == "string" || name == "string$") {
+    if (id == bi("string") || id == bi("string$")) {
       auto n = num(0);
       if (!n || *n < 0 || static_cast<std::size_t>(*n) > 65536 || a.size() < 2 || !a[1].known()) return Value::unknown();
       std::string ch;
@@ -2259,7 +2340,7 @@ class Evaluator {
       if (ch.size() != 1) return Value::unknown();
       return Value::string(std::string(static_cast<std::size_t>(*n), ch[0]));
     }
-    if (name == "instr" || name == "instrrev") {
+    if (id == bi("instr") || id == bi("instrrev")) {
       // InStr([start,] s, find)
       std::size_t si = 0;
       long long start = 1;
@@ -2270,40 +2351,40 @@ class Evaluator {
       auto s = str(si), needle = str(si + 1);
       if (!s || !needle || start < 1 || partial(si)) return Value::unknown();
       std::size_t p;
-      if (name == "instr") p = static_cast<std::size_t>(start - 1) > s->size() ? std::string::npos : s->find(*needle, static_cast<std::size_t>(start - 1));
+      if (id == bi("instr")) p = static_cast<std::size_t>(start - 1) > s->size() ? std::string::npos : s->find(*needle, static_cast<std::size_t>(start - 1));
       else p = s->rfind(*needle);
       return Value::number(p == std::string::npos ? 0 : static_cast<double>(p + 1));
     }
-    if (name == "iif") {
+    if (id == bi("iif")) {
       if (a.size() != 3 || !a[0].known()) return Value::unknown();
       auto n = as_number(a[0]);
       if (!n) return Value::unknown();
       return *n != 0 ? a[1] : a[2];
     }
-    if (name == "choose") {
+    if (id == bi("choose")) {
       auto n = num(0);
       if (!n || *n < 1 || static_cast<std::size_t>(*n) >= a.size()) return Value::unknown();
       return a[static_cast<std::size_t>(*n)];
     }
-    if (name == "environ" || name == "environ$") {
+    if (id == bi("environ") || id == bi("environ$")) {
       auto s = str(0);
       if (!s || s->empty() || s->size() > 64) return Value::unknown();
       return Value::string("%" + to_upper(*s) + "%");
     }
-    if (name == "log" || name == "exp" || name == "sin" || name == "cos" || name == "tan" || name == "atn") {
+    if (id == bi("log") || id == bi("exp") || id == bi("sin") || id == bi("cos") || id == bi("tan") || id == bi("atn")) {
       if (a.empty() || !a[0].known()) return Value::unknown();
       auto d = as_number(a[0]);
       if (!d) return Value::unknown();
       double r = 0;
-      if (name == "log") { if (*d <= 0) return Value::unknown(); r = std::log(*d); }
-      else if (name == "exp") r = std::exp(*d);
-      else if (name == "sin") r = std::sin(*d);
-      else if (name == "cos") r = std::cos(*d);
-      else if (name == "tan") r = std::tan(*d);
+      if (id == bi("log")) { if (*d <= 0) return Value::unknown(); r = std::log(*d); }
+      else if (id == bi("exp")) r = std::exp(*d);
+      else if (id == bi("sin")) r = std::sin(*d);
+      else if (id == bi("cos")) r = std::cos(*d);
+      else if (id == bi("tan")) r = std::tan(*d);
       else r = std::atan(*d);
       return unknown_or(std::isfinite(r), [&] { return Value::number(r); });
     }
-    if (name == "strconv") {
+    if (id == bi("strconv")) {
       // vbUnicode/vbFromUnicode only change the byte layout; for ASCII the text is the same.
       auto s = str(0);
       if (!s) return Value::unknown();
@@ -2367,6 +2448,15 @@ class Evaluator {
   // adding parts of an If nested in it) stays where it is.
   std::unordered_map<const Tk*, Stmt> inline_parts_;
   std::unordered_map<std::string, std::size_t> slot_cand_;
+  std::string slot_key_;  // candidate's key buffer
+  std::vector<std::string> proc_prefix_, module_prefix_;  // slot_prefix's, by procedure and by module
+  // Frames' local vectors handed back when a call ends, reused by the next call (cleared: no value outlives its
+  // frame). At most kFramePool of each are kept.
+  std::vector<std::vector<Value>> vals_pool_;
+  std::vector<std::vector<std::uint8_t>> set_pool_;
+  static constexpr std::size_t kFramePool = 64;
+  std::vector<std::size_t> heads_;  // exec_if's branch heads, a stack shared by nested Ifs
+  std::vector<std::vector<Value>> args_pool_;  // see PooledArgs
   std::unordered_set<std::string> seen_, literal_set_;
   std::set<std::pair<std::string, std::string>> replaces_;
   std::set<std::string> splits_;

@@ -195,6 +195,9 @@ Runner add_train_command(CLI::App& app) {
   cmd->add_flag("--balance-by-type", o->balance_by_type,
                "Also balance the two classes inside each file type (32/64-bit, EXE/DLL, .NET; each class's weight "
                "raised or lowered at most 8 times), so that the type alone does not decide the score");
+  cmd->add_option("--group-weight-power", o->group_weight_power,
+                  "Weight each file by its source group's size to the power -P: 0 counts files alike, 1 counts sources "
+                  "alike")->default_val(o->group_weight_power)->check(CLI::Range(0.0, 2.0));
   cmd->add_option("--threshold-repeats", o->threshold_repeats,
                   "Choose the thresholds on the pooled out-of-fold scores of N cross-validations, each packing the "
                   "source groups into folds differently (N times the cross-validation time); the report and the "
@@ -273,6 +276,8 @@ Runner add_eval_command(CLI::App& app) {
   cmd->add_option("--threshold-exclude-groups-from", *texcl_file,
                   "Like --threshold-exclude-group for each glob in FILE (one a line, # comments)");
   cmd->add_flag("--balance-by-type", o->balance_by_type, "With --cv: as train --balance-by-type");
+  cmd->add_option("--group-weight-power", o->group_weight_power, "With --cv: as train --group-weight-power")
+      ->default_val(o->group_weight_power)->check(CLI::Range(0.0, 2.0));
   cmd->add_option("--seed", o->seed, "Seed for --cv")->default_val(1);
   cmd->add_option("--rounds", o->rounds, "Boosting rounds for --cv")->default_val(o->rounds);
   cmd->add_option("--max-depth", o->max_depth, "Tree depth for --cv")->default_val(o->max_depth);

@@ -21,6 +21,8 @@ void msg(ByteView bytes, ScanResult& r, ScanContext& ctx);
 void archive(ByteView bytes, ScanResult& r, ScanContext& ctx);
 /// .eml and mbox via GMime: attachments, nested messages, uuencode; passwords for archives below (handlers/email.cpp).
 void email(ByteView bytes, ScanResult& r, ScanContext& ctx);
+/// JScript, VBScript/VBA text, PowerShell, batch, HTA/SCT/WSF: named rules (engine/handlers/script.cpp).
+void script(ByteView bytes, ScanResult& r, ScanContext& ctx);
 /// OLE2, OOXML, RTF and PDF documents (engine/handlers/office.cpp).
 void office(ByteView bytes, ScanResult& r, ScanContext& ctx);
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "analysis/script.hpp"
 #include "common/hash.hpp"
 #include "engine/handlers.hpp"
 #include "features/office_features.hpp"
@@ -125,6 +126,10 @@ void Scanner::dispatch(ByteView bytes, ScanResult& r, ScanContext& ctx) const {
     case FileKind::archive: h = handlers::archive; break;
     case FileKind::email: h = handlers::email; break;
     case FileKind::ole2: case FileKind::ooxml: case FileKind::rtf: case FileKind::pdf: h = handlers::office; break;
+    // Unix shell scripts (#!) are not what Windows runs; everything else typed as a script is.
+    case FileKind::script: if (r.type.subtype != "script-shebang") h = handlers::script; break;
+    // Text (or bytes too odd to type) named like a script runs as one when opened: scored the same way.
+    case FileKind::unknown: if (analysis::script::has_script_extension(r.path)) h = handlers::script; break;
     default: break;
   }
   if (h) h(bytes, r, ctx);

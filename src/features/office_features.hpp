@@ -27,12 +27,14 @@ namespace mamori::features {
 inline constexpr int kOfficeSchemaVersion = 7;  // 3: the `active` group; 4: the `spread` group; 5: the `chain` group;
                                                 // 6: the `payload` group; 7: the `pdf_shape` group
 /// Bump when a parser or extractor fix changes values (not the layout), so cached training vectors are recomputed.
-inline constexpr int kOfficeExtractorRevision = 7;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
+inline constexpr int kOfficeExtractorRevision = 8;  // 2: RTF through src/formats/rtf, OOXML workbooks through xls;
                                                     // 3: Word 6/95 WordBasic macros read (vba::wordbasic);
                                                     // 4: Excel 5/95 VBA projects read (vba::read_excel5);
                                                     // 5: VBA chunks with wrong signature bits decoded (Emotet 2020);
                                                     // 6: .Run/.Exec on a computed class name executes (chain)
                                                     // 7: \x01Ole10Native matched in any case (CFB names are)
+                                                    // 8: \x01CompObj, \x01Ole, \x03VBFrame, \x05DocumentSummary-
+                                                    //    Information and RTF's wrapped \x01Ole10Native too
 
 namespace office_limits {
 // Embedded objects handed back per document and the bytes they may hold together.

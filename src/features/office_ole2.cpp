@@ -270,7 +270,7 @@ void analyze_vba_projects(const ole2::File& f, Acc& a, std::string_view prefix) 
     // UserForms: storages beside the project holding a \x03VBFrame stream.
     const std::string parent = storage.find('/') == std::string::npos ? "" : storage.substr(0, storage.rfind('/'));
     for (const auto& e : f.entries)
-      if (e.reachable && e.is_stream() && e.name == "\x03VBFrame" && e.path.rfind(parent, 0) == 0) v.forms += 1;
+      if (e.reachable && e.is_stream() && iequal(e.name, "\x03VBFrame") && e.path.rfind(parent, 0) == 0) v.forms += 1;
     const auto ev = analysis::evaluate_vba(*p, analysis::document_strings(f, storage));
     std::vector<ChainModule> chain_modules;
     for (const auto& m : p->modules)
@@ -362,9 +362,9 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
     o.stream_bytes += static_cast<double>(e.size);
     if (e.size > (1u << 20)) o.big_streams += 1;
     if (e.name.rfind("__substg1.0_", 0) == 0) o.msg = 1;
-    if (e.name == "\x05" "DocumentSummaryInformation") o.docsummary = 1;
-    if (e.name == "\x01" "CompObj") o.compobj += 1;
-    if (e.name == "\x01" "Ole") o.ole_objects += 1;
+    if (iequal(e.name, "\x05" "DocumentSummaryInformation")) o.docsummary = 1;
+    if (iequal(e.name, "\x01" "CompObj")) o.compobj += 1;
+    if (iequal(e.name, "\x01" "Ole")) o.ole_objects += 1;
     if (at_root && iequal(e.name, "encryption")) encryption = &e;
     if (control_stream(e.name) && e.size >= 12 && a.out->structural_rule.empty()) {
       auto ctl = f.read_stream(e);

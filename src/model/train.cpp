@@ -61,7 +61,7 @@ Result<Booster> fit(const Dataset& ds, const std::vector<std::size_t>& idx, cons
   if (!m.h) return make_error(ErrorCode::internal, xgb_last_error());
   std::vector<float> y(idx.size());
   for (std::size_t k = 0; k < idx.size(); ++k) y[k] = static_cast<float>(ds.rows[idx[k]].y);
-  const auto w = sample_weights(ds, idx, opt.balance_by_type);
+  const auto w = sample_weights(ds, idx, opt.balance_by_type, opt.group_weight_power);
   XGDMatrixSetFloatInfo(m.h, "label", y.data(), y.size());
   XGDMatrixSetFloatInfo(m.h, "weight", w.data(), w.size());
   Booster b;
@@ -186,12 +186,29 @@ constexpr double kMaxTypeBalance = 8.0;
 
 // Weights that keep one big source or one class from dominating: 1/sqrt(group size), optionally the two classes
 // brought level inside each file-type bucket, then both classes summed to the same total.
-std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx, bool balance_by_type) {
+namespace {
+// 1/sqrt stays the exact expression of the models trained before the power was an option, so their retraining
+// commands still reproduce model.json byte for byte.
+double group_weight(std::size_t n, double power) {
+  const auto d = static_cast<double>(n);
+  return power == 0.5 ? 1.0 / std::sqrt(d) : std::pow(d, -power);
+}
+
+std::string group_weight_text(double power) {
+  if (power == 0.5) return "1/sqrt(group size)";
+  std::ostringstream s;
+  s << "group size^-" << power;
+  return s.str();
+}
+}  // namespace
+
+std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx, bool balance_by_type,
+                                  double group_power) {
   std::map<std::string, std::size_t> gsize;
   for (auto i : idx) ++gsize[ds.rows[i].group];
   std::vector<float> w(idx.size());
   for (std::size_t k = 0; k < idx.size(); ++k)
-    w[k] = static_cast<float>(1.0 / std::sqrt(static_cast<double>(gsize[ds.rows[idx[k]].group])));
+    w[k] = static_cast<float>(group_weight(gsize[ds.rows[idx[k]].group], group_power));
   if (balance_by_type) {
     std::vector<std::string> bucket(idx.size());
     std::map<std::string, std::array<double, 2>> bsum;
@@ -528,8 +545,9 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
   meta["params"] = {{"folds", opt.folds}, {"seed", opt.seed}, {"rounds", opt.rounds}, {"max_depth", opt.max_depth},
                     {"eta", opt.eta}, {"subsample", opt.subsample}, {"colsample_bytree", opt.colsample},
                     {"threshold_repeats", repeats},
-                    {"min_child_weight", opt.min_child_weight}, {"weights", opt.balance_by_type ? "1/sqrt(group size), classes balanced within each file type (factor <= 8) and overall"
-                                                        : "1/sqrt(group size), classes balanced"}};
+                    {"min_child_weight", opt.min_child_weight}, {"weights", group_weight_text(opt.group_weight_power) +
+                                                    (opt.balance_by_type ? ", classes balanced within each file type (factor <= 8) and overall"
+                                                                         : ", classes balanced")}};
   meta["training_files"] = ds.rows.size();
   nlohmann::json summary = cv;
   summary.erase("misclassified");

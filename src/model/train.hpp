@@ -27,6 +27,9 @@ struct TrainOptions {
   // factor at most kMaxTypeBalance. Without it the model can learn the type itself: the benign data is mostly 64-bit
   // and the malicious mostly 32-bit, and unseen 64-bit malware scored clean (docs/MEASUREMENTS.md, tenth session).
   bool balance_by_type = false;
+  // Row weight = (rows of its source group)^-group_weight_power: 0 weighs every file alike, 1 every source alike.
+  // The default 0.5 lets a big source count for more than a small one, but far less than its file count says.
+  double group_weight_power = 0.5;
   int threads = 2;
   double target_fpr = 0.001;       // malicious threshold: FPR on the cross-validated dev data
   double suspicious_fpr = 0.005;   // suspicious threshold
@@ -79,10 +82,11 @@ std::vector<double> cross_validate(const Dataset& ds, const TrainOptions& opt, s
 Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, const std::string& out_dir, std::ostream& log,
                                 std::vector<std::vector<double>>* oof = nullptr);
 
-/// Training weight of each row of `idx`: 1/sqrt(its source group's size), with balance_by_type the two classes
-/// brought level inside each file-type bucket (file_type; factors clamped to [1/8, 8]), then both classes summed
-/// to the same total (idx.size() / 2 each).
-std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx, bool balance_by_type);
+/// Training weight of each row of `idx`: its source group's size to the power -group_power (0.5: 1/sqrt), with
+/// balance_by_type the two classes brought level inside each file-type bucket (file_type; factors clamped to
+/// [1/8, 8]), then both classes summed to the same total (idx.size() / 2 each).
+std::vector<float> sample_weights(const Dataset& ds, const std::vector<std::size_t>& idx, bool balance_by_type,
+                                  double group_power = 0.5);
 
 /// Scores every row with `m` (NaN where scoring failed).
 std::vector<double> score_rows(const Dataset& ds, const Model& m);

