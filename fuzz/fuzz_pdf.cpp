@@ -1,6 +1,7 @@
 // libFuzzer target for pdf::parse (the one-pass lexer, stream bounding, FlateDecode/ASCIIHex decoding, object
 // streams, URI / Launch / JavaScript / embedded file extraction, the shape: link rectangles against the page, actions
-// on open followed through references, content operators, JavaScript traits and exploit shapes). The input is also
+// on open followed through references, content operators, JavaScript traits and exploit shapes, streams that a later
+// /JS names decoded a second time, base64 TIFF images of XFA image fields). The input is also
 // given to pdf::scan_exploit directly as JavaScript (escape sequences, sleds, `+` operands, bracket and comment
 // skipping are easier to reach without a PDF around them).
 // Checks: anomaly list and bits agree, caps from pdf::limits hold, obfuscated counts never exceed the counts, the
@@ -43,6 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(d->js.bytes <= pdf::limits::max_js_scan_total);
   check(d->js.longest_string <= d->js.bytes);
   check(d->exploit.bytes <= pdf::limits::max_exploit_scan_total);
+  // Streams a later /JS named are at most the streams remembered, and read within the same exploit budget.
+  check(d->stats.js_streams_late <= pdf::limits::max_later_streams && d->stats.js_streams_late <= d->stats.streams);
+  check(d->exploit.xfa_tiff_overlong + d->exploit.script_tiff <= 128ull * (d->stats.streams + 1));
   check(d->exploit.longest_sled <= 2 * d->exploit.bytes);
   check(d->header_offset < size);
   check(d->last_eof_offset <= size);

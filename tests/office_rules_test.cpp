@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "features/office_features.hpp"
+#include "formats/xls/xls.hpp"
 #include "support/archive_builder.hpp"
+#include "support/biff_builder.hpp"
 #include "support/cfb_builder.hpp"
 #include "support/office_sample.hpp"
 #include "support/ooxml_builder.hpp"
@@ -601,6 +603,75 @@ TEST(OfficeRules, EpsWithAnOversizedHexString) {
   EXPECT_EQ(small.structural_rule, "");
   const auto quoted = featurize(docx_with_eps(head + "% <" + hex_digits(70000, 0) + ">\n(<" + hex_digits(70000, 0) + ">) pop\n"));
   EXPECT_EQ(quoted.structural_rule, "");
+}
+
+// The persisted block of a Windows Common Control ("Cobj", a size, the byte count copied into an 8-byte buffer)
+// inside `ctls`, an ActiveX "Ctls" stream's worth of bytes.
+std::vector<std::uint8_t> ctls_with_cobj(std::uint32_t copied) {
+  std::vector<std::uint8_t> b(48, 0x11);
+  const std::uint8_t cobj[12] = {'C', 'o', 'b', 'j', 0x64, 0, 0, 0, static_cast<std::uint8_t>(copied),
+                                 static_cast<std::uint8_t>(copied >> 8), 0, 0};
+  b.insert(b.end(), cobj, cobj + 12);
+  b.resize(b.size() + 64, 0x22);
+  return b;
+}
+
+// A workbook encrypted with RC4 CryptoAPI and Excel's default password whose "Ctls" stream, as Excel writes it, sits
+// inside the "encryption" stream; or, with `in_clear`, an unencrypted workbook with the same stream at the root.
+std::vector<std::uint8_t> xls_with_controls(std::uint32_t copied, bool in_clear) {
+  BiffSpec s;
+  s.sheets.push_back(BiffSheet{});
+  s.sheets.back().name = "Sheet1";
+  if (!in_clear) s.crypt = BiffCrypt::rc4_cryptoapi;
+  const auto wb = build_workbook_stream(s);
+  CfbSpec c;
+  c.streams.push_back({"Workbook", wb});
+  if (in_clear) {
+    c.streams.push_back({"Ctls", ctls_with_cobj(copied)});
+    return build_cfb(c);
+  }
+  // The FILEPASS record right after the globals' BOF.
+  const ByteView v(wb.data(), wb.size());
+  const std::uint64_t at = 4ull + v.le_or<std::uint16_t>(2, 0);
+  const auto fp = xls::parse_filepass(v.clamp(at + 4, v.le_or<std::uint16_t>(at + 2, 0)));
+  if (!fp) return {};
+  std::vector<std::uint8_t> summary(48, 0);
+  summary[0] = 0xFE;
+  summary[1] = 0xFF;
+  c.streams.push_back({"encryption", xls::write_encryption_stream({{"Ctls", ctls_with_cobj(copied)},
+                                                                    {"\x05SummaryInformation", summary}},
+                                                                   *fp, xls::kDefaultPassword)});
+  return build_cfb(c);
+}
+
+TEST(OfficeRules, CommonControlOverflowInsideTheEncryptionStream) {
+  const auto hidden = featurize(xls_with_controls(0x808, false));
+  EXPECT_EQ(hidden.encryption, "biff-rc4_cryptoapi");
+  EXPECT_EQ(hidden.structural_rule, "mscomctl-overflow");
+  EXPECT_EQ(featurize(xls_with_controls(0x808, true)).structural_rule, "mscomctl-overflow");
+  // Twins: the 8 bytes Office writes, hidden or in the clear, are not named.
+  EXPECT_EQ(featurize(xls_with_controls(8, false)).structural_rule, "");
+  EXPECT_EQ(featurize(xls_with_controls(8, true)).structural_rule, "");
+}
+
+TEST(OfficeRules, EncryptionStreamRoundTrip) {
+  xls::FilePass fp;
+  fp.method = xls::Encryption::rc4_cryptoapi;
+  fp.key_bits = 40;
+  for (std::size_t k = 0; k < 16; ++k) fp.salt[k] = static_cast<std::uint8_t>(k * 3);
+  const std::vector<xls::EncryptedStream> in = {{"Ctls", ctls_with_cobj(8)}, {"Other", {1, 2, 3}}};
+  const auto enc = xls::write_encryption_stream(in, fp, xls::kDefaultPassword);
+  const auto out = xls::decrypt_encryption_stream(ByteView(enc.data(), enc.size()), fp, xls::kDefaultPassword);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].name, "Ctls");
+  EXPECT_EQ(out[0].bytes, in[0].bytes);
+  EXPECT_EQ(out[1].bytes, in[1].bytes);
+  // Another password: the header decrypts to noise, and nothing (or nothing equal) comes out.
+  const auto wrong = xls::decrypt_encryption_stream(ByteView(enc.data(), enc.size()), fp, u"secret");
+  EXPECT_TRUE(wrong.empty() || wrong[0].bytes != in[0].bytes);
+  // RC4 without CryptoAPI has no such stream.
+  fp.method = xls::Encryption::rc4;
+  EXPECT_TRUE(xls::decrypt_encryption_stream(ByteView(enc.data(), enc.size()), fp, xls::kDefaultPassword).empty());
 }
 
 }  // namespace

@@ -107,8 +107,11 @@ struct OfficeSample {
   /// "executable-outside-objects" (a Word/Excel/PowerPoint compound file holding a PE image in free or unreachable
   /// sectors, after the last sector or in a root document stream, not in an embedded object), "script-moniker-link"
   /// (an external OLE object / frame / template relationship whose percent-decoded target is script:, mhtml:, ...),
+  /// "mscomctl-overflow" (a Windows Common Control's Cobj block copying more than 8 bytes, in a Ctls / OCXDATA /
+  /// contents stream or in the Ctls stream of an RC4 CryptoAPI workbook's encryption stream: CVE-2012-0158),
   /// and for PDFs the JavaScript rules of pdf::JsExploit: "pdf-javascript-sled", "pdf-heap-spray", "pdf-exploit-call",
-  /// "pdf-annotation-payload", "pdf-metadata-payload", "pdf-javascript-decoder" (docs/office.md, "Rules").
+  /// "pdf-xfa-tiff-overflow", "pdf-annotation-payload", "pdf-metadata-payload", "pdf-javascript-decoder"
+  /// (docs/office.md, "Rules").
   /// Empty when none applies.
   std::string structural_rule;
 };

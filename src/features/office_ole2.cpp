@@ -7,6 +7,7 @@
 #include <set>
 
 #include "analysis/iocs.hpp"
+#include "common/codepage.hpp"
 #include "features/office_internal.hpp"
 #include "formats/rtf/rtf.hpp"
 #include "formats/vba/vba.hpp"
@@ -110,6 +111,39 @@ bool overlong_mtef_font(ByteView s) {
     if (!name || name->size() > kFaceNameMax) return true;  // unterminated counts: the copy runs on
   }
   return false;
+}
+
+// The persisted data of the Windows Common Controls (MSCOMCTL.OCX: TreeView, ListView, TabStrip...) opens with a
+// "Cobj" block: the magic, a size, then the byte count the control copies into an 8-byte stack buffer. More than 8
+// overruns it (CVE-2012-0158, the most used Office exploit of 2012-2015); Office writes 8.
+bool mscomctl_cobj_overflow(ByteView s) {
+  const std::uint8_t* b = s.data();
+  const std::uint8_t* e = b + s.size();
+  int seen = 0;
+  for (const std::uint8_t* p = b; p + 12 <= e && seen < 64; ++p) {
+    p = static_cast<const std::uint8_t*>(std::memchr(p, 'C', static_cast<std::size_t>(e - p)));
+    if (p == nullptr || p + 12 > e) break;
+    if (std::memcmp(p, "Cobj", 4) != 0) continue;
+    ++seen;
+    if (s.le_or<std::uint32_t>(static_cast<std::uint64_t>(p - b) + 8, 0) > 8) return true;
+  }
+  return false;
+}
+
+// The ActiveX controls' stream of a compound file ("Ctls" of a workbook, "\x03OCXDATA" / "contents" of an object).
+bool control_stream(std::string_view name) {
+  return iequal(name, "Ctls") || iequal(name, "\x03" "OCXDATA") || iequal(name, "contents");
+}
+
+// The FILEPASS record of a BIFF8 Workbook stream (within its first records), or nullopt.
+std::optional<xls::FilePass> workbook_filepass(ByteView wb) {
+  std::uint64_t pos = 0;
+  for (int k = 0; k < 16 && wb.fits(pos, 4); ++k) {
+    const std::uint16_t type = wb.le_or<std::uint16_t>(pos, 0), size = wb.le_or<std::uint16_t>(pos + 2, 0);
+    if (type == 0x002F) return wb.fits(pos + 4, size) ? xls::parse_filepass(wb.clamp(pos + 4, size)) : std::nullopt;
+    pos += 4ull + size;
+  }
+  return std::nullopt;
 }
 
 // Executables hidden in a Word, Excel or PowerPoint compound file outside any embedded object: the exploit documents
@@ -301,6 +335,8 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
 
   const ole2::DirEntry* enc_info = nullptr;
   const ole2::DirEntry* enc_pkg = nullptr;
+  const ole2::DirEntry* workbook = nullptr;
+  const ole2::DirEntry* encryption = nullptr;
   for (const auto& e : f.entries) {
     if (!e.reachable) continue;
     const bool at_root = e.parent == 0;
@@ -329,6 +365,12 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
     if (iequal(e.name, "\x05" "DocumentSummaryInformation")) o.docsummary = 1;
     if (iequal(e.name, "\x01" "CompObj")) o.compobj += 1;
     if (iequal(e.name, "\x01" "Ole")) o.ole_objects += 1;
+    if (at_root && iequal(e.name, "encryption")) encryption = &e;
+    if (control_stream(e.name) && e.size >= 12 && a.out->structural_rule.empty()) {
+      auto ctl = f.read_stream(e);
+      if (mscomctl_cobj_overflow(ByteView(ctl.bytes.data(), ctl.bytes.size())))
+        a.out->structural_rule = "mscomctl-overflow";
+    }
     if (at_root && iequal(e.name, "EncryptionInfo")) enc_info = &e;
     if (at_root && iequal(e.name, "EncryptedPackage")) enc_pkg = &e;
     if (at_root && iequal(e.name, "1Table")) o.word_1table = 1;
@@ -348,6 +390,7 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
     }
     if (at_root && (iequal(e.name, "Workbook") || iequal(e.name, "Book"))) {
       if (a.type == "ole2") a.type = "ole2-excel";
+      workbook = &e;
       auto wb = f.read_stream(e);
       analyze_biff(ByteView(wb.bytes.data(), wb.bytes.size()), a);
       continue;
@@ -379,6 +422,22 @@ void analyze_ole2_file(const ole2::File& f, Acc& a, std::string_view prefix) {
     if (pe) o.embedded_pe += 1;
     if (zip) o.embedded_zip += 1;
     if (native || package || pe || zip || cfb || other) a.embed(join(prefix, printable(e.path)), std::move(payload));
+  }
+  // A workbook encrypted with RC4 CryptoAPI keeps its controls' "Ctls" stream inside the "encryption" stream; opened
+  // with the password that opened the workbook (Excel's default one unless the caller's), the controls are read
+  // as they are in the clear.
+  if (workbook && encryption && a.out->structural_rule.empty()) {
+    auto wb = f.read_stream(*workbook);
+    const auto fp = workbook_filepass(ByteView(wb.bytes.data(), wb.bytes.size()));
+    if (fp && fp->method == xls::Encryption::rc4_cryptoapi) {
+      const std::u16string pw = a.out->password.empty() ? std::u16string(xls::kDefaultPassword) : utf8_to_utf16(a.out->password);
+      if (xls::check_password(*fp, pw)) {
+        auto enc = f.read_stream(*encryption);
+        for (const auto& st : xls::decrypt_encryption_stream(ByteView(enc.bytes.data(), enc.bytes.size()), *fp, pw))
+          if (control_stream(st.name) && mscomctl_cobj_overflow(ByteView(st.bytes.data(), st.bytes.size())))
+            a.out->structural_rule = "mscomctl-overflow";
+      }
+    }
   }
   for (const auto& e : f.entries) {
     if (!e.reachable || !e.is_storage() || e.clsid != rtf::kEquationClsid || !a.out->structural_rule.empty()) continue;

@@ -244,6 +244,10 @@ void pdf_exploit_rule(const pdf::JsExploit& x, Acc& a) {
     why = x.wide_printf ? "util.printf with a field of 1000+ characters"
           : x.null_player ? "media.newPlayer(null)"
                           : "Collab.getIcon / collectEmailInfo / spell.customDictionaryOpen";
+  } else if (x.xfa_tiff_overlong + x.script_tiff > 0) {
+    rule = "pdf-xfa-tiff-overflow";
+    why = x.xfa_tiff_overlong ? "an XFA image field's TIFF has a tag longer than its fixed count"
+                              : "a script assembles a base64 TIFF for an image field";
   } else if (x.annot_subject > 0 && x.computed_call + x.eval_calls + x.eval_value > 0) {
     rule = "pdf-annotation-payload";
     why = "the text of annotations is read and code is run from it";

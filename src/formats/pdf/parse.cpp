@@ -7,12 +7,14 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/anomalies.hpp"
+#include "common/base64.hpp"
 #include "common/mapped_file.hpp"
 #include "formats/pdf/pdf.hpp"
 
@@ -164,6 +166,12 @@ struct LinkRec {
   bool uri;
 };
 
+struct LaterStream {
+  std::uint32_t num;
+  std::uint64_t offset, size;        // the raw bytes, in the file
+  std::vector<std::string> filters;  // all of them decodable (handle_stream checked)
+};
+
 // State shared by the top-level lexer and the lexers of object streams, resolved once the file is read.
 struct Shared {
   std::uint64_t decoded_total = 0;
@@ -174,6 +182,10 @@ struct Shared {
   std::vector<std::uint32_t> open_refs;
   std::vector<std::pair<std::uint32_t, std::uint8_t>> actions;  // object number, ActionBit mask
   std::vector<LinkRec> links;
+  // Streams of the file read before any /JS named them and not taken for JavaScript then (fewer than two markers):
+  // a packed script stored ahead of the action that runs it. Where they lie and their filters, so that the exploit
+  // scan decodes and reads them again once the references are known (the model's traits never see them).
+  std::vector<LaterStream> later;
 };
 
 bool is_hex(std::uint8_t c) { return hexval(c) >= 0; }
@@ -234,6 +246,88 @@ constexpr std::string_view kJsMarkers[] = {"eval(",          "unescape(",     "S
                                            "this.",          "util.printf",   "getAnnots",           "function",
                                            "var ",           "Collab.",       "media.newPlayer",     "getIcon",
                                            "exportDataObject", "spell.customDictionaryOpen", "app.launchURL"};
+
+// ASCIIHexDecode: hex digit pairs up to '>', anything else skipped, at most `room` bytes.
+std::vector<std::uint8_t> ahx_decode(ByteView in, std::uint64_t room) {
+  std::vector<std::uint8_t> out;
+  int hi = -1;
+  for (std::uint64_t k = 0; k < in.size() && out.size() < room; ++k) {
+    const std::uint8_t c = in.data()[k];
+    if (c == '>') break;
+    const int v = hexval(c);
+    if (v < 0) continue;
+    if (hi < 0) {
+      hi = v;
+    } else {
+      out.push_back(static_cast<std::uint8_t>(hi * 16 + v));
+      hi = -1;
+    }
+  }
+  return out;
+}
+
+// TIFF tags whose count the format fixes (HalftoneHints: 2; TransferRange: 6) or bounds by the number of inks
+// (DotRange: 2 per ink; 16 is eight inks). Readers that copied the values into a buffer of that size overflowed on
+// more (CVE-2010-0188, Adobe Reader's TIFF reader, reached through an XFA image field).
+bool tiff_overlong_tag(ByteView tif) {
+  if (tif.size() < 8) return false;
+  const bool le = tif.data()[0] == 'I';
+  auto u16 = [&](std::uint64_t at) -> std::optional<std::uint16_t> {
+    const auto v = tif.u16(at);
+    if (!v) return std::nullopt;
+    return le ? *v : static_cast<std::uint16_t>((*v >> 8) | (*v << 8));
+  };
+  auto u32 = [&](std::uint64_t at) -> std::optional<std::uint32_t> {
+    const auto v = tif.u32(at);
+    if (!v) return std::nullopt;
+    return le ? *v : __builtin_bswap32(*v);
+  };
+  const auto ifd = u32(4);
+  if (!ifd) return false;
+  const auto n = u16(*ifd);
+  if (!n) return false;
+  for (std::uint32_t k = 0; k < *n && k < 4096; ++k) {
+    const std::uint64_t at = std::uint64_t{*ifd} + 2 + 12ull * k;
+    const auto tag = u16(at);
+    const auto count = u32(at + 4);
+    if (!tag || !count) break;
+    if ((*tag == 0x0141 && *count > 2) || (*tag == 0x0156 && *count > 6) || (*tag == 0x0150 && *count > 16)) return true;
+  }
+  return false;
+}
+
+// XFA image fields carry their image as base64 element text (`<ImageField1 xfa:contentType="image/tif">SUkqA...`).
+// A TIFF there ("II*\0" is "SUkqA" in base64, "MM\0*" is "TU0AK") whose tags overrun their fixed counts is the
+// CVE-2010-0188 exploit; a TIFF header written as a script's string literal is the same image assembled at run time.
+void scan_xfa_images(ByteView body, JsExploit& x) {
+  const std::uint8_t* b = body.data();
+  const std::uint8_t* e = b + body.size();
+  std::uint32_t seen = 0;
+  for (auto magic : {std::string_view("SUkqA"), std::string_view("TU0AK")}) {
+    for (const std::uint8_t* p = find(b, e, magic); p != nullptr && seen < 64; p = find(p + magic.size(), e, magic)) {
+      ++seen;
+      const std::uint8_t* q = p;
+      while (q > b && q - p > -64 && is_ws(q[-1])) --q;
+      if (q > b && (q[-1] == '\'' || q[-1] == '"')) {
+        ++x.script_tiff;
+        continue;
+      }
+      if (q == b || q[-1] != '>') continue;  // element text only
+      std::string text;
+      for (const std::uint8_t* r = p; r < e && text.size() < (1u << 20); ++r) {
+        const std::uint8_t c = *r;
+        if (is_ws(c)) continue;
+        if (!(std::isalnum(c) || c == '+' || c == '/' || c == '=')) break;
+        text += static_cast<char>(c);
+      }
+      while (!text.empty() && text.back() == '=') text.pop_back();
+      if (text.size() % 4 == 1) text.pop_back();
+      while (text.size() % 4 != 0) text += '=';
+      const auto tif = base64_decode(text, 1u << 20);
+      if (tif && tiff_overlong_tag(ByteView(tif->data(), tif->size()))) ++x.xfa_tiff_overlong;
+    }
+  }
+}
 
 class Lexer {
  public:
@@ -823,18 +917,7 @@ class Lexer {
           else doc_.add(Anomaly::stream_decode_error, obj_.num);
         }
       } else if (f == "ASCIIHexDecode" || f == "AHx") {
-        int hi = -1;
-        for (std::uint64_t k = 0; k < cur.size() && next.size() < room; ++k) {
-          const std::uint8_t c = cur.data()[k];
-          if (c == '>') break;
-          const int v = hexval(c);
-          if (v < 0) continue;
-          if (hi < 0) hi = v;
-          else {
-            next.push_back(static_cast<std::uint8_t>(hi * 16 + v));
-            hi = -1;
-          }
-        }
+        next = ahx_decode(cur, room);
       } else {
         supported = false;
         break;
@@ -870,6 +953,7 @@ class Lexer {
       const std::uint8_t *hb = head.data(), *he = hb + head.size();
       if (supported && find(hb, he, "<script") != nullptr && find(hb, he, "<template") != nullptr)
         scan_exploit_shapes(cur);
+      if (supported) scan_xfa_images(cur, doc_.exploit);
       return;
     }
     if (!supported) return;
@@ -884,6 +968,7 @@ class Lexer {
       }
       return;
     }
+    scan_xfa_images(cur, doc_.exploit);
     // JavaScript: a stream named by /JS, or one whose text carries two or more JavaScript markers.
     const ByteView head = cur.clamp(0, 1u << 20);
     const std::uint8_t* b = head.data();
@@ -900,6 +985,9 @@ class Lexer {
       push_list(doc_.javascript, std::string(reinterpret_cast<const char*>(snip.data()), snip.size()));
       return;
     }
+    if (depth_ == 0 && obj_.num != 0 && !cur.empty() && shared_.later.size() < limits::max_later_streams)
+      shared_.later.push_back(LaterStream{obj_.num, static_cast<std::uint64_t>(raw.data() - in_.data()), raw.size(),
+                                          obj_.filters});
     // An XFA packet whose script has too few of the markers above still runs: the exploit scan reads it.
     if (find(b, e, "<script") != nullptr && find(b, e, "<template") != nullptr) scan_exploit_shapes(cur);
     if (obj_.type.empty() && obj_.subtype.empty()) scan_content(cur);
@@ -979,6 +1067,44 @@ void resolve(Document& doc, Shared& sh) {
     const double f = std::min(1.0, l.area / page);
     s.max_uri_link_fraction = std::max(s.max_uri_link_fraction, f);
     if (f >= 0.25) ++s.big_uri_links;
+  }
+}
+
+// Streams that a /JS named only after them: decoded a second time (silently: stats and anomalies were counted by
+// the first pass) and read by the exploit scan alone, so the model's traits stay as the single forward pass made
+// them. The decoded-bytes budget is the first pass's remainder.
+void scan_later_streams(ByteView file, Document& doc, Shared& sh) {
+  std::sort(sh.js_refs.begin(), sh.js_refs.end());
+  for (const LaterStream& ls : sh.later) {
+    if (!std::binary_search(sh.js_refs.begin(), sh.js_refs.end(), ls.num)) continue;
+    if (sh.exploit_scanned >= limits::max_exploit_scan_total) break;
+    if (ls.offset > file.size() || ls.size > file.size() - ls.offset) continue;
+    std::vector<std::uint8_t> buf;
+    ByteView cur = file.clamp(ls.offset, ls.size);
+    bool ok = true;
+    for (const auto& f : ls.filters) {
+      const std::uint64_t room = std::min(limits::max_stream_decoded,
+                                          limits::max_total_decoded - std::min(limits::max_total_decoded, sh.decoded_total));
+      if (room == 0) {
+        ok = false;
+        break;
+      }
+      std::vector<std::uint8_t> next;
+      if (f == "FlateDecode" || f == "Fl") {
+        bool complete = false;
+        next = flate_decode(cur, room, complete);
+      } else {
+        next = ahx_decode(cur, room);
+      }
+      sh.decoded_total += next.size();
+      buf = std::move(next);
+      cur = ByteView(buf.data(), buf.size());
+    }
+    if (!ok || cur.empty()) continue;
+    const ByteView part = cur.clamp(0, std::min(limits::max_exploit_scan, limits::max_exploit_scan_total - sh.exploit_scanned));
+    sh.exploit_scanned += part.size();
+    scan_exploit(part, doc.exploit);
+    ++doc.stats.js_streams_late;
   }
 }
 
@@ -1306,6 +1432,7 @@ Result<Document> parse(ByteView bytes) {
   Shared shared;
   Lexer(bytes, doc, 0, shared).run();
   resolve(doc, shared);
+  scan_later_streams(bytes, doc, shared);
   if (doc.eof_markers == 0) {
     doc.add(Anomaly::eof_missing, 0);
   } else {

@@ -65,6 +65,8 @@ inline constexpr std::uint64_t max_content_scan_total = 64ull << 20;
 // per-piece bound for this scan (Document::javascript keeps its first max_string bytes only).
 inline constexpr std::uint64_t max_exploit_scan = 1ull << 20;
 inline constexpr std::uint64_t max_exploit_scan_total = 8ull << 20;
+// Streams remembered (where they lie, not their bytes) in case a /JS after them names them.
+inline constexpr std::uint32_t max_later_streams = 4096;
 }  // namespace limits
 
 /// The keywords counted, pdfid's set. Stable numeric values.
@@ -117,6 +119,7 @@ struct EmbeddedFile {
 struct Stats {
   std::uint32_t streams = 0, streams_decoded = 0, decode_errors = 0, undecoded_filters = 0;
   std::uint32_t js_streams = 0;        // decoded streams whose content looks like JavaScript
+  std::uint32_t js_streams_late = 0;   // streams a /JS named only after them, read by the exploit scan alone
   std::uint32_t objstm_decoded = 0;    // object streams whose objects were lexed
   std::uint32_t names_obfuscated = 0;  // names written with #xx escapes (any name)
   std::uint64_t decoded_bytes = 0;
@@ -168,6 +171,11 @@ struct JsExploit {
   // Collab.collectEmailInfo, Collab.getIcon, spell.customDictionaryOpen (CVE-2007-5659, CVE-2009-0927,
   // CVE-2009-1493): APIs no form calls.
   std::uint32_t exploit_calls = 0;
+  // Not JavaScript but read in the same streams: TIFF images of XFA image fields (base64 element text) with a tag
+  // that overruns its fixed count (HalftoneHints, TransferRange, DotRange: CVE-2010-0188), and base64 TIFF headers
+  // written as a script's string literals (the same image assembled by the script).
+  std::uint32_t xfa_tiff_overlong = 0;
+  std::uint32_t script_tiff = 0;
 };
 
 /// Counts exploit shapes of `code` (at most limits::max_exploit_scan bytes of it) into `x`.

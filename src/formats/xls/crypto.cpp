@@ -292,4 +292,89 @@ void rc4_crypt_stream(std::span<std::uint8_t> stream, std::uint64_t filepass_end
   }
 }
 
+std::vector<EncryptedStream> decrypt_encryption_stream(ByteView enc, const FilePass& fp, std::u16string_view password) {
+  std::vector<EncryptedStream> out;
+  if (fp.method != Encryption::rc4_cryptoapi || enc.size() < 8) return out;
+  const KeyBase kb(fp, password);
+  auto crypt = [&](std::uint32_t block, std::uint64_t at, std::uint64_t n) {
+    std::vector<std::uint8_t> b(enc.data() + at, enc.data() + at + n);
+    const auto key = kb.block_key(block);
+    if (key.empty()) return std::vector<std::uint8_t>{};
+    Rc4 rc4(key);
+    rc4.apply(b);
+    return b;
+  };
+  const auto head = crypt(0, 0, 8);
+  if (head.size() != 8) return out;
+  const ByteView h(head.data(), head.size());
+  const std::uint64_t array_at = h.le_or<std::uint32_t>(0, 0), array_size = h.le_or<std::uint32_t>(4, 0);
+  if (array_at < 8 || array_at > enc.size() || array_size > enc.size() - array_at || array_size < 4) return out;
+  const auto arr = crypt(0, array_at, array_size);
+  const ByteView a(arr.data(), arr.size());
+  const std::uint32_t count = a.le_or<std::uint32_t>(0, 0);
+  if (count > 256) return out;
+  std::uint64_t pos = 4;
+  for (std::uint32_t k = 0; k < count; ++k) {
+    // StreamOffset, StreamSize, Block, NameSize (characters), flags, Reserved2, the UTF-16 name and its NUL.
+    if (!a.fits(pos, 16)) return {};
+    const std::uint64_t at = a.le_or<std::uint32_t>(pos, 0), size = a.le_or<std::uint32_t>(pos + 4, 0);
+    const std::uint16_t block = a.le_or<std::uint16_t>(pos + 8, 0);
+    const std::uint8_t chars = a.data()[pos + 10];
+    pos += 16;
+    if (!a.fits(pos, 2ull * chars + 2)) return {};
+    EncryptedStream s;
+    for (std::uint8_t c = 0; c < chars; ++c) {
+      const std::uint16_t u = a.le_or<std::uint16_t>(pos + 2ull * c, 0);
+      s.name += u < 0x100 ? static_cast<char>(u) : '?';
+    }
+    pos += 2ull * chars + 2;
+    if (at > enc.size() || size > enc.size() - at) continue;
+    s.bytes = crypt(block, at, size);
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> write_encryption_stream(const std::vector<EncryptedStream>& streams, const FilePass& fp,
+                                                  std::u16string_view password) {
+  const KeyBase kb(fp, password);
+  auto crypt = [&](std::uint32_t block, std::span<std::uint8_t> b) {
+    Rc4 rc4(kb.block_key(block));
+    rc4.apply(b);
+  };
+  auto u32 = [](std::vector<std::uint8_t>& b, std::uint32_t v) {
+    for (int k = 0; k < 4; ++k) b.push_back(static_cast<std::uint8_t>(v >> (8 * k)));
+  };
+  std::vector<std::uint8_t> out(8, 0), arr;
+  u32(arr, static_cast<std::uint32_t>(streams.size()));
+  for (std::size_t k = 0; k < streams.size(); ++k) {
+    const auto& st = streams[k];
+    const auto at = static_cast<std::uint32_t>(out.size());
+    std::vector<std::uint8_t> body(st.bytes);
+    crypt(static_cast<std::uint32_t>(k), body);
+    out.insert(out.end(), body.begin(), body.end());
+    u32(arr, at);
+    u32(arr, static_cast<std::uint32_t>(body.size()));
+    arr.push_back(static_cast<std::uint8_t>(k));
+    arr.push_back(static_cast<std::uint8_t>(k >> 8));
+    arr.push_back(static_cast<std::uint8_t>(st.name.size()));
+    arr.push_back(1);  // fStream
+    u32(arr, 0);
+    for (char c : st.name) {
+      arr.push_back(static_cast<std::uint8_t>(c));
+      arr.push_back(0);
+    }
+    arr.push_back(0);
+    arr.push_back(0);
+  }
+  std::vector<std::uint8_t> head;
+  u32(head, static_cast<std::uint32_t>(out.size()));
+  u32(head, static_cast<std::uint32_t>(arr.size()));
+  crypt(0, head);
+  std::copy(head.begin(), head.end(), out.begin());
+  crypt(0, arr);
+  out.insert(out.end(), arr.begin(), arr.end());
+  return out;
+}
+
 }  // namespace mamori::xls

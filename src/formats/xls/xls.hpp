@@ -300,6 +300,24 @@ bool check_password(const FilePass& fp, std::u16string_view password);
 void rc4_crypt_stream(std::span<std::uint8_t> stream, std::uint64_t filepass_end, const FilePass& fp,
                       std::u16string_view password);
 
+/// A stream kept inside an RC4 CryptoAPI file's "encryption" stream ([MS-OFFCRYPTO] 2.3.5.4): Excel moves the summary
+/// streams and, when the workbook has ActiveX controls, their "Ctls" stream there.
+struct EncryptedStream {
+  std::string name;                  // UTF-16 name narrowed to bytes (non-Latin-1 characters become '?')
+  std::vector<std::uint8_t> bytes;   // decrypted
+};
+
+/// Decrypts the streams of an "encryption" stream with the CryptoAPI key of `fp` and `password`: the 8-byte header
+/// (descriptor array offset and size) with block 0's key from its start, the descriptor array with block 0's key
+/// again, each stream with the key of the block its descriptor names. Empty when `fp` is not RC4 CryptoAPI or the
+/// layout does not hold (offsets outside the stream, too many descriptors, names running past the array).
+std::vector<EncryptedStream> decrypt_encryption_stream(ByteView enc, const FilePass& fp, std::u16string_view password);
+
+/// Writes an "encryption" stream holding `streams` (the inverse of decrypt_encryption_stream; stream k is encrypted with
+/// block k's key), for tests and seed makers.
+std::vector<std::uint8_t> write_encryption_stream(const std::vector<EncryptedStream>& streams, const FilePass& fp,
+                                                  std::u16string_view password);
+
 inline constexpr std::u16string_view kDefaultPassword = u"VelvetSweatshop";
 
 }  // namespace mamori::xls
