@@ -256,6 +256,7 @@ Runner add_train_command(CLI::App& app) {
     }
     o->threads = d->threads;
     o->command = command_line(g_argc, g_argv);
+    o->only_type = d->only_type;
     o->monotone = monotone_of(*d);
     auto ds = load_data(*d);
     if (!ds.ok()) {

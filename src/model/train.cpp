@@ -536,7 +536,8 @@ Result<nlohmann::json> train_pe(const Dataset& ds, const TrainOptions& opt, cons
 
   const auto& schema = ds.kind == "office" ? features::office_schema() : features::pe_schema();
   nlohmann::json meta;
-  meta["name"] = "mamori-" + ds.kind;
+  meta["name"] = "mamori-" + (opt.only_type.empty() ? ds.kind : opt.only_type);
+  if (!opt.only_type.empty()) meta["only_type"] = opt.only_type;
   meta["kind"] = ds.kind;
   meta["schema_version"] = schema.version;
   meta["schema_hash"] = schema.hash;

@@ -31,6 +31,8 @@ struct TrainOptions {
   // Row weight = (rows of its source group)^-group_weight_power: 0 weighs every file alike, 1 every source alike.
   // The default 0.5 lets a big source count for more than a small one, but far less than its file count says.
   double group_weight_power = 0.5;
+  // The one document type the rows were kept to (train --only-type): the model is named after it ("mamori-pdf").
+  std::string only_type;
   int threads = 2;
   double target_fpr = 0.001;       // malicious threshold: FPR on the cross-validated dev data
   double suspicious_fpr = 0.005;   // suspicious threshold
