@@ -71,6 +71,22 @@ TEST(OfficeBehaviour, XlstartCopyIsReplication) {
   EXPECT_EQ(features::office_rule(s.x), "macro-replication");
 }
 
+// The same copy into the start-up folder, run from a dialog's buttons instead of a hook Office runs by itself: a
+// Word template installing itself as an add-in (corpus 11d: 22 such benign templates), not the rule. Run from
+// AutoOpen it is.
+TEST(OfficeBehaviour, StartupCopyFromButtonsIsNotTheRule) {
+  const std::string copy = "  p = Application.StartupPath\r\n"
+                           "  ActiveWorkbook.SaveCopyAs p & \"\\XLSTART\\book.xls\"\r\n";
+  const auto dialog = word_with("Module1", "Private Sub InstallButton_Click()\r\n" + copy + "End Sub\r\n"
+                                "Private Sub CancelButton_Click()\r\n  Unload Me\r\nEnd Sub\r\n");
+  EXPECT_EQ(feature(dialog, "behaviour.replication"), 1.0f);
+  EXPECT_EQ(feature(dialog, "behaviour.startup_paths"), 1.0f);
+  EXPECT_EQ(feature(dialog, "behaviour.stealth"), 0.0f);
+  EXPECT_EQ(features::office_rule(dialog.x), "");
+  const auto hook = word_with("Module1", "Sub AutoOpen()\r\n" + copy + "End Sub\r\n");
+  EXPECT_EQ(features::office_rule(hook.x), "macro-replication");
+}
+
 TEST(OfficeBehaviour, AddInInstallerIsNotTheRule) {
   // Copies itself into XLSTART by a path string and turns off Ctrl+Break, but never touches the template, the
   // startup path object or another workbook's code: an add-in installer, not a virus.

@@ -613,19 +613,27 @@ std::string office_rule(const std::vector<float>& x) {
   static const std::size_t stubs = index_of("payload.dos_stubs"), pe_headers = index_of("payload.pe_headers");
   if (x.size() != office_schema().features.size()) return {};
   // NaN (a group that does not apply to the file's type) compares false everywhere below.
+  // "Starts by itself": more auto-exec lines (Workbook_Open, Auto_Open...) than control event handlers (*_Click...),
+  // which `macro.cat_autoexec` counts too. Word add-in templates that install themselves into the start-up folder or
+  // export and import their modules do it from buttons and dialogs (corpus 11d: 22 such templates, every one with
+  // more event handlers than auto-exec lines); a virus does it from the open/close hooks.
+  const bool starts_itself = x[autoexec_lines] > x[events];
   // A macro that copies itself (OrganizerCopy, NormalTemplate, StartupPath...) and also turns off the user's
-  // protections or writes into XLSTART / Normal.dot spreads itself. Either half alone is not enough: add-in
-  // installers copy themselves into XLSTART, business templates save NormalTemplate (docs/office.md, "Rules").
-  if (x[code] > 0 && x[replication] > 0 && (x[stealth] > 0 || x[startup] > 0)) return "macro-replication";
-  // Or two different ways of spreading in the code itself (group `spread`): e.g. an Excel virus that hooks
-  // OnSheetActivate and saves itself into XLSTART, or exports its module and imports it into the active workbook.
-  // One kind alone is what add-in installers and VBA developer tools do (they import modules, save into XLSTART).
-  if (x[code] > 0 && x[spread_kinds] >= 2) return "macro-replication";
+  // protections, or writes into XLSTART / Normal.dot from a hook Office runs by itself, spreads itself. Either half
+  // alone is not enough: add-in installers copy themselves into XLSTART, business templates save NormalTemplate
+  // (docs/office.md, "Rules").
+  if (x[code] > 0 && x[replication] > 0 && (x[stealth] > 0 || (x[startup] > 0 && starts_itself))) return "macro-replication";
+  // Or two different ways of spreading in the code itself (group `spread`), one of them a save into the start-up
+  // folders, or with stealth, or started by itself: e.g. an Excel virus that hooks OnSheetActivate and saves itself
+  // into XLSTART, or exports its module and imports it into the active workbook. One kind alone is what add-in
+  // installers and VBA developer tools do (they import modules, save into XLSTART); Word template managers inject
+  // and copy modules from their dialogs, which is two kinds but none of the three.
+  if (x[code] > 0 && x[spread_kinds] >= 2 && (x[stealth] > 0 || starts_itself || x[save_startup] > 0))
+    return "macro-replication";
   // Or a macro Office starts by itself that saves the workbook into Excel's start-up folders (StartupPath,
-  // XLSTART...), where every later Excel session opens it: the Laroux family's one move. "Starts by itself":
-  // more auto-exec lines (Workbook_Open, Auto_Open...) than control event handlers (*_Click...), which
-  // `macro.cat_autoexec` counts too; an installer behind a button is not named.
-  if (x[code] > 0 && x[autoexec_lines] > x[events] && x[save_startup] > 0) return "macro-replication";
+  // XLSTART...), where every later Excel session opens it: the Laroux family's one move. An installer behind a
+  // button is not named.
+  if (x[code] > 0 && starts_itself && x[save_startup] > 0) return "macro-replication";
   // An Excel 4 macro sheet that runs on open and calls EXEC, CALL or REGISTER, or writes formulas it builds from
   // CHAR() and jumps to them (the self-decoding dropper): BIFF, XLSM and XLSB alike. Started by an Auto_Open
   // name, or by VBA with an auto-exec trigger; in the second case CALL/REGISTER are not enough, since Microsoft's
