@@ -650,6 +650,21 @@ TEST(OfficeFeatures, GarbageNeverThrows) {
 
 }  // namespace
 
+namespace {
+// A PDF and a Word document with nothing in them: the models leave both clean, so a verdict that changes comes from
+// the thresholds or the model a test sets up.
+const std::string kPlainPdf =
+    "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\n"
+    "endobj\nxref\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n";
+
+std::vector<std::uint8_t> plain_word_document() {
+  CfbSpec plain;
+  plain.streams.push_back({"WordDocument", std::vector<std::uint8_t>(5000, 0)});
+  plain.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
+  return build_cfb(plain);
+}
+}  // namespace
+
 // meta.json's type_thresholds reach the verdict: the shipped model with a PDF threshold of its own. A plain PDF that
 // the model's threshold leaves clean is malicious at a PDF threshold of 0 and suspicious at 1 / 0 (malicious /
 // suspicious), while a Word document, of another type, keeps the verdict it had.
@@ -663,13 +678,8 @@ TEST(OfficeHandler, TypeThresholdsApplyToTheirTypeOnly) {
   nlohmann::json meta;
   std::ifstream(shipped / "meta.json") >> meta;
   meta.erase("type_thresholds");
-  const std::string pdf =
-      "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\n"
-      "endobj\nxref\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n";
-  CfbSpec plain;
-  plain.streams.push_back({"WordDocument", std::vector<std::uint8_t>(5000, 0)});
-  plain.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
-  const auto doc = build_cfb(plain);
+  const std::string pdf = kPlainPdf;
+  const auto doc = plain_word_document();
   auto scan = [&](const nlohmann::json& types) {
     auto m = meta;
     if (!types.is_null()) m["type_thresholds"] = types;
@@ -722,13 +732,8 @@ TEST(OfficeHandler, PdfModelScoresPdfsOnly) {
   meta["suspicious_threshold"] = 0.0;
   std::ofstream(root / "pdf" / "meta.json") << meta.dump();
 
-  const std::string pdf =
-      "%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\n"
-      "endobj\nxref\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n";
-  CfbSpec plain;
-  plain.streams.push_back({"WordDocument", std::vector<std::uint8_t>(5000, 0)});
-  plain.streams.push_back({"1Table", std::vector<std::uint8_t>(600, 0)});
-  const auto doc = build_cfb(plain);
+  const std::string pdf = kPlainPdf;
+  const auto doc = plain_word_document();
   auto scan_both = [&](engine::Models models) {
     engine::Scanner s(std::move(models), engine::Options{});
     return std::make_pair(s.scan_bytes(ByteView(reinterpret_cast<const std::uint8_t*>(pdf.data()), pdf.size()), "a.pdf"),
