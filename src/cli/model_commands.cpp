@@ -125,11 +125,12 @@ Status read_globs(const std::string& file, std::vector<std::string>& out) {
   return {};
 }
 
-// Keeps the rows whose bucket (features::office_bucket, from the full vector as the engine sees it) is `type`.
+// Keeps the rows whose bucket (model::file_type, the one the reports and type thresholds use) is `type`. Runs before
+// --drop-features blanks columns, so the bucket is read from the full vector as the engine reads it.
 void keep_type(model::Dataset& ds, const std::string& type) {
   std::size_t out = 0;
   for (std::size_t i = 0; i < ds.rows.size(); ++i) {
-    if (features::office_bucket(ds.x.data() + i * ds.n_features) != type) continue;
+    if (model::file_type(ds, i) != type) continue;
     if (out != i) {
       ds.rows[out] = std::move(ds.rows[i]);
       ds.rules[out] = std::move(ds.rules[i]);
